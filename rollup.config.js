@@ -2,10 +2,10 @@
 // packages/<name>/package.json maps dist/<file>.js back to src/<file>.ts, and is built to
 // ESM + source map + a bundled .d.ts. Every bare import stays external, so @valv/* packages
 // resolve through the workspace and yjs/lib0/y-protocols are never bundled twice.
-import { readdirSync, readFileSync, existsSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import esbuild from 'rollup-plugin-esbuild'
 import dts from 'rollup-plugin-dts'
+import esbuild from 'rollup-plugin-esbuild'
 
 const only = process.env.VALV_PACKAGES?.split(',')
 const isExternal = (id) => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('\0')
@@ -17,7 +17,9 @@ function entriesOf(dir) {
   for (const value of Object.values(pkg.exports ?? {})) {
     if (typeof value === 'object' && value.import) targets.add(value.import)
   }
-  for (const bin of Object.values(typeof pkg.bin === 'string' ? { bin: pkg.bin } : (pkg.bin ?? {}))) {
+  for (const bin of Object.values(
+    typeof pkg.bin === 'string' ? { bin: pkg.bin } : (pkg.bin ?? {}),
+  )) {
     targets.add(bin)
   }
   const input = {}
@@ -41,13 +43,26 @@ export default packages.flatMap((name) => {
       input,
       external: isExternal,
       plugins: [esbuild({ target: 'es2022', tsconfig: join(dir, 'tsconfig.json') })],
-      output: { dir: join(dir, 'dist'), format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
+      output: {
+        dir: join(dir, 'dist'),
+        format: 'es',
+        sourcemap: true,
+        entryFileNames: '[name].js',
+        chunkFileNames: 'chunks/[name]-[hash].js',
+      },
     },
     {
       input,
       external: isExternal,
-      plugins: [dts({ tsconfig: join(dir, 'tsconfig.json'), compilerOptions: { paths: {}, baseUrl: '.' } })],
-      output: { dir: join(dir, 'dist'), format: 'es', entryFileNames: '[name].d.ts', chunkFileNames: 'chunks/[name]-[hash].d.ts' },
+      plugins: [
+        dts({ tsconfig: join(dir, 'tsconfig.json'), compilerOptions: { paths: {}, baseUrl: '.' } }),
+      ],
+      output: {
+        dir: join(dir, 'dist'),
+        format: 'es',
+        entryFileNames: '[name].d.ts',
+        chunkFileNames: 'chunks/[name]-[hash].d.ts',
+      },
     },
   ]
 })

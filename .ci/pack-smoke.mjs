@@ -17,10 +17,22 @@ try {
     })
     return resolve(scratch, out.trim().split('\n').pop())
   })
-  writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: 'scratch', private: true, type: 'module' }))
+  writeFileSync(
+    join(scratch, 'package.json'),
+    JSON.stringify({ name: 'scratch', private: true, type: 'module' }),
+  )
   execFileSync(
     'npm',
-    ['install', '--no-audit', '--no-fund', '--prefer-offline', 'yjs@13', 'lib0@0.2', 'y-protocols@1', ...tarballs],
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--prefer-offline',
+      'yjs@13',
+      'lib0@0.2',
+      'y-protocols@1',
+      ...tarballs,
+    ],
     { cwd: scratch, stdio: 'inherit' },
   )
   const script = packages

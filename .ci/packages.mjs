@@ -6,7 +6,9 @@ import { join } from 'node:path'
 export function packagesWithCode() {
   return readdirSync('packages')
     .map((name) => join('packages', name))
-    .filter((dir) => existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'src', 'index.ts')))
+    .filter(
+      (dir) => existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'src', 'index.ts')),
+    )
     .map((dir) => {
       const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
       return { dir, name: pkg.name, pkg }

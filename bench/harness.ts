@@ -40,7 +40,10 @@ export async function medianMs(fn: () => unknown | Promise<unknown>, runs = 5): 
 }
 
 /** Microseconds per call of `fn`, calibrated to run for about `budgetMs`. */
-export async function microsPerOp(fn: () => unknown | Promise<unknown>, budgetMs = 100): Promise<number> {
+export async function microsPerOp(
+  fn: () => unknown | Promise<unknown>,
+  budgetMs = 100,
+): Promise<number> {
   let n = 1
   for (;;) {
     const start = performance.now()
@@ -75,7 +78,9 @@ const benchData = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'sha
 
 /** Load a trace by name; `limit` keeps only the first edits (for `--quick`). */
 export function loadTrace(name: string, limit?: number): Trace {
-  const raw = JSON.parse(gunzipSync(readFileSync(join(benchData, `${name}.json.gz`))).toString('utf8')) as {
+  const raw = JSON.parse(
+    gunzipSync(readFileSync(join(benchData, `${name}.json.gz`))).toString('utf8'),
+  ) as {
     txns: { patches: [number, number, string][] }[]
     endContent: string
   }

@@ -29,11 +29,24 @@ for (const file of files) {
 }
 
 const fmt = (n: number | null) =>
-  n === null ? '' : Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 1 ? n.toFixed(2) : n.toPrecision(3)
-const rows = results.map((r) => [r.name, fmt(r.value), r.unit, fmt(r.baseline), r.ratio === null ? '' : `${fmt(r.ratio)}×`])
+  n === null
+    ? ''
+    : Math.abs(n) >= 100
+      ? n.toFixed(0)
+      : Math.abs(n) >= 1
+        ? n.toFixed(2)
+        : n.toPrecision(3)
+const rows = results.map((r) => [
+  r.name,
+  fmt(r.value),
+  r.unit,
+  fmt(r.baseline),
+  r.ratio === null ? '' : `${fmt(r.ratio)}×`,
+])
 const header = ['benchmark', 'value', 'unit', 'baseline', 'ratio']
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
-const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
+const line = (cells: string[]) =>
+  cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
 console.log(line(header))
 console.log(widths.map((w) => '-'.repeat(w)).join('  '))
 for (const r of rows) console.log(line(r))
@@ -41,6 +54,16 @@ for (const r of rows) console.log(line(r))
 mkdirSync(join(here, 'results'), { recursive: true })
 writeFileSync(
   join(here, 'results', 'latest.json'),
-  `${JSON.stringify(results.map(({ name, value, unit, baseline, ratio }) => ({ name, value, unit, baseline, ratio })), null, 2)}\n`,
+  `${JSON.stringify(
+    results.map(({ name, value, unit, baseline, ratio }) => ({
+      name,
+      value,
+      unit,
+      baseline,
+      ratio,
+    })),
+    null,
+    2,
+  )}\n`,
 )
 console.log(`\n${results.length} figures written to bench/results/latest.json`)
