@@ -1,0 +1,58 @@
+/**
+ * What a sealed message is for. The kind is bound into the signature by the implementation
+ * (domain separation), so an update can never be replayed as a snapshot or a presence message.
+ *
+ * - `update`: a batch of Yjs updates sent to the relay; only writers may seal one.
+ * - `snapshot`: a full document state for compaction; only writers.
+ * - `state`: a state diff exchanged between tabs (BroadcastChannel), never stored by a relay.
+ * - `presence`: awareness and signed heads; any member.
+ * - `checkpoint`: the local member's own signed checkpoint in local storage.
+ */
+export type SealKind = 'update' | 'snapshot' | 'state' | 'presence' | 'checkpoint'
+
+/** A verified and decrypted message. */
+export interface Opened {
+  /** Stable author id (for example hex of the signing public key). */
+  readonly author: string
+  /** The author's counter as signed (0 where the kind has none). */
+  readonly counter: number
+  /** The decrypted bytes. */
+  readonly plaintext: Uint8Array
+}
+
+/**
+ * The seam between the Yjs binding and cryptography. `@valv/core` never touches keys; an
+ * implementation (the `@valv/crypto` document handle, through an adapter) seals and opens.
+ * `open` MUST verify the signature and the author's role for `kind` against the membership
+ * chain before decrypting, and throw on any failure: the binding applies nothing it could not
+ * open. Messages signed by the local author itself must open regardless of its current role:
+ * they are the member's own local data (offline queue, state cache), read before the membership
+ * chain is loaded.
+ *
+ * @example
+ * ```ts
+ * const crypto: DocumentCrypto = {
+ *   author: myId,
+ *   canWrite: () => handle.role >= Role.Editor,
+ *   seal: (kind, plaintext, counter) => handle.seal(kind, plaintext, counter),
+ *   open: (kind, bytes) => handle.open(kind, bytes),
+ * }
+ * ```
+ */
+export interface DocumentCrypto {
+  /** The local author's id, as `open` reports it for the local member's own messages. */
+  readonly author: string
+  /** Whether the local member may currently seal `update` and `snapshot` messages. */
+  canWrite(): boolean
+  /** Encrypt and sign `plaintext` as `kind` with the author's `counter`. */
+  seal(kind: SealKind, plaintext: Uint8Array, counter: number): Promise<Uint8Array>
+  /** Verify (signature, role for `kind`) and decrypt; throws if anything does not check out. */
+  open(kind: SealKind, sealed: Uint8Array): Promise<Opened>
+  /**
+   * Feed one membership chain entry received from the relay (index 0 = genesis). Throws if it
+   * is not a valid successor. Optional: handles that learn membership elsewhere omit it.
+   */
+  applyMembership?(index: number, entry: Uint8Array): Promise<void>
+  /** Number of membership entries already known (used to subscribe from the right index). */
+  membershipLength?(): number
+}

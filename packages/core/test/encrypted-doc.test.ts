@@ -1,0 +1,264 @@
+import { EncryptedDoc, type Misbehaviour, type QueuedEnvelope } from '@valv/core'
+import { MemoryBackend, MemoryStorageAdapter } from '@valv/storage-memory'
+import fc from 'fast-check'
+import { afterEach, describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { identity, Role, TestRoom } from './test-crypto.js'
+
+const bindings: EncryptedDoc[] = []
+afterEach(async () => {
+  await Promise.all(bindings.splice(0).map((b) => b.destroy().catch(() => undefined)))
+})
+
+async function setup(n = 2, batch = { windowMs: 5 }) {
+  const room = await TestRoom.create('doc-1')
+  const admin = await identity()
+  await room.add(admin, admin, Role.Admin)
+  const ids = [admin]
+  for (let i = 1; i < n; i++) {
+    const id = await identity()
+    await room.add(admin, id, Role.Editor)
+    ids.push(id)
+  }
+  const viewer = await identity()
+  await room.add(admin, viewer, Role.Viewer)
+  const make = async (id = admin, storage?: MemoryStorageAdapter) => {
+    const b = new EncryptedDoc({
+      doc: new Y.Doc(),
+      docId: 'doc-1',
+      crypto: await room.crypto(id),
+      batch,
+      ...(storage ? { storage } : {}),
+    })
+    bindings.push(b)
+    await b.ready
+    return b
+  }
+  return { room, ids, viewer, make }
+}
+
+function collect(b: EncryptedDoc): QueuedEnvelope[] {
+  const out: QueuedEnvelope[] = []
+  b.on('envelope', (e) => out.push(e))
+  return out
+}
+
+const transport = {}
+
+describe('EncryptedDoc', () => {
+  it('batches a window of keystrokes into one sealed envelope that another member opens', async () => {
+    const { ids, make } = await setup()
+    const a = await make(ids[0])
+    const b = await make(ids[1])
+    const sent = collect(a)
+    const text = a.doc.getText('t')
+    for (const ch of 'hello') text.insert(text.length, ch)
+    expect(a.unsynced).toBe(1)
+    await a.flush()
+    expect(sent).toHaveLength(1)
+    expect(sent[0]?.counter).toBe(1)
+    expect(await b.receiveUpdate(sent[0]!.sealed, 1, transport)).toBe('applied')
+    expect(b.doc.getText('t').toString()).toBe('hello')
+    expect(await b.receiveUpdate(sent[0]!.sealed, 1, transport)).toBe('duplicate')
+  })
+
+  it('encodes a burst above maxMerge as one document diff that still converges', async () => {
+    const { ids, make } = await setup(2, { windowMs: 5, maxMerge: 8 } as never)
+    const a = await make(ids[0])
+    const b = await make(ids[1])
+    b.doc.getText('t').insert(0, 'remote ')
+    const fromB = collect(b)
+    await b.flush()
+    await a.receiveUpdate(fromB[0]!.sealed, 1, transport)
+    const sent = collect(a)
+    const text = a.doc.getText('t')
+    for (let i = 0; i < 50; i++) text.insert(text.length, String(i % 10))
+    text.delete(0, 3)
+    await a.flush()
+    expect(sent).toHaveLength(1)
+    expect(await b.receiveUpdate(sent[0]!.sealed, 2, transport)).toBe('applied')
+    expect(b.doc.getText('t').toString()).toBe(text.toString())
+  })
+
+  it('never echoes updates applied from a transport', async () => {
+    const { ids, make } = await setup()
+    const a = await make(ids[0])
+    const b = await make(ids[1])
+    a.doc.getText('t').insert(0, 'x')
+    const sent = collect(a)
+    await a.flush()
+    const echoed = collect(b)
+    await b.receiveUpdate(sent[0]!.sealed, 1, transport)
+    await b.flush()
+    expect(echoed).toHaveLength(0)
+    expect(b.unsynced).toBe(0)
+  })
+
+  it('verifies before applying: viewer writes and tampered bytes never touch the doc', async () => {
+    const { room, ids, viewer, make } = await setup()
+    const b = await make(ids[1])
+    const events: Misbehaviour[] = []
+    b.on('misbehaviour', (m) => events.push(m))
+    const viewerCrypto = await room.crypto(viewer)
+    const forged = new Y.Doc()
+    forged.getText('t').insert(0, 'viewer text')
+    const update = Y.encodeStateAsUpdate(forged)
+    expect(await b.receiveUpdate(await viewerCrypto.seal('update', update, 1), 1, transport)).toBe(
+      'rejected',
+    )
+    const a = await make(ids[0])
+    a.doc.getText('t').insert(0, 'ok')
+    const sent = collect(a)
+    await a.flush()
+    const tampered = sent[0]!.sealed.slice()
+    tampered[tampered.length - 1] = (tampered[tampered.length - 1] as number) ^ 1
+    expect(await b.receiveUpdate(tampered, 2, transport)).toBe('rejected')
+    expect(b.doc.getText('t').toString()).toBe('')
+    expect(events.map((e) => e.kind)).toEqual(['invalid', 'invalid'])
+    expect(viewerCrypto.canWrite()).toBe(false)
+  })
+
+  it('flags a replayed author counter at a new sequence number', async () => {
+    const { ids, make } = await setup()
+    const a = await make(ids[0])
+    const b = await make(ids[1])
+    const events: Misbehaviour[] = []
+    b.on('misbehaviour', (m) => events.push(m))
+    const sent = collect(a)
+    a.doc.getText('t').insert(0, 'once')
+    await a.flush()
+    await b.receiveUpdate(sent[0]!.sealed, 1, transport)
+    expect(await b.receiveUpdate(sent[0]!.sealed, 2, transport)).toBe('rejected')
+    expect(events).toMatchObject([{ kind: 'replay', counter: 1, seq: 2 }])
+  })
+
+  it('keeps the offline queue across destroy and re-create from local storage', async () => {
+    const { ids, make } = await setup()
+    const backend = new MemoryBackend()
+    const a1 = await make(ids[0], new MemoryStorageAdapter(backend))
+    a1.doc.getText('t').insert(0, 'offline edit')
+    await a1.flush()
+    a1.acknowledge(99, 1) // unknown counter: ignored
+    expect(a1.pending()).toHaveLength(1)
+    await a1.destroy()
+    const a2 = await make(ids[0], new MemoryStorageAdapter(backend))
+    expect(a2.doc.getText('t').toString()).toBe('offline edit')
+    expect(a2.pending().map((e) => e.counter)).toEqual([1])
+    a2.doc.getText('t').insert(0, '+')
+    const sent = collect(a2)
+    await a2.flush()
+    expect(sent[0]?.counter).toBe(2)
+    a2.acknowledge(1, 1)
+    a2.acknowledge(2, 2)
+    expect(a2.unsynced).toBe(0)
+    await a2.destroy()
+    const a3 = await make(ids[0], new MemoryStorageAdapter(backend))
+    expect(a3.pending()).toHaveLength(0)
+    expect(a3.lastSeq).toBe(2)
+    expect(a3.doc.getText('t').toString()).toBe('+offline edit')
+  })
+
+  it('refuses a corrupted local checkpoint with a typed error', async () => {
+    const { ids, make } = await setup()
+    const storage = new MemoryStorageAdapter()
+    const a = await make(ids[0], storage)
+    await a.save()
+    await a.destroy()
+    await storage.put(['valv', 'doc-1', 'cp'], new Uint8Array(200))
+    await expect(make(ids[0], storage)).rejects.toMatchObject({ code: 'corrupt-local-state' })
+  })
+
+  it('accepts a chained snapshot and rejects an older one or a fork', async () => {
+    const { ids, make } = await setup()
+    const a = await make(ids[0])
+    const b = await make(ids[1])
+    const events: Misbehaviour[] = []
+    b.on('misbehaviour', (m) => events.push(m))
+    const sent = collect(a)
+    a.doc.getText('t').insert(0, 'v1')
+    await a.flush()
+    a.acknowledge(1, 1)
+    const s1 = await a.createSnapshot()
+    await a.snapshotStored(s1.sealed)
+    a.doc.getText('t').insert(2, ' v2')
+    await a.flush()
+    a.acknowledge(2, 2)
+    const s2 = await a.createSnapshot()
+    expect(s2.prevSeq).toBe(1)
+    expect(await b.receiveSnapshot(s2.sealed, 2, transport)).toBe(true)
+    expect(b.doc.getText('t').toString()).toBe('v1 v2')
+    expect(b.snapshotSeq).toBe(2)
+    expect(await b.receiveSnapshot(s1.sealed, 1, transport)).toBe(false)
+    // Same upToSeq, different bytes: a fork.
+    const other = await a.createSnapshot()
+    expect(await b.receiveSnapshot(other.sealed, 2, transport)).toBe(false)
+    expect(b.checkHead(1)).toBe(false)
+    expect(events.map((e) => e.kind)).toEqual(['rollback', 'fork', 'rollback'])
+    expect(sent).toHaveLength(2)
+  })
+
+  it('rejects a rollback after re-creating from the signed checkpoint', async () => {
+    const { ids, make } = await setup()
+    const a = await make(ids[0])
+    const storage = new MemoryStorageAdapter()
+    const b1 = await make(ids[1], storage)
+    const sent = collect(a)
+    for (const s of ['a', 'b']) {
+      a.doc.getText('t').insert(0, s)
+      await a.flush()
+    }
+    a.acknowledge(1, 1)
+    const old = await a.createSnapshot()
+    a.acknowledge(2, 2)
+    const s2 = await a.createSnapshot()
+    expect(await b1.receiveSnapshot(s2.sealed, 2, transport)).toBe(true)
+    await b1.destroy()
+    const b2 = await make(ids[1], storage)
+    const events: Misbehaviour[] = []
+    b2.on('misbehaviour', (m) => events.push(m))
+    expect(b2.snapshotSeq).toBe(2)
+    expect(await b2.receiveSnapshot(old.sealed, 1, transport)).toBe(false)
+    expect(events[0]?.kind).toBe('rollback')
+    expect(sent).toHaveLength(2)
+  })
+
+  it('converges for any interleaving of edits and delivery order (property)', async () => {
+    const { ids, make } = await setup(3)
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.nat(2), fc.nat(20), fc.string({ maxLength: 3 })), {
+          minLength: 1,
+          maxLength: 12,
+        }),
+        fc.array(fc.nat(), { minLength: 30, maxLength: 30 }),
+        async (edits, order) => {
+          const docs = await Promise.all(ids.map((id) => make(id)))
+          const log: { sealed: Uint8Array; from: number }[] = []
+          docs.forEach((d, i) => d.on('envelope', (e) => log.push({ sealed: e.sealed, from: i })))
+          for (const [who, pos, s] of edits) {
+            const t = (docs[who] as EncryptedDoc).doc.getText('t')
+            t.insert(Math.min(pos, t.length), s)
+            if (pos % 3 === 0 && t.length > 0) t.delete(0, 1)
+            await (docs[who] as EncryptedDoc).flush()
+          }
+          // Each receiver gets the log in its own shuffled order (seq = log index + 1).
+          for (const [r, d] of docs.entries()) {
+            const idx = log.map((_, i) => i)
+            for (let i = idx.length - 1; i > 0; i--) {
+              const j = (order[(i + r) % order.length] as number) % (i + 1)
+              ;[idx[i], idx[j]] = [idx[j] as number, idx[i] as number]
+            }
+            for (const i of idx) {
+              const entry = log[i] as { sealed: Uint8Array; from: number }
+              if (entry.from !== r) await d.receiveUpdate(entry.sealed, i + 1, transport)
+            }
+          }
+          const texts = docs.map((d) => d.doc.getText('t').toString())
+          expect(new Set(texts).size).toBe(1)
+          await Promise.all(docs.map((d) => d.destroy()))
+        },
+      ),
+      { numRuns: 25 },
+    )
+  })
+})

@@ -1,0 +1,8 @@
+/**
+ * Office document models on Yjs. Each model is a typed view over plain Yjs types, so it works on
+ * any `Y.Doc` and therefore through Valv's encrypted sync unchanged.
+ *
+ * @packageDocumentation
+ */
+export * from './sheet/index.js'
+export * from './slides/index.js'

@@ -1,0 +1,21 @@
+/**
+ * End-to-end encrypted sync of a `Y.Doc` through a Valv relay, with an API like y-websocket /
+ * HocuspocusProvider. Updates, snapshots and awareness are sealed on the client through
+ * `@valv/core`; the relay only orders and stores ciphertext. Includes reconnect with backoff and
+ * jitter, failover URLs, an offline queue, client-side compaction and detection of a relay that
+ * withholds, replays or rolls back.
+ *
+ * @packageDocumentation
+ */
+export { Backoff, type BackoffOptions } from './backoff.js'
+export { WebsocketProviderError, type WebsocketProviderErrorCode } from './errors.js'
+export { decodePresence, encodePresence, type PresenceMessage, ReplayGuard } from './presence.js'
+export type { PresenceOptions } from './presence-channel.js'
+export {
+  type ConnectionStatus,
+  type WebSocketConstructor,
+  type WebSocketLike,
+  WebsocketProvider,
+  type WebsocketProviderEvents,
+  type WebsocketProviderOptions,
+} from './provider.js'

@@ -1,0 +1,82 @@
+import { MemoryBackend, MemoryStorageAdapter } from '@valv/storage-memory'
+import { afterEach, describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { cleanup, startRelay, startRoom, until } from './harness.js'
+
+afterEach(cleanup)
+
+describe('WebsocketProvider against the real relay', () => {
+  it('syncs edits both ways, counts unsynced changes down to 0 on acks, shares cursors', async () => {
+    const h = await startRelay()
+    const r = await startRoom(h.url, 'doc-basic')
+    const a = r.adminProvider
+    const b = await r.connect(r.editors[0]!)
+    await b.whenSynced()
+    const counts: number[] = []
+    a.on('unsyncedChanges', (n) => counts.push(n))
+    a.doc.getText('t').insert(0, 'hello')
+    await until(() => b.doc.getText('t').toString() === 'hello')
+    await until(() => a.unsyncedChanges === 0)
+    expect(counts).toContain(1)
+    expect(counts.at(-1)).toBe(0)
+    b.doc.getText('t').insert(5, ' world')
+    await until(() => a.doc.getText('t').toString() === 'hello world')
+    b.awareness.setLocalStateField('cursor', { anchor: 3 })
+    await until(() => a.awareness.getStates().get(b.awareness.clientID)?.cursor?.anchor === 3)
+  })
+
+  it('merges offline edits after reconnect, and after destroy + re-create from storage', async () => {
+    const h = await startRelay()
+    const r = await startRoom(h.url, 'doc-offline')
+    const backend = new MemoryBackend()
+    const editor = r.editors[0]!
+    const b1 = await r.connect(editor, { storage: new MemoryStorageAdapter(backend) })
+    await b1.whenSynced()
+    b1.disconnect()
+    b1.doc.getText('t').insert(0, 'offline-1 ')
+    r.adminProvider.doc.getText('t').insert(0, 'online ')
+    await until(() => b1.unsyncedChanges === 1)
+    b1.connect()
+    await until(() => r.adminProvider.doc.getText('t').toString().includes('offline-1'))
+    await until(() => b1.doc.getText('t').toString().includes('online'))
+    // Offline again, edit, then the tab is closed.
+    b1.disconnect()
+    b1.doc.getText('t').insert(0, 'offline-2 ')
+    await until(() => b1.unsyncedChanges === 1)
+    await b1.destroy()
+    const b2 = await r.connect(editor, { storage: new MemoryStorageAdapter(backend) })
+    await b2.binding.ready
+    expect(b2.doc.getText('t').toString()).toContain('offline-2')
+    await until(() => r.adminProvider.doc.getText('t').toString().includes('offline-2'))
+    await until(() => b2.unsyncedChanges === 0)
+    expect(b2.doc.getText('t').toString()).toBe(r.adminProvider.doc.getText('t').toString())
+  })
+
+  it('compacts: a writer uploads a snapshot and a new client loads snapshot + tail', async () => {
+    const h = await startRelay()
+    const r = await startRoom(h.url, 'doc-compact')
+    const a = r.adminProvider
+    const b = await r.connect(r.editors[0]!, { compactAfter: 10 })
+    await b.whenSynced()
+    for (let i = 0; i < 30; i++) {
+      b.doc.getText('t').insert(0, String(i % 10))
+      await until(() => b.unsyncedChanges === 0)
+    }
+    await until(() => b.binding.snapshotSeq > 0, 5000, 'snapshot')
+    await until(() => a.binding.snapshotSeq > 0, 5000, 'snapshot forwarded')
+    const c = await r.connect(r.editors[0]!)
+    await c.whenSynced()
+    expect(c.binding.snapshotSeq).toBeGreaterThan(0)
+    expect(c.doc.getText('t').toString()).toBe(b.doc.getText('t').toString())
+    expect(c.doc.getText('t').length).toBe(30)
+  })
+
+  it('fails over to the next URL when the first is down', async () => {
+    const h = await startRelay()
+    const r = await startRoom(h.url, 'doc-failover')
+    const doc = new Y.Doc()
+    const p = await r.connect(r.editors[0]!, { doc, urls: ['ws://127.0.0.1:1', h.url] } as never)
+    await p.whenSynced()
+    expect(p.status).toBe('connected')
+  })
+})

@@ -1,0 +1,84 @@
+import { parseArgs } from 'node:util'
+import { RelayConfigError } from './errors.js'
+import type { DEFAULT_LIMITS, RelayLimits } from './limits.js'
+
+/** Settings of the `valv-relay` command, from flags or `VALV_RELAY_*` environment variables. */
+export interface CliSettings {
+  readonly port: number
+  readonly host: string
+  readonly storage: string
+  readonly allowedOrigins: readonly string[] | undefined
+  readonly limits: Partial<RelayLimits>
+  readonly webhookUrl: string | undefined
+  readonly webhookSecret: string | undefined
+  readonly help: boolean
+}
+
+const LIMIT_FLAGS: Record<string, keyof RelayLimits> = {
+  'max-frame-bytes': 'maxFrameBytes',
+  'max-snapshot-bytes': 'maxSnapshotBytes',
+  'auth-timeout-ms': 'authTimeoutMs',
+  'max-docs-per-connection': 'maxDocsPerConnection',
+  'max-subscribers-per-doc': 'maxSubscribersPerDoc',
+  'messages-per-second': 'messagesPerSecond',
+  'bytes-per-second': 'bytesPerSecond',
+  'max-buffered-bytes': 'maxBufferedBytes',
+}
+
+/** `--help` text. */
+export const USAGE = `valv-relay: zero-knowledge relay for Valv documents
+
+  --port <n>              VALV_RELAY_PORT       (default 8080)
+  --host <addr>           VALV_RELAY_HOST       (default 127.0.0.1)
+  --storage <url>         VALV_RELAY_STORAGE    memory: | fs:./data | sqlite:./data.db | postgres://…
+  --allowed-origins <a,b> VALV_RELAY_ALLOWED_ORIGINS
+  --webhook-url <url>     VALV_RELAY_WEBHOOK_URL   (content-free change notifications)
+  --webhook-secret <s>    VALV_RELAY_WEBHOOK_SECRET
+${Object.keys(LIMIT_FLAGS)
+  .map((f) => `${`  --${f} <n>`.padEnd(26)}VALV_RELAY_${f.toUpperCase().replaceAll('-', '_')}`)
+  .join('\n')}
+`
+
+function toNumber(name: string, value: string): number {
+  const n = Number(value)
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new RelayConfigError('invalid-option', `--${name} must be a non-negative integer`)
+  }
+  return n
+}
+
+/** Parse flags (which win) and environment variables. Throws {@link RelayConfigError}. */
+export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSettings {
+  const names = ['port', 'host', 'storage', 'allowed-origins', 'webhook-url', 'webhook-secret']
+  const options: Record<string, { type: 'string' } | { type: 'boolean' }> = {
+    help: { type: 'boolean' },
+  }
+  for (const n of [...names, ...Object.keys(LIMIT_FLAGS)]) options[n] = { type: 'string' }
+  let values: Record<string, string | boolean | undefined>
+  try {
+    values = parseArgs({ args: [...argv], options, strict: true }).values as typeof values
+  } catch (err) {
+    throw new RelayConfigError('invalid-option', err instanceof Error ? err.message : 'bad flags')
+  }
+  const get = (name: string): string | undefined => {
+    const flag = values[name]
+    if (typeof flag === 'string') return flag
+    return env[`VALV_RELAY_${name.toUpperCase().replaceAll('-', '_')}`]
+  }
+  const limits: Partial<Record<keyof RelayLimits, number>> = {}
+  for (const [flag, key] of Object.entries(LIMIT_FLAGS)) {
+    const v = get(flag)
+    if (v !== undefined) limits[key] = toNumber(flag, v)
+  }
+  const origins = get('allowed-origins')
+  return {
+    port: toNumber('port', get('port') ?? '8080'),
+    host: get('host') ?? '127.0.0.1',
+    storage: get('storage') ?? 'memory:',
+    allowedOrigins: origins ? origins.split(',').map((o) => o.trim()) : undefined,
+    limits: { ...limits } satisfies Partial<typeof DEFAULT_LIMITS>,
+    webhookUrl: get('webhook-url'),
+    webhookSecret: get('webhook-secret'),
+    help: values.help === true,
+  }
+}

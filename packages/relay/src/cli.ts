@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+import { parseCli, USAGE } from './cli-options.js'
+import { RelayConfigError } from './errors.js'
+import type { RelayExtension } from './hooks.js'
+import { jsonLogger } from './logger.js'
+import { defaultVerifier } from './protocol-verifier.js'
+import { Relay } from './relay.js'
+import { openStorage } from './storage-url.js'
+import { webhookExtension } from './webhook.js'
+
+async function main(): Promise<void> {
+  const settings = parseCli(process.argv.slice(2), process.env)
+  if (settings.help) {
+    process.stdout.write(USAGE)
+    return
+  }
+  const extensions: RelayExtension[] = []
+  if (settings.webhookUrl) {
+    if (!settings.webhookSecret) {
+      throw new RelayConfigError('invalid-option', '--webhook-url needs --webhook-secret')
+    }
+    extensions.push(
+      webhookExtension({
+        url: settings.webhookUrl,
+        secret: settings.webhookSecret,
+        logger: jsonLogger,
+      }),
+    )
+  }
+  const relay = new Relay({
+    storage: await openStorage(settings.storage),
+    verifier: defaultVerifier(),
+    extensions,
+    limits: settings.limits,
+    ...(settings.allowedOrigins ? { allowedOrigins: settings.allowedOrigins } : {}),
+    logger: jsonLogger,
+  })
+  await relay.listen(settings.port, settings.host)
+  const stop = (signal: string) => {
+    jsonLogger({ level: 'info', event: 'shutdown', signal })
+    relay.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    )
+  }
+  process.once('SIGTERM', () => stop('SIGTERM'))
+  process.once('SIGINT', () => stop('SIGINT'))
+}
+
+main().catch((err: unknown) => {
+  const code = err instanceof RelayConfigError ? err.code : 'startup-failed'
+  const message = err instanceof Error ? err.message : 'unknown'
+  jsonLogger({ level: 'error', event: 'fatal', code, message })
+  process.exit(2)
+})

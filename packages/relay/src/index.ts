@@ -1,0 +1,26 @@
+/**
+ * The Valv relay: a zero-knowledge WebSocket server that keeps an ordered log of verified
+ * ciphertext per document and forwards it to subscribers. It never decrypts, never builds a
+ * `Y.Doc` and never imports client key material. Frames are `@valv/wire`'s.
+ *
+ * @packageDocumentation
+ */
+export { RelayConfigError, type RelayConfigErrorCode, RelayError } from './errors.js'
+export type {
+  AuthenticatePayload,
+  AuthorizePayload,
+  ChangePayload,
+  ConnectPayload,
+  DisconnectPayload,
+  RelayExtension,
+  SessionContext,
+} from './hooks.js'
+export { DEFAULT_LIMITS, type RelayLimits } from './limits.js'
+export { jsonLogger, type LogRecord, type RelayLogger, silentLogger } from './logger.js'
+export { RelayMetrics, renderMetrics } from './metrics.js'
+export { defaultVerifier } from './protocol-verifier.js'
+export { Relay, type RelayOptions } from './relay.js'
+export type { SessionInfo } from './session.js'
+export { openStorage } from './storage-url.js'
+export type { EnvelopeVerifier, VerifiedUpdate, VerifyContext } from './verifier.js'
+export { signWebhook, verifyWebhook, type WebhookOptions, webhookExtension } from './webhook.js'

@@ -1,0 +1,58 @@
+/** Counters and gauges of a relay, rendered as Prometheus text by {@link renderMetrics}. */
+export class RelayMetrics {
+  /** Open WebSocket connections. */
+  connections = 0
+  /** Documents loaded in memory (with at least one subscriber or a queued write). */
+  documents = 0
+  /** Frames received. */
+  messagesIn = 0
+  /** Frames sent. */
+  messagesOut = 0
+  /** Frame bytes received. */
+  bytesIn = 0
+  /** Frame bytes sent. */
+  bytesOut = 0
+  /** Bytes written to storage minus bytes deleted, since start (loaded documents included). */
+  bytesStored = 0
+  /** Rejected requests by reject code. */
+  readonly rejections = new Map<string, number>()
+  /** Connections closed by the relay, by close code. */
+  readonly closes = new Map<number, number>()
+
+  /** Count one rejection. */
+  reject(code: string): void {
+    this.rejections.set(code, (this.rejections.get(code) ?? 0) + 1)
+  }
+
+  /** Count one close initiated by the relay. */
+  closed(code: number): void {
+    this.closes.set(code, (this.closes.get(code) ?? 0) + 1)
+  }
+}
+
+/** Prometheus text exposition (version 0.0.4) of `m`. */
+export function renderMetrics(m: RelayMetrics): string {
+  const lines: string[] = []
+  const gauge = (name: string, help: string, value: number, type = 'gauge') => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${value}`)
+  }
+  gauge('valv_relay_connections', 'Open WebSocket connections.', m.connections)
+  gauge('valv_relay_documents', 'Documents loaded in memory.', m.documents)
+  gauge('valv_relay_messages_in_total', 'Frames received.', m.messagesIn, 'counter')
+  gauge('valv_relay_messages_out_total', 'Frames sent.', m.messagesOut, 'counter')
+  gauge('valv_relay_bytes_in_total', 'Frame bytes received.', m.bytesIn, 'counter')
+  gauge('valv_relay_bytes_out_total', 'Frame bytes sent.', m.bytesOut, 'counter')
+  gauge('valv_relay_bytes_stored', 'Bytes stored for loaded documents.', m.bytesStored)
+  lines.push(
+    '# HELP valv_relay_rejections_total Rejected requests by code.',
+    '# TYPE valv_relay_rejections_total counter',
+  )
+  for (const [code, n] of m.rejections)
+    lines.push(`valv_relay_rejections_total{code="${code}"} ${n}`)
+  lines.push(
+    '# HELP valv_relay_closes_total Connections closed by the relay, by close code.',
+    '# TYPE valv_relay_closes_total counter',
+  )
+  for (const [code, n] of m.closes) lines.push(`valv_relay_closes_total{code="${code}"} ${n}`)
+  return `${lines.join('\n')}\n`
+}

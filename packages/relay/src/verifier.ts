@@ -1,0 +1,36 @@
+/**
+ * The one seam between the relay and envelope cryptography. The relay never decrypts; it asks
+ * a verifier whether bytes are correctly signed by a member whose role allows the write. The
+ * production verifier wraps `@valv/protocol`'s public verification; tests may plug in others.
+ * Verifiers reject by throwing {@link RelayError} (`bad-signature`, `forbidden`, `malformed`,
+ * `membership-invalid`, `snapshot-invalid`).
+ */
+export interface VerifyContext {
+  /** The document the bytes were sent for. */
+  readonly docId: string
+  /** The document's stored membership chain, oldest first (index 0 = genesis). */
+  readonly membership: readonly Uint8Array[]
+}
+
+/** What the relay learns from a verified update: who wrote it and their monotonic counter. */
+export interface VerifiedUpdate {
+  /** Stable author identifier (e.g. hex of the signing public key). */
+  readonly author: string
+  /** The author's per-document counter; must grow strictly per author. */
+  readonly counter: number
+}
+
+/** Public verification used by the relay. All methods may be sync or async. */
+export interface EnvelopeVerifier {
+  /** Check signature, role and size-independent structure of an update envelope. */
+  verifyUpdate(ctx: VerifyContext, envelope: Uint8Array): VerifiedUpdate | Promise<VerifiedUpdate>
+  /** Check that `entry` is a valid successor of `ctx.membership` (signature, signer's role). */
+  verifyMembershipEntry(ctx: VerifyContext, entry: Uint8Array): void | Promise<void>
+  /** Check a snapshot's signature and that its author may write. */
+  verifySnapshot(ctx: VerifyContext, snapshot: Uint8Array): void | Promise<void>
+  /**
+   * Read author and counter of an already-stored envelope without cryptography, to rebuild
+   * counter state when a document is loaded from storage.
+   */
+  peekUpdate(envelope: Uint8Array): VerifiedUpdate
+}

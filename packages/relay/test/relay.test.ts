@@ -1,0 +1,176 @@
+import { encodeFrame } from '@valv/wire'
+import { describe, expect, it } from 'vitest'
+import { TestMemoryStorage } from './memory-storage.js'
+import { setupMembers, startRelay, write } from './setup.js'
+import { member, Role, signMember, signUpdate } from './signed.js'
+
+describe('relay: ordered log of verified ciphertext', () => {
+  it('multiplexes documents over one socket and routes each only to its subscribers', async () => {
+    const h = await startRelay()
+    const a = await h.client(['doc-1', 'doc-2'])
+    const b = await h.client(['doc-1'])
+    const c = await h.client(['doc-2'])
+    const cast1 = await setupMembers(a, 'doc-1')
+    const cast2 = await setupMembers(a, 'doc-2')
+    expect(await write(a, cast1.editor, 'doc-1', 1)).toBe(1)
+    expect(await write(a, cast2.editor, 'doc-2', 1)).toBe(1)
+    expect(await write(a, cast2.editor, 'doc-2', 2)).toBe(2)
+    const atB = await b.next((f) => f.type === 'deliver')
+    expect(atB).toMatchObject({ docId: 'doc-1', seq: 1 })
+    expect(await c.next((f) => f.type === 'deliver')).toMatchObject({ docId: 'doc-2', seq: 1 })
+    expect(await c.next((f) => f.type === 'deliver')).toMatchObject({ docId: 'doc-2', seq: 2 })
+    await new Promise((r) => setTimeout(r, 50))
+    expect(b.frames.filter((f) => f.type === 'deliver')).toEqual([])
+    // The writer does not get its own envelopes back.
+    expect(a.frames.filter((f) => f.type === 'deliver')).toEqual([])
+  })
+
+  it('ack means durable: a restarted relay on the same store serves every acked update', async () => {
+    const storage = new TestMemoryStorage()
+    const h1 = await startRelay({ storage })
+    const a = await h1.client(['doc'])
+    const cast = await setupMembers(a, 'doc')
+    for (let i = 1; i <= 5; i++) expect(await write(a, cast.editor, 'doc', i)).toBe(i)
+    await h1.relay.close()
+    const h2 = await startRelay({ storage })
+    const b = await h2.client()
+    b.send({ type: 'subscribe', docId: 'doc', sinceSeq: 2, snapshotSeq: 0, membershipFrom: 0 })
+    const synced = await b.next((f) => f.type === 'synced')
+    expect(synced).toMatchObject({ headSeq: 5 })
+    expect(b.frames.filter((f) => f.type === 'membership')).toHaveLength(3)
+    expect(
+      b.frames.filter((f) => f.type === 'deliver').map((f) => f.type === 'deliver' && f.seq),
+    ).toEqual([3, 4, 5])
+    // Counter state survived too: replaying counter 5 after restart is stale.
+    expect(await write(b, cast.editor, 'doc', 5)).toBe('stale')
+    expect(await write(b, cast.editor, 'doc', 6)).toBe(6)
+  })
+
+  it('rejects malformed, oversized, forged and replayed frames with typed errors and stays up', async () => {
+    const h = await startRelay({ limits: { maxFrameBytes: 4096 } })
+    const a = await h.client(['doc'])
+    const other = await h.client(['doc'])
+    const cast = await setupMembers(a, 'doc')
+    const nextError = () => a.next((f) => f.type === 'error')
+    a.sendRaw(new Uint8Array([4, 200]))
+    expect(await nextError()).toMatchObject({ code: 'malformed' })
+    a.sendRaw('text frame')
+    expect(await nextError()).toMatchObject({ code: 'malformed' })
+    expect(await write(a, cast.editor, 'doc', 1, new Uint8Array(5000))).toBe('too-large')
+    const forged = signUpdate(cast.editor, 'doc', 2, new Uint8Array([1, 2, 3]))
+    forged[forged.length - 1] = (forged.at(-1) ?? 0) ^ 1
+    a.send({ type: 'envelope', docId: 'doc', ref: 77, envelope: forged })
+    expect(await nextError()).toMatchObject({ code: 'bad-signature', ref: 77 })
+    // Signed for another document: the signature binds the doc id.
+    a.send({
+      type: 'envelope',
+      docId: 'doc',
+      ref: 78,
+      envelope: signUpdate(cast.editor, 'x', 3, new Uint8Array(1)),
+    })
+    expect(await nextError()).toMatchObject({ code: 'bad-signature', ref: 78 })
+    expect(await write(a, cast.editor, 'doc', 4)).toBe(1)
+    expect(await write(a, cast.editor, 'doc', 4)).toBe('stale')
+    expect(await write(a, cast.editor, 'doc', 3)).toBe('stale')
+    a.send({ type: 'envelope', docId: 'not-mine', ref: 79, envelope: new Uint8Array(1) })
+    expect(await nextError()).toMatchObject({ code: 'not-subscribed', ref: 79 })
+    // Nothing rejected reached the other subscriber; the accepted one did, with seq 1.
+    expect(await other.next((f) => f.type === 'deliver')).toMatchObject({ seq: 1 })
+    expect(await write(other, cast.editor, 'doc', 9)).toBe(2)
+    expect(a.closeCode).toBeUndefined()
+    const res = await fetch(`http://127.0.0.1:${h.relay.address().port}/metrics`)
+    const text = await res.text()
+    expect(text).toContain('valv_relay_rejections_total{code="stale"} 2')
+    expect(text).toContain('valv_relay_rejections_total{code="bad-signature"} 2')
+    expect(text).toContain('valv_relay_rejections_total{code="malformed"} 2')
+  })
+
+  it("rejects a viewer's and a removed member's writes", async () => {
+    const h = await startRelay()
+    const a = await h.client(['doc'])
+    const cast = await setupMembers(a, 'doc')
+    const stranger = member()
+    expect(await write(a, cast.viewer, 'doc', 1)).toBe('forbidden')
+    expect(await write(a, stranger, 'doc', 1)).toBe('forbidden')
+    expect(await write(a, cast.editor, 'doc', 1)).toBe(1)
+    const removal = signMember(cast.admin, 'doc', 3, cast.editor.pub, Role.Removed)
+    a.send({ type: 'membership-append', docId: 'doc', ref: 5, index: 3, entry: removal })
+    expect(await a.next((f) => f.type === 'ack' && f.ref === 5)).toMatchObject({ seq: 3 })
+    expect(await write(a, cast.editor, 'doc', 2)).toBe('forbidden')
+    // A non-admin cannot append membership, and compare-and-append refuses a stale index.
+    const selfPromote = signMember(cast.viewer, 'doc', 4, cast.viewer.pub, Role.Admin)
+    a.send({ type: 'membership-append', docId: 'doc', ref: 6, index: 4, entry: selfPromote })
+    expect(await a.next((f) => f.type === 'error')).toMatchObject({ code: 'membership-invalid' })
+    const late = signMember(cast.admin, 'doc', 3, stranger.pub, Role.Editor)
+    a.send({ type: 'membership-append', docId: 'doc', ref: 7, index: 3, entry: late })
+    expect(await a.next((f) => f.type === 'error')).toMatchObject({ code: 'membership-conflict' })
+  })
+
+  it('compacts by compare-and-swap snapshot; a joiner gets newest snapshot + tail', async () => {
+    const storage = new TestMemoryStorage()
+    const h = await startRelay({ storage })
+    const a = await h.client(['doc'])
+    const cast = await setupMembers(a, 'doc')
+    for (let i = 1; i <= 6; i++) await write(a, cast.editor, 'doc', i)
+    const snap = (prevSeq: number, upToSeq: number, counter: number, ref: number) => {
+      const snapshot = signUpdate(cast.editor, 'doc', counter, new Uint8Array(8))
+      a.send({ type: 'snapshot-upload', docId: 'doc', ref, prevSeq, upToSeq, snapshot })
+      return a.next((f) => (f.type === 'ack' || f.type === 'error') && f.ref === ref)
+    }
+    expect(await snap(0, 4, 100, 1)).toMatchObject({ type: 'ack', seq: 4 })
+    expect(await snap(0, 5, 101, 2)).toMatchObject({ type: 'error', code: 'snapshot-conflict' })
+    expect(await snap(4, 99, 102, 3)).toMatchObject({ type: 'error', code: 'snapshot-invalid' })
+    const logKeys = [...storage.values.keys()].filter((k) => k.includes('/log/'))
+    expect(logKeys).toHaveLength(2)
+    const b = await h.client()
+    await b.subscribe('doc')
+    const kinds = b.frames.map((f) =>
+      f.type === 'deliver' ? `d${f.seq}` : f.type === 'snapshot' ? `s${f.upToSeq}` : f.type,
+    )
+    expect(kinds).toEqual(['membership', 'membership', 'membership', 's4', 'd5', 'd6'])
+    // Chained: the next snapshot must name 4 as its predecessor; the old one is deleted.
+    expect(await snap(4, 6, 103, 4)).toMatchObject({ type: 'ack', seq: 6 })
+    expect([...storage.values.keys()].filter((k) => k.includes('/snapshot/'))).toHaveLength(1)
+    expect(await write(a, cast.editor, 'doc', 7)).toBe(7)
+  })
+
+  it('relays presence to the other subscribers without storing it', async () => {
+    const storage = new TestMemoryStorage()
+    const h = await startRelay({ storage })
+    const a = await h.client(['doc'])
+    const b = await h.client(['doc'])
+    const before = storage.values.size
+    a.send({ type: 'presence', docId: 'doc', payload: new Uint8Array([9, 9]) })
+    expect(await b.next((f) => f.type === 'presence')).toMatchObject({
+      payload: new Uint8Array([9, 9]),
+    })
+    expect(storage.values.size).toBe(before)
+    a.ws.send(encodeFrame({ type: 'ping', nonce: 5 }))
+    expect(await a.next((f) => f.type === 'pong')).toMatchObject({ nonce: 5 })
+  })
+})
+
+describe('relay: hostile input', () => {
+  it('survives arbitrary byte frames from an authenticated client (property)', async () => {
+    const fc = (await import('fast-check')).default
+    const h = await startRelay({ limits: { messagesPerSecond: 1e6, messageBurst: 1e6 } })
+    const fuzzer = await h.client(['doc'])
+    const honest = await h.client(['doc'])
+    const cast = await setupMembers(honest, 'doc')
+    let sent = 0
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 0, maxLength: 300 }), (raw) => {
+        fuzzer.sendRaw(raw)
+        sent++
+      }),
+      { numRuns: 300, seed: 42 },
+    )
+    fuzzer.send({ type: 'ping', nonce: 7 })
+    await fuzzer.next((f) => f.type === 'pong' && f.nonce === 7, 10_000)
+    expect(sent).toBe(300)
+    expect(fuzzer.closeCode).toBeUndefined()
+    expect(await write(honest, cast.editor, 'doc', 1)).toBe(1)
+    // Random bytes can never pass signature verification: nothing was stored but our write.
+    expect(h.relay.metrics.rejections.get('malformed')).toBeGreaterThan(0)
+  })
+})

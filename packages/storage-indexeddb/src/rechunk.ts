@@ -1,0 +1,26 @@
+/**
+ * Re-cut a byte stream into pieces of exactly `size` bytes (the last may be shorter), holding
+ * at most one piece in memory. Yields nothing for an empty stream.
+ */
+export async function* rechunk(
+  source: AsyncIterable<Uint8Array>,
+  size: number,
+): AsyncGenerator<Uint8Array> {
+  let buffer = new Uint8Array(size)
+  let filled = 0
+  for await (const piece of source) {
+    let offset = 0
+    while (offset < piece.length) {
+      const n = Math.min(size - filled, piece.length - offset)
+      buffer.set(piece.subarray(offset, offset + n), filled)
+      filled += n
+      offset += n
+      if (filled === size) {
+        yield buffer
+        buffer = new Uint8Array(size)
+        filled = 0
+      }
+    }
+  }
+  if (filled > 0) yield buffer.subarray(0, filled)
+}

@@ -1,0 +1,29 @@
+import { runStorageAdapterTests } from '@valv/storage/conformance'
+import { MemoryBackend, MemoryStorageAdapter } from '../src/index.js'
+
+runStorageAdapterTests('MemoryStorageAdapter', async () => {
+  const backend = new MemoryBackend()
+  const adapter = new MemoryStorageAdapter(backend)
+  return {
+    adapter,
+    teardown: () => adapter.close(),
+    reopen: async () => new MemoryStorageAdapter(backend),
+    holdsDataInMemory: true,
+    scanRaw: async () => scan(backend),
+  }
+})
+
+/** Every name and byte the backend holds, and nodes that hold nothing. */
+function scan(backend: MemoryBackend) {
+  const items: Uint8Array[] = []
+  const emptyContainers: string[] = []
+  const walk = (node: MemoryBackend['root'], path: string) => {
+    items.push(new TextEncoder().encode(path))
+    if (node.value) items.push(node.value)
+    for (const part of node.blob ?? []) items.push(part)
+    if (path && !node.value && !node.blob && node.children.size === 0) emptyContainers.push(path)
+    for (const [name, child] of node.children) walk(child, `${path}/${name}`)
+  }
+  walk(backend.root, '')
+  return { items, emptyContainers }
+}

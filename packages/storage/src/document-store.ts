@@ -1,0 +1,235 @@
+import type { StorageAdapter, StorageKey } from './adapter.js'
+import { StorageError } from './errors.js'
+import {
+  blobKey,
+  blobPrefix,
+  DOCS,
+  docKey,
+  logPrefix,
+  parseSeq,
+  seqSegment,
+  snapPrefix,
+} from './layout.js'
+
+/** One log entry: the envelope stored at a sequence number. */
+export interface LogEntry {
+  /** Sequence number within the document. */
+  readonly seq: number
+  /** The opaque envelope bytes. */
+  readonly bytes: Uint8Array
+}
+
+/** The newest snapshot of a document. */
+export interface Snapshot {
+  /** The snapshot covers every log entry with a sequence number `<= seq`. */
+  readonly seq: number
+  /** The opaque snapshot bytes. */
+  readonly bytes: Uint8Array
+}
+
+/** A range of sequence numbers: `from` inclusive, `to` exclusive, at most `limit` entries. */
+export interface SeqRange {
+  /** Lowest sequence number returned (inclusive). */
+  readonly from?: number
+  /** First sequence number NOT returned (exclusive). */
+  readonly to?: number
+  /** Return at most this many entries. */
+  readonly limit?: number
+}
+
+// Compaction collects names in batches before deleting: some backends (SQLite) cannot write
+// while a listing is open, and a batch bounds memory for logs of any length.
+const BATCH = 512
+// Deletes in flight at once; remote backends (S3) pay one round trip per key.
+const PARALLEL = 16
+
+/**
+ * Documents on top of any {@link StorageAdapter}: an append-only log of envelopes per document,
+ * the newest snapshot, streamed blobs, and deletion of everything. Key layout and compaction
+ * live here once, so every adapter behaves the same. All bytes are opaque (ciphertext).
+ *
+ * Crash safety without locks: every operation writes new keys first and deletes old ones only
+ * after, so a crash leaves extra data (cleaned up by the next compaction), never missing data.
+ * Nothing is read, modified and written back.
+ *
+ * @example
+ * ```ts
+ * const store = new DocumentStore(new MemoryStorageAdapter())
+ * await store.appendLog('doc1', 1, envelope)
+ * for await (const { seq, bytes } of store.readLog('doc1', { from: 1 })) apply(seq, bytes)
+ * await store.putSnapshot('doc1', 1, snapshotBytes) // drops log entry 1
+ * ```
+ */
+export class DocumentStore {
+  /** The adapter underneath. */
+  readonly adapter: StorageAdapter
+
+  /** Layer documents over `adapter`. */
+  constructor(adapter: StorageAdapter) {
+    this.adapter = adapter
+  }
+
+  /**
+   * Append an envelope at `seq`. Resolves once durable. A retry with identical bytes succeeds
+   * without writing; different bytes at an existing `seq` throw `conflict` and change nothing.
+   * The check is against what was stored before the call: two writers racing on the same
+   * `seq` are not detected (the seam has no compare-and-set), so one process (the relay)
+   * must own sequence assignment per document. Appending below the newest snapshot is not
+   * refused; such an entry is never read and the next compaction removes it.
+   */
+  async appendLog(docId: string, seq: number, bytes: Uint8Array): Promise<void> {
+    assertBytes(bytes)
+    const key = [...logPrefix(docId), seqSegment(seq)]
+    const existing = await this.adapter.get(key)
+    if (existing) {
+      if (equalBytes(existing, bytes)) return
+      throw new StorageError('conflict', `log entry ${seq} already holds different bytes`)
+    }
+    await this.adapter.put(key, bytes)
+  }
+
+  /** Log entries in ascending `seq` order within `range`. */
+  async *readLog(docId: string, range: SeqRange = {}): AsyncIterable<LogEntry> {
+    const prefix = logPrefix(docId)
+    const from = range.from === undefined ? undefined : seqSegment(range.from)
+    const to = range.to === undefined ? undefined : seqSegment(range.to)
+    for await (const entry of this.adapter.list({
+      prefix,
+      ...(from === undefined ? {} : { start: from }),
+      ...(to === undefined ? {} : { end: to }),
+      ...(range.limit === undefined ? {} : { limit: range.limit }),
+    })) {
+      const seq = parseSeq(entry.key.at(-1)!)
+      if (seq !== undefined) yield { seq, bytes: entry.value }
+    }
+  }
+
+  /**
+   * The highest sequence number stored for the document (log or snapshot), or `undefined` if
+   * it has none. Cost grows with the log entries since the last snapshot.
+   */
+  async headSeq(docId: string): Promise<number | undefined> {
+    let head = (await this.#snapshotSeqs(docId)).at(-1)
+    for await (const name of this.adapter.listChildren(logPrefix(docId))) {
+      const seq = parseSeq(name)
+      if (seq !== undefined && (head === undefined || seq > head)) head = seq
+    }
+    return head
+  }
+
+  /**
+   * Store a snapshot covering the log up to and including `seq`, then compact: delete the
+   * covered log entries and older snapshots. The snapshot is durable before anything is
+   * deleted, so a crash at any point loses nothing. Throws `conflict` if a newer snapshot
+   * already exists (this one is stale).
+   */
+  async putSnapshot(docId: string, seq: number, bytes: Uint8Array): Promise<void> {
+    assertBytes(bytes)
+    const segment = seqSegment(seq)
+    const newest = (await this.#snapshotSeqs(docId)).at(-1)
+    if (newest !== undefined && newest > seq) {
+      throw new StorageError('conflict', `a newer snapshot (${newest}) exists`)
+    }
+    await this.adapter.put([...snapPrefix(docId), segment], bytes)
+    await this.compact(docId)
+  }
+
+  /**
+   * Delete log entries and snapshots covered by the newest snapshot. {@link putSnapshot} calls
+   * it; call it yourself to finish a compaction a crash interrupted.
+   */
+  async compact(docId: string): Promise<void> {
+    const seqs = await this.#snapshotSeqs(docId)
+    const newest = seqs.at(-1)
+    if (newest === undefined) return
+    // Older snapshots first is not required for safety: the newest is already durable.
+    await this.#deleteAll(seqs.slice(0, -1).map((s) => [...snapPrefix(docId), seqSegment(s)]))
+    const limit = seqSegment(newest)
+    for (;;) {
+      const batch: StorageKey[] = []
+      for await (const name of this.adapter.listChildren(logPrefix(docId))) {
+        if (name > limit || batch.length >= BATCH) break
+        batch.push([...logPrefix(docId), name])
+      }
+      if (batch.length === 0) return
+      await this.#deleteAll(batch)
+    }
+  }
+
+  /** The newest snapshot, or `undefined` if the document has none. */
+  async getSnapshot(docId: string): Promise<Snapshot | undefined> {
+    // A concurrent compaction may delete the snapshot between listing and reading: retry.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const seq = (await this.#snapshotSeqs(docId)).at(-1)
+      if (seq === undefined) return undefined
+      const bytes = await this.adapter.get([...snapPrefix(docId), seqSegment(seq)])
+      if (bytes) return { seq, bytes }
+    }
+    throw new StorageError('unavailable', 'snapshots kept changing while reading', {
+      retryable: true,
+    })
+  }
+
+  /** Store a blob from a stream in constant memory; resolves with its size once durable. */
+  async putBlob(docId: string, blobId: string, source: AsyncIterable<Uint8Array>): Promise<number> {
+    return this.adapter.putStream(blobKey(docId, blobId), source)
+  }
+
+  /** Read a blob as a stream, or `undefined` if it does not exist. */
+  async getBlob(docId: string, blobId: string): Promise<AsyncIterable<Uint8Array> | undefined> {
+    return this.adapter.getStream(blobKey(docId, blobId))
+  }
+
+  /** Delete one blob (idempotent). */
+  async deleteBlob(docId: string, blobId: string): Promise<void> {
+    return this.adapter.delete(blobKey(docId, blobId))
+  }
+
+  /** The ids of a document's blobs, in byte order. */
+  async *listBlobs(docId: string): AsyncIterable<string> {
+    yield* this.adapter.listChildren(blobPrefix(docId))
+  }
+
+  /**
+   * Erase everything of a document (log, snapshots, blobs) from the backend, leaving no bytes
+   * and no empty containers (GDPR erasure, retention). Idempotent.
+   */
+  async deleteDocument(docId: string): Promise<void> {
+    return this.adapter.deletePrefix(docKey(docId))
+  }
+
+  /** The ids of all stored documents, in byte order. */
+  async *listDocuments(): AsyncIterable<string> {
+    yield* this.adapter.listChildren(DOCS)
+  }
+
+  async #snapshotSeqs(docId: string): Promise<number[]> {
+    const seqs: number[] = []
+    for await (const name of this.adapter.listChildren(snapPrefix(docId))) {
+      const seq = parseSeq(name)
+      if (seq !== undefined) seqs.push(seq)
+    }
+    return seqs
+  }
+
+  async #deleteAll(keys: readonly StorageKey[]): Promise<void> {
+    let next = 0
+    await Promise.all(
+      Array.from({ length: Math.min(PARALLEL, keys.length) }, async () => {
+        while (next < keys.length) await this.adapter.delete(keys[next++]!)
+      }),
+    )
+  }
+}
+
+function assertBytes(bytes: unknown): asserts bytes is Uint8Array {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new StorageError('invalid-value', 'bytes must be a Uint8Array')
+  }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false
+  return true
+}

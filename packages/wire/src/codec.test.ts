@@ -1,0 +1,106 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { CloseCode, isRetryableClose } from './close-codes.js'
+import { decodeFrame, encodeFrame } from './codec.js'
+import { WireError } from './errors.js'
+import type { Frame } from './frames.js'
+
+const docId = fc.stringMatching(/^[A-Za-z0-9._~-]{1,40}$/)
+const n = fc.nat({ max: 2 ** 31 })
+const bytes = fc.uint8Array({ maxLength: 64 })
+const frame: fc.Arbitrary<Frame> = fc.oneof(
+  fc.record({ type: fc.constant('auth' as const), version: n, token: fc.string() }),
+  fc.record({ type: fc.constant('auth-ok' as const), sessionId: fc.string() }),
+  fc.record({
+    type: fc.constant('subscribe' as const),
+    docId,
+    sinceSeq: n,
+    snapshotSeq: n,
+    membershipFrom: n,
+  }),
+  fc.record({ type: fc.constant('unsubscribe' as const), docId }),
+  fc.record({ type: fc.constant('envelope' as const), docId, ref: n, envelope: bytes }),
+  fc.record({ type: fc.constant('deliver' as const), docId, seq: n, envelope: bytes }),
+  fc.record({ type: fc.constant('ack' as const), docId, ref: n, seq: n }),
+  fc.record({
+    type: fc.constant('error' as const),
+    docId: fc.string(),
+    ref: n,
+    code: fc.string(),
+    message: fc.string(),
+  }),
+  fc.record({ type: fc.constant('synced' as const), docId, headSeq: n }),
+  fc.record({
+    type: fc.constant('membership-append' as const),
+    docId,
+    ref: n,
+    index: n,
+    entry: bytes,
+  }),
+  fc.record({ type: fc.constant('membership' as const), docId, index: n, entry: bytes }),
+  fc.record({
+    type: fc.constant('snapshot-upload' as const),
+    docId,
+    ref: n,
+    prevSeq: n,
+    upToSeq: n,
+    snapshot: bytes,
+  }),
+  fc.record({ type: fc.constant('snapshot' as const), docId, upToSeq: n, snapshot: bytes }),
+  fc.record({ type: fc.constant('presence' as const), docId, payload: bytes }),
+  fc.record({ type: fc.constant('ping' as const), nonce: n }),
+  fc.record({ type: fc.constant('pong' as const), nonce: n }),
+)
+
+describe('wire codec', () => {
+  it('round-trips every frame type', () => {
+    fc.assert(
+      fc.property(frame, (f) => {
+        expect(decodeFrame(encodeFrame(f))).toEqual(f)
+      }),
+    )
+  })
+
+  it('rejects arbitrary bytes with a WireError only, never another exception', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 80 }), (raw) => {
+        try {
+          decodeFrame(raw)
+        } catch (err) {
+          expect(err).toBeInstanceOf(WireError)
+        }
+      }),
+    )
+  })
+
+  it('rejects truncation and trailing bytes of valid frames', () => {
+    fc.assert(
+      fc.property(frame, (f) => {
+        const enc = encodeFrame(f)
+        expect(() => decodeFrame(enc.subarray(0, enc.length - 1))).toThrow(WireError)
+        const longer = new Uint8Array(enc.length + 1)
+        longer.set(enc)
+        expect(() => decodeFrame(longer)).toThrow(WireError)
+      }),
+    )
+  })
+
+  it('refuses document ids that are not storage-safe', () => {
+    expect(() => encodeFrame({ type: 'unsubscribe', docId: '../etc' })).toThrowError(
+      expect.objectContaining({ code: 'invalid-doc-id' }),
+    )
+    expect(() => decodeFrame(new Uint8Array([99]))).toThrowError(
+      expect.objectContaining({ code: 'unknown-frame-type' }),
+    )
+  })
+
+  it('classifies close codes: 44xx permanent, the rest retryable', () => {
+    expect(isRetryableClose(CloseCode.Unauthenticated)).toBe(false)
+    expect(isRetryableClose(CloseCode.Revoked)).toBe(false)
+    expect(isRetryableClose(CloseCode.SlowConsumer)).toBe(true)
+    expect(isRetryableClose(CloseCode.RateLimited)).toBe(true)
+    expect(isRetryableClose(1006)).toBe(true)
+    expect(isRetryableClose(1012)).toBe(true)
+    expect(isRetryableClose(1000)).toBe(false)
+  })
+})

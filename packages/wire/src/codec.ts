@@ -1,0 +1,224 @@
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+import { WireError } from './errors.js'
+import { type Frame, FrameType } from './frames.js'
+
+const DOC_ID = /^[A-Za-z0-9._~-]{1,200}$/
+
+/** Whether `id` is a valid document id: 1–200 characters of `[A-Za-z0-9._~-]` (storage-safe). */
+export function isValidDocId(id: string): boolean {
+  return DOC_ID.test(id)
+}
+
+function writeDocId(enc: encoding.Encoder, docId: string): void {
+  if (!isValidDocId(docId)) throw new WireError('invalid-doc-id', 'invalid document id')
+  encoding.writeVarString(enc, docId)
+}
+
+/**
+ * Encode a frame to bytes.
+ *
+ * @example
+ * ```ts
+ * ws.send(encodeFrame({ type: 'envelope', docId: 'doc-1', ref: 7, envelope }))
+ * ```
+ */
+export function encodeFrame(frame: Frame): Uint8Array {
+  const enc = encoding.createEncoder()
+  switch (frame.type) {
+    case 'auth':
+      encoding.writeVarUint(enc, FrameType.Auth)
+      encoding.writeVarUint(enc, frame.version)
+      encoding.writeVarString(enc, frame.token)
+      break
+    case 'auth-ok':
+      encoding.writeVarUint(enc, FrameType.AuthOk)
+      encoding.writeVarString(enc, frame.sessionId)
+      break
+    case 'subscribe':
+      encoding.writeVarUint(enc, FrameType.Subscribe)
+      writeDocId(enc, frame.docId)
+      encoding.writeVarUint(enc, frame.sinceSeq)
+      encoding.writeVarUint(enc, frame.snapshotSeq)
+      encoding.writeVarUint(enc, frame.membershipFrom)
+      break
+    case 'unsubscribe':
+      encoding.writeVarUint(enc, FrameType.Unsubscribe)
+      writeDocId(enc, frame.docId)
+      break
+    case 'envelope':
+      encoding.writeVarUint(enc, FrameType.Envelope)
+      writeDocId(enc, frame.docId)
+      encoding.writeVarUint(enc, frame.ref)
+      encoding.writeVarUint8Array(enc, frame.envelope)
+      break
+    case 'deliver':
+      encoding.writeVarUint(enc, FrameType.Deliver)
+      writeDocId(enc, frame.docId)
+      encoding.writeVarUint(enc, frame.seq)
+      encoding.writeVarUint8Array(enc, frame.envelope)
+      break
+    case 'ack':
+      encoding.writeVarUint(enc, FrameType.Ack)
+      writeDocId(enc, frame.docId)
+      encoding.writeVarUint(enc, frame.ref)
+      encoding.writeVarUint(enc, frame.seq)
+      break
+    case 'error':
+      encoding.writeVarUint(enc, FrameType.Error)
+      encoding.writeVarString(enc, frame.docId)
+      encoding.writeVarUint(enc, frame.ref)
+      encoding.writeVarString(enc, frame.code)
+      encoding.writeVarString(enc, frame.message)
+      break
+    case 'synced':
+      encoding.writeVarUint(enc, FrameType.Synced)
+      writeDocId(enc, frame.docId)
+      encoding.writeVarUint(enc, frame.headSeq)
+      break
+    case 'membership-append':
+      encoding.writeVarUint(enc, FrameType.MembershipAppend)
+      writeDocId(enc, frame.docId)
+      encoding.writeVarUint(enc, frame.ref)
+      encoding.writeVarUint(enc, frame.index)
+      encoding.writeVarUint8Array(enc, frame.entry)
+      break
+    case 'membership':
+      encoding.writeVarUint(enc, FrameType.Membership)
+      writeDocId(enc, frame.docId)
+      encoding.writeVarUint(enc, frame.index)
+      encoding.writeVarUint8Array(enc, frame.entry)
+      break
+    case 'snapshot-upload':
+      encoding.writeVarUint(enc, FrameType.SnapshotUpload)
+      writeDocId(enc, frame.docId)
+      encoding.writeVarUint(enc, frame.ref)
+      encoding.writeVarUint(enc, frame.prevSeq)
+      encoding.writeVarUint(enc, frame.upToSeq)
+      encoding.writeVarUint8Array(enc, frame.snapshot)
+      break
+    case 'snapshot':
+      encoding.writeVarUint(enc, FrameType.Snapshot)
+      writeDocId(enc, frame.docId)
+      encoding.writeVarUint(enc, frame.upToSeq)
+      encoding.writeVarUint8Array(enc, frame.snapshot)
+      break
+    case 'presence':
+      encoding.writeVarUint(enc, FrameType.Presence)
+      writeDocId(enc, frame.docId)
+      encoding.writeVarUint8Array(enc, frame.payload)
+      break
+    case 'ping':
+      encoding.writeVarUint(enc, FrameType.Ping)
+      encoding.writeVarUint(enc, frame.nonce)
+      break
+    case 'pong':
+      encoding.writeVarUint(enc, FrameType.Pong)
+      encoding.writeVarUint(enc, frame.nonce)
+      break
+  }
+  return encoding.toUint8Array(enc)
+}
+
+function readDocId(dec: decoding.Decoder): string {
+  const id = decoding.readVarString(dec)
+  if (!isValidDocId(id)) throw new WireError('invalid-doc-id', 'invalid document id')
+  return id
+}
+
+function decodeBody(dec: decoding.Decoder, tag: number): Frame {
+  const u = () => decoding.readVarUint(dec)
+  const s = () => decoding.readVarString(dec)
+  const b = () => decoding.readVarUint8Array(dec)
+  switch (tag) {
+    case FrameType.Auth:
+      return { type: 'auth', version: u(), token: s() }
+    case FrameType.AuthOk:
+      return { type: 'auth-ok', sessionId: s() }
+    case FrameType.Subscribe:
+      return {
+        type: 'subscribe',
+        docId: readDocId(dec),
+        sinceSeq: u(),
+        snapshotSeq: u(),
+        membershipFrom: u(),
+      }
+    case FrameType.Unsubscribe:
+      return { type: 'unsubscribe', docId: readDocId(dec) }
+    case FrameType.Envelope:
+      return { type: 'envelope', docId: readDocId(dec), ref: u(), envelope: b() }
+    case FrameType.Deliver:
+      return { type: 'deliver', docId: readDocId(dec), seq: u(), envelope: b() }
+    case FrameType.Ack:
+      return { type: 'ack', docId: readDocId(dec), ref: u(), seq: u() }
+    case FrameType.Error:
+      return { type: 'error', docId: s(), ref: u(), code: s(), message: s() }
+    case FrameType.Synced:
+      return { type: 'synced', docId: readDocId(dec), headSeq: u() }
+    case FrameType.MembershipAppend:
+      return { type: 'membership-append', docId: readDocId(dec), ref: u(), index: u(), entry: b() }
+    case FrameType.Membership:
+      return { type: 'membership', docId: readDocId(dec), index: u(), entry: b() }
+    case FrameType.SnapshotUpload:
+      return {
+        type: 'snapshot-upload',
+        docId: readDocId(dec),
+        ref: u(),
+        prevSeq: u(),
+        upToSeq: u(),
+        snapshot: b(),
+      }
+    case FrameType.Snapshot:
+      return { type: 'snapshot', docId: readDocId(dec), upToSeq: u(), snapshot: b() }
+    case FrameType.Presence:
+      return { type: 'presence', docId: readDocId(dec), payload: b() }
+    case FrameType.Ping:
+      return { type: 'ping', nonce: u() }
+    case FrameType.Pong:
+      return { type: 'pong', nonce: u() }
+    default:
+      throw new WireError('unknown-frame-type', `unknown frame type ${tag}`)
+  }
+}
+
+/**
+ * Decode one frame. Throws {@link WireError} on truncated input, trailing bytes, an unknown
+ * frame type or an invalid document id. Byte fields are copies, safe to keep.
+ *
+ * @example
+ * ```ts
+ * const frame = decodeFrame(new Uint8Array(event.data))
+ * if (frame.type === 'ack') pending.delete(frame.ref)
+ * ```
+ */
+export function decodeFrame(bytes: Uint8Array): Frame {
+  const dec = decoding.createDecoder(bytes)
+  let frame: Frame
+  try {
+    frame = decodeBody(dec, decoding.readVarUint(dec))
+  } catch (err) {
+    if (err instanceof WireError) throw err
+    throw new WireError('malformed-frame', 'truncated or invalid frame')
+  }
+  if (decoding.hasContent(dec)) throw new WireError('malformed-frame', 'trailing bytes after frame')
+  return copyBytes(frame)
+}
+
+// lib0 returns views into the input buffer; copy so a frame never pins a large socket buffer.
+function copyBytes(frame: Frame): Frame {
+  switch (frame.type) {
+    case 'envelope':
+    case 'deliver':
+      return { ...frame, envelope: frame.envelope.slice() }
+    case 'membership':
+    case 'membership-append':
+      return { ...frame, entry: frame.entry.slice() }
+    case 'snapshot':
+    case 'snapshot-upload':
+      return { ...frame, snapshot: frame.snapshot.slice() }
+    case 'presence':
+      return { ...frame, payload: frame.payload.slice() }
+    default:
+      return frame
+  }
+}

@@ -1,0 +1,246 @@
+/**
+ * The frames exchanged between a client and the relay. Every document-scoped frame carries its
+ * `docId`, so one socket multiplexes many documents. Requests that change relay state carry a
+ * client-chosen `ref` that the matching `ack` or `error` echoes.
+ */
+
+/** Numeric frame tags on the wire (first varUint of every frame). Never reuse a number. */
+export const FrameType = {
+  /** Tag of {@link AuthFrame}. */
+  Auth: 0,
+  /** Tag of {@link AuthOkFrame}. */
+  AuthOk: 1,
+  /** Tag of {@link SubscribeFrame}. */
+  Subscribe: 2,
+  /** Tag of {@link UnsubscribeFrame}. */
+  Unsubscribe: 3,
+  /** Tag of {@link EnvelopeFrame}. */
+  Envelope: 4,
+  /** Tag of {@link DeliverFrame}. */
+  Deliver: 5,
+  /** Tag of {@link AckFrame}. */
+  Ack: 6,
+  /** Tag of {@link ErrorFrame}. */
+  Error: 7,
+  /** Tag of {@link SyncedFrame}. */
+  Synced: 8,
+  /** Tag of {@link MembershipAppendFrame}. */
+  MembershipAppend: 9,
+  /** Tag of {@link MembershipFrame}. */
+  Membership: 10,
+  /** Tag of {@link SnapshotUploadFrame}. */
+  SnapshotUpload: 11,
+  /** Tag of {@link SnapshotFrame}. */
+  Snapshot: 12,
+  /** Tag of {@link PresenceFrame}. */
+  Presence: 13,
+  /** Tag of {@link PingFrame}. */
+  Ping: 14,
+  /** Tag of {@link PongFrame}. */
+  Pong: 15,
+} as const
+
+/** Version of this frame format, sent in {@link AuthFrame}. */
+export const WIRE_VERSION = 1
+
+/** Client → relay, first frame: protocol version and an opaque credential for `onAuthenticate`. */
+export interface AuthFrame {
+  /** Frame discriminator. */
+  readonly type: 'auth'
+  /** Wire format version ({@link WIRE_VERSION}). */
+  readonly version: number
+  /** Opaque credential checked by `onAuthenticate` (e.g. an OIDC/JWT access token). */
+  readonly token: string
+}
+/** Relay → client: authentication succeeded. */
+export interface AuthOkFrame {
+  /** Frame discriminator. */
+  readonly type: 'auth-ok'
+  /** Relay-assigned session id (for logs and `revoke`). */
+  readonly sessionId: string
+}
+/**
+ * Client → relay: start receiving a document. The relay answers with the membership chain
+ * from `membershipFrom`, the newest snapshot (if newer than `snapshotSeq`), every update
+ * after `sinceSeq` (or after the snapshot), then `synced`.
+ */
+export interface SubscribeFrame {
+  /** Frame discriminator. */
+  readonly type: 'subscribe'
+  /** Document the frame is about. */
+  readonly docId: string
+  /** Highest sequence number the client already has (0 = nothing). */
+  readonly sinceSeq: number
+  /** `upToSeq` of the snapshot the client already has (0 = none). */
+  readonly snapshotSeq: number
+  /** Number of membership entries the client already has. */
+  readonly membershipFrom: number
+}
+/** Client → relay: stop receiving a document. */
+export interface UnsubscribeFrame {
+  /** Frame discriminator. */
+  readonly type: 'unsubscribe'
+  /** Document the frame is about. */
+  readonly docId: string
+}
+/** Client → relay: one signed, encrypted update envelope (opaque to the wire layer). */
+export interface EnvelopeFrame {
+  /** Frame discriminator. */
+  readonly type: 'envelope'
+  /** Document the frame is about. */
+  readonly docId: string
+  /** Client-chosen request id, echoed by the matching `ack` or `error`. */
+  readonly ref: number
+  /** Signed, encrypted update envelope (opaque bytes). */
+  readonly envelope: Uint8Array
+}
+/** Relay → client: an accepted update with its per-document sequence number. */
+export interface DeliverFrame {
+  /** Frame discriminator. */
+  readonly type: 'deliver'
+  /** Document the frame is about. */
+  readonly docId: string
+  /** Per-document sequence number (see the frame description). */
+  readonly seq: number
+  /** Signed, encrypted update envelope (opaque bytes). */
+  readonly envelope: Uint8Array
+}
+/**
+ * Relay → client: the request `ref` is durable. For an envelope `seq` is its sequence number,
+ * for a membership entry its index, for a snapshot its `upToSeq`.
+ */
+export interface AckFrame {
+  /** Frame discriminator. */
+  readonly type: 'ack'
+  /** Document the frame is about. */
+  readonly docId: string
+  /** Client-chosen request id, echoed by the matching `ack` or `error`. */
+  readonly ref: number
+  /** Per-document sequence number (see the frame description). */
+  readonly seq: number
+}
+/** Relay → client: request `ref` was rejected and changed nothing (`ref` 0 = not tied to one). */
+export interface ErrorFrame {
+  /** Frame discriminator. */
+  readonly type: 'error'
+  /** Empty when the error is not about one document. */
+  readonly docId: string
+  /** Client-chosen request id, echoed by the matching `ack` or `error`. */
+  readonly ref: number
+  /** A {@link RejectCode} value. */
+  readonly code: string
+  /** Human text; never contains content. */
+  readonly message: string
+}
+/** Relay → client: the catch-up after `subscribe` is complete up to `headSeq`. */
+export interface SyncedFrame {
+  /** Frame discriminator. */
+  readonly type: 'synced'
+  /** Document the frame is about. */
+  readonly docId: string
+  /** Highest sequence number stored for the document. */
+  readonly headSeq: number
+}
+/**
+ * Client → relay: append a signed membership entry, compare-and-append: it is stored only if
+ * the chain currently has exactly `index` entries.
+ */
+export interface MembershipAppendFrame {
+  /** Frame discriminator. */
+  readonly type: 'membership-append'
+  /** Document the frame is about. */
+  readonly docId: string
+  /** Client-chosen request id, echoed by the matching `ack` or `error`. */
+  readonly ref: number
+  /** Expected chain length before the append (the new entry's index). */
+  readonly index: number
+  /** Signed membership entry (opaque). */
+  readonly entry: Uint8Array
+}
+/** Relay → client: one membership chain entry. */
+export interface MembershipFrame {
+  /** Frame discriminator. */
+  readonly type: 'membership'
+  /** Document the frame is about. */
+  readonly docId: string
+  /** Position in the membership chain (0 = genesis). */
+  readonly index: number
+  /** Signed membership entry (opaque). */
+  readonly entry: Uint8Array
+}
+/**
+ * Client → relay: an encrypted, signed snapshot covering every update up to `upToSeq`.
+ * Compare-and-swap: accepted only if the relay's current snapshot covers `prevSeq` (0 = none).
+ * The snapshot itself states per-author counters and chains to the previous snapshot's proof;
+ * the relay checks the signature and the writer's role, then drops the covered updates.
+ */
+export interface SnapshotUploadFrame {
+  /** Frame discriminator. */
+  readonly type: 'snapshot-upload'
+  /** Document the frame is about. */
+  readonly docId: string
+  /** Client-chosen request id, echoed by the matching `ack` or `error`. */
+  readonly ref: number
+  /** `upToSeq` of the snapshot this one replaces (0 = none). */
+  readonly prevSeq: number
+  /** Last sequence number the snapshot covers. */
+  readonly upToSeq: number
+  /** Encrypted, signed snapshot (opaque). */
+  readonly snapshot: Uint8Array
+}
+/** Relay → client: the newest snapshot, covering updates up to `upToSeq`. */
+export interface SnapshotFrame {
+  /** Frame discriminator. */
+  readonly type: 'snapshot'
+  /** Document the frame is about. */
+  readonly docId: string
+  /** Last sequence number the snapshot covers. */
+  readonly upToSeq: number
+  /** Encrypted, signed snapshot (opaque). */
+  readonly snapshot: Uint8Array
+}
+/**
+ * Both directions: an encrypted presence/awareness payload, relayed to the document's other
+ * subscribers and never stored.
+ */
+export interface PresenceFrame {
+  /** Frame discriminator. */
+  readonly type: 'presence'
+  /** Document the frame is about. */
+  readonly docId: string
+  /** Encrypted presence bytes (opaque). */
+  readonly payload: Uint8Array
+}
+/** Both directions: liveness probe. */
+export interface PingFrame {
+  /** Frame discriminator. */
+  readonly type: 'ping'
+  /** Arbitrary number echoed by the answer. */
+  readonly nonce: number
+}
+/** Both directions: answer to {@link PingFrame}. */
+export interface PongFrame {
+  /** Frame discriminator. */
+  readonly type: 'pong'
+  /** Arbitrary number echoed by the answer. */
+  readonly nonce: number
+}
+
+/** Any frame. */
+export type Frame =
+  | AuthFrame
+  | AuthOkFrame
+  | SubscribeFrame
+  | UnsubscribeFrame
+  | EnvelopeFrame
+  | DeliverFrame
+  | AckFrame
+  | ErrorFrame
+  | SyncedFrame
+  | MembershipAppendFrame
+  | MembershipFrame
+  | SnapshotUploadFrame
+  | SnapshotFrame
+  | PresenceFrame
+  | PingFrame
+  | PongFrame

@@ -1,0 +1,13 @@
+/**
+ * The client ↔ relay wire protocol of Valv: frame types, a lib0-based codec, rejection codes
+ * and the WebSocket close-code contract. Shared by `@valv/relay` and the providers. Payloads
+ * (envelopes, snapshots, membership entries, presence) are opaque bytes here; their format and
+ * verification live in `@valv/protocol`.
+ *
+ * @packageDocumentation
+ */
+export { CloseCode, type CloseCodeValue, isRetryableClose } from './close-codes.js'
+export { decodeFrame, encodeFrame, isValidDocId } from './codec.js'
+export { RejectCode, type RejectCodeValue } from './error-codes.js'
+export { WireError, type WireErrorCode } from './errors.js'
+export * from './frames.js'
