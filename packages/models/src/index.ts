@@ -6,3 +6,7 @@
  */
 export * from './sheet/index.js'
 export * from './slides/index.js'
+export * from './richtext/index.js'
+export * from './comments/index.js'
+export * from './versions/index.js'
+export * from './undo/index.js'

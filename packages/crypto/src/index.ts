@@ -1,0 +1,28 @@
+/**
+ * Client-side end-to-end encryption for Valv: identities, documents and their key epochs,
+ * sealed envelopes, membership with roles, rotation, invites, recovery and file encryption.
+ * The wire formats and public verification live in `@valv/protocol`, re-exported here.
+ *
+ * @packageDocumentation
+ */
+export {
+  CounterWindow,
+  CryptoError,
+  type CryptoErrorCode,
+  Role,
+  roleName,
+} from '@valv/protocol'
+export { type DeviceCert, PublicCard } from './card.js'
+export { type CreateIdentityOptions, Identity } from './identity.js'
+export { type InviteCapability, parseInvite } from './invite.js'
+export { type KeyStore, memoryKeyStore } from './key-store.js'
+export { RecoveryKey } from './recovery.js'
+export {
+  type CreateDocumentOptions,
+  DocumentSession,
+  type InviteInfo,
+  type InviteOptions,
+  type MemberInfo,
+  type MembershipSink,
+  type SessionOptions,
+} from './session.js'

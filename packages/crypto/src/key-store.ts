@@ -1,0 +1,36 @@
+/**
+ * Where a {@link DocumentSession} keeps its local copy of a document's membership chain and its
+ * (encrypted) epoch keys, so a document opens offline. The shape matches `StorageAdapter` of
+ * `@valv/storage`, so any storage adapter (IndexedDB in browsers, filesystem in Node) is a key
+ * store. Stored values are public chain entries or ciphertext under a device-derived key.
+ *
+ * @example
+ * ```ts
+ * import { IndexedDbStorageAdapter } from '@valv/storage-indexeddb'
+ * const store: KeyStore = new IndexedDbStorageAdapter({ name: 'valv' })
+ * ```
+ */
+export interface KeyStore {
+  /** Read a value, or `undefined`. */
+  get(key: readonly string[]): Promise<Uint8Array | undefined>
+  /** Write a value durably. */
+  put(key: readonly string[], value: Uint8Array): Promise<void>
+}
+
+/**
+ * A key store in memory (tests, and sessions that need not survive a reload).
+ *
+ * @example
+ * ```ts
+ * const session = await DocumentSession.create(me, { keyStore: memoryKeyStore() })
+ * ```
+ */
+export function memoryKeyStore(): KeyStore {
+  const map = new Map<string, Uint8Array>()
+  return {
+    get: async (key) => map.get(key.join('/'))?.slice(),
+    put: async (key, value) => {
+      map.set(key.join('/'), value.slice())
+    },
+  }
+}

@@ -1,0 +1,82 @@
+import { type MembershipState, utf8 } from '@valv/protocol'
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+import { encodeBundle } from './bundle.js'
+import { type Identity, localStoreKey } from './identity.js'
+import type { KeyStore } from './key-store.js'
+import type { KeyRing } from './keyring.js'
+import { aeadOpen, aeadSeal, Suite } from './primitives/aead.js'
+
+const seqKey = (n: number) => String(n).padStart(10, '0')
+
+/**
+ * The device-local copy of one document's chain (public entries, stored as they are) and of
+ * what the device learned from it (epoch keys, admission secrets), stored encrypted under a key
+ * derived from the device secret, so a key store never holds a usable key.
+ */
+export class LocalCopy {
+  constructor(
+    private readonly docId: string,
+    private readonly store: KeyStore | undefined,
+    private readonly me: Identity | undefined,
+  ) {}
+
+  private key(...rest: string[]): string[] {
+    return ['valv-keys', this.docId, ...rest]
+  }
+
+  /** Store chain entry `index`. */
+  async saveEntry(index: number, entry: Uint8Array): Promise<void> {
+    await this.store?.put(this.key('chain', seqKey(index)), entry)
+  }
+
+  /** Every stored entry, in order, stopping at the first gap. */
+  async loadChain(): Promise<Array<[number, Uint8Array]>> {
+    const out: Array<[number, Uint8Array]> = []
+    if (this.store === undefined) return out
+    for (let i = 0; ; i++) {
+      const entry = await this.store.get(this.key('chain', seqKey(i)))
+      if (entry === undefined) return out
+      out.push([i, entry])
+    }
+  }
+
+  /** Store the ring's epoch keys and admission secrets, encrypted. */
+  async saveSecrets(ring: KeyRing): Promise<void> {
+    if (this.store === undefined || this.me === undefined) return
+    const enc = encoding.createEncoder()
+    encoding.writeVarUint8Array(enc, encodeBundle([...ring.epochs.values()]))
+    encoding.writeVarUint(enc, ring.admissions.size)
+    for (const [index, secret] of ring.admissions) {
+      encoding.writeVarUint(enc, index)
+      encoding.writeUint8Array(enc, secret)
+    }
+    const sealed = aeadSeal(
+      Suite.XChaCha20Poly1305,
+      localStoreKey(this.me),
+      encoding.toUint8Array(enc),
+      utf8(this.docId),
+    )
+    await this.store.put(this.key('secrets'), sealed)
+  }
+
+  /** Load what {@link saveSecrets} stored into `ring` (keys are re-checked against the chain). */
+  async loadSecrets(ring: KeyRing, state: MembershipState): Promise<void> {
+    if (this.store === undefined || this.me === undefined) return
+    const sealed = await this.store.get(this.key('secrets'))
+    if (sealed === undefined) return
+    const plain = aeadOpen(
+      Suite.XChaCha20Poly1305,
+      localStoreKey(this.me),
+      sealed,
+      utf8(this.docId),
+    )
+    const dec = decoding.createDecoder(plain)
+    ring.addEncoded(state, decoding.readVarUint8Array(dec))
+    const n = decoding.readVarUint(dec)
+    for (let i = 0; i < n; i++) {
+      const index = decoding.readVarUint(dec)
+      ring.admissions.set(index, decoding.readUint8Array(dec, 32).slice())
+    }
+  }
+}

@@ -1,0 +1,33 @@
+import { hkdf } from '@noble/hashes/hkdf.js'
+import { hmac } from '@noble/hashes/hmac.js'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { concatBytes } from '@noble/hashes/utils.js'
+import { CryptoError, utf8 } from '@valv/protocol'
+
+/** Prefix of every HKDF `info` and every signature domain: the protocol's version namespace. */
+export const DOMAIN_PREFIX = 'valv/v1/'
+
+/**
+ * HKDF-SHA256 (RFC 5869) to `n` bytes. `info` must be a `valv/v1/…` string naming the purpose,
+ * so no two uses of one secret can ever derive the same key (domain separation); a string
+ * without the prefix is a programming error and throws `malformed`.
+ */
+export function hkdfN(ikm: Uint8Array, salt: Uint8Array, info: string, n: number): Uint8Array {
+  if (!info.startsWith(DOMAIN_PREFIX)) {
+    throw new CryptoError('malformed', `HKDF info must start with '${DOMAIN_PREFIX}'`)
+  }
+  return hkdf(sha256, ikm, salt, utf8(info), n)
+}
+
+/** HKDF-SHA256 to a 32-byte (256-bit) key; see {@link hkdfN}. */
+export function hkdf32(ikm: Uint8Array, salt: Uint8Array, info: string): Uint8Array {
+  return hkdfN(ikm, salt, info, 32)
+}
+
+/**
+ * HMAC-SHA256 of the concatenated parts. Concatenation is not injective, so callers either pass
+ * fixed-length parts or a single `domainMessage(...)` from `@valv/protocol`.
+ */
+export function hmac256(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
+  return hmac(sha256, key, parts.length === 1 ? (parts[0] as Uint8Array) : concatBytes(...parts))
+}

@@ -1,0 +1,732 @@
+import { ed25519 } from '@noble/curves/ed25519.js'
+import {
+  CryptoError,
+  decodeEntry,
+  deriveDocId,
+  domainMessage,
+  type EnvelopeKindName,
+  encodeEnvelopeBody,
+  encodeEnvelopeHeader,
+  equalBytes,
+  HistoryPolicy,
+  indexBytes,
+  joinSignature,
+  type MembershipEntry,
+  MembershipState,
+  Role,
+  toHex,
+  utf8,
+  verifyEnvelope,
+} from '@valv/protocol'
+import { epochKeys } from './bundle.js'
+import type { PublicCard } from './card.js'
+import { buildEntry } from './entry-builder.js'
+import { entryParts } from './entry-parts.js'
+import type { Identity } from './identity.js'
+import { documentSigningSecret } from './identity.js'
+import { admissionKeys, encodeInvite, parseInvite } from './invite.js'
+import type { KeyStore } from './key-store.js'
+import { KeyRing } from './keyring.js'
+import { LocalCopy } from './local-copy.js'
+import { aeadOpen, aeadSeal, keyCommitment, Suite, type SuiteId } from './primitives/aead.js'
+import { randomBytes } from './primitives/bytes.js'
+import { type PaddingPolicy, pad, unpad } from './primitives/padding.js'
+import type { RecoveryKey } from './recovery.js'
+
+/** Something that appends membership entries to the relay (a provider) with compare-and-append. */
+export interface MembershipSink {
+  /** Append `entry` at `index`; rejects if the chain no longer has exactly `index` entries. */
+  appendMembership(index: number, entry: Uint8Array): Promise<void>
+  /** Resolves once the sink is connected and caught up (a provider's `whenSynced`). */
+  whenSynced?(): Promise<void>
+}
+
+/** Options shared by every way of obtaining a session. */
+export interface SessionOptions {
+  /** Local copy of the chain and keys, so the document opens offline. Default: memory only. */
+  readonly keyStore?: KeyStore
+  /** Size padding of sealed plaintexts (default `'padme'`). */
+  readonly padding?: PaddingPolicy
+}
+
+/** Options of {@link DocumentSession.create}. */
+export interface CreateDocumentOptions extends SessionOptions {
+  /** Whether new members read history (`'share'`, default) or start at the current epoch. */
+  readonly historyPolicy?: 'share' | 'need-to-know'
+  /** Lowest role that writes content: `'editor'` (default) or `'commenter'` (comment documents). */
+  readonly writeRole?: 'editor' | 'commenter'
+  /** Cipher suite (default XChaCha20-Poly1305). */
+  readonly suite?: SuiteId
+  /** The organisation recovery public key ({@link RecoveryKey.publicKey}). */
+  readonly recovery?: Uint8Array
+}
+
+/** Options of {@link DocumentSession.createInviteLink}. */
+export interface InviteOptions {
+  /** Role granted to whoever joins through the link. */
+  readonly role: Role
+  /** Expiry as a `Date` or Unix seconds; default never. */
+  readonly expiresAt?: Date | number
+  /** Allow one join only (default false). */
+  readonly singleUse?: boolean
+  /** Allow this many joins (overrides `singleUse`). */
+  readonly maxUses?: number
+}
+
+/** A member as this session sees it (names come from encrypted certificates). */
+export interface MemberInfo {
+  /** Chain index of the member's entry (the author id in envelopes). */
+  readonly index: number
+  /** Hex of the user key, or `undefined` if the certificate could not be read. */
+  readonly userId: string | undefined
+  /** Display name from the certificate ('' if unknown). */
+  readonly displayName: string
+  /** Hex of the device key, if known. */
+  readonly deviceId: string | undefined
+  /** Current role. */
+  readonly role: Role
+  /** Whether this is the local device. */
+  readonly self: boolean
+}
+
+/** An open invite as recorded in the chain. */
+export interface InviteInfo {
+  /** Chain index of the admit entry (pass it to `revokeInvite`). */
+  readonly admission: number
+  /** Role it grants. */
+  readonly role: Role
+  /** Unix seconds, 0 = never. */
+  readonly expiresAt: number
+  /** Joins left, `Infinity` if unlimited. */
+  readonly usesLeft: number
+  /** Hex user key it was created for (direct shares), if this session can read it. */
+  readonly forUser: string | undefined
+}
+
+type Listener = () => void
+
+const isConflict = (err: unknown): boolean => {
+  const e = err as { code?: string; relayCode?: string }
+  return e.code === 'membership-conflict' || e.relayCode === 'membership-conflict'
+}
+
+/**
+ * One member's cryptographic view of one document: it seals and opens envelopes (it is the
+ * `DocumentCrypto` of `@valv/core`), follows the membership chain, and changes membership
+ * (share, unshare, invite links, rotation) through a {@link MembershipSink}. Applications never
+ * handle a key: everything public-key happens inside.
+ *
+ * @example
+ * ```ts
+ * const session = await DocumentSession.create(me)
+ * const doc = new EncryptedDoc({ docId: session.docId, crypto: session })
+ * const provider = new WebsocketProvider({ url, doc })
+ * await session.attach(provider)
+ * await session.share(PublicCard.parse(colleagueCard), Role.Editor)
+ * const link = await session.createInviteLink({ role: Role.Viewer, singleUse: true })
+ * ```
+ */
+export class DocumentSession {
+  /** The document id (self-certifying: derived from the genesis entry). */
+  readonly docId: string
+  private readonly state: MembershipState
+  private readonly ring: KeyRing
+  private readonly local: LocalCopy
+  private signingSecret: Uint8Array | undefined
+  private signingKey: Uint8Array | undefined
+  private readonly unsent: Array<[number, Uint8Array]> = []
+  private readonly listeners = new Set<Listener>()
+  private sink: MembershipSink | undefined
+  private joining: Promise<void> | undefined
+  private rotating = false
+  private changing = 0
+
+  private constructor(
+    docId: string,
+    private readonly me: Identity | undefined,
+    private readonly recovery: RecoveryKey | undefined,
+    private readonly options: SessionOptions,
+  ) {
+    this.docId = docId
+    this.state = new MembershipState(docId)
+    this.ring = new KeyRing(
+      docId,
+      () => (this.state.length > 0 ? this.state.suite : Suite.XChaCha20Poly1305) as SuiteId,
+    )
+    this.local = new LocalCopy(docId, options.keyStore, me)
+    if (me !== undefined) this.useSigningSecret(documentSigningSecret(me, docId))
+  }
+
+  private useSigningSecret(secret: Uint8Array): void {
+    this.signingSecret = secret
+    this.signingKey = ed25519.getPublicKey(secret)
+  }
+
+  /** Stable pseudonymous author id of this device in this document (hex per-document key). */
+  get author(): string {
+    return this.signingKey === undefined ? 'recovery' : toHex(this.signingKey)
+  }
+
+  /** Create a new document with `me` as its first admin. */
+  static async create(me: Identity, options: CreateDocumentOptions = {}): Promise<DocumentSession> {
+    const nonce = randomBytes(16)
+    // The id depends on the creator's per-document key, which for joiners depends on the id:
+    // so the creator's key is derived from the nonce instead (see creatorSigningSecret).
+    const creatorSecret = creatorSigningSecret(me, nonce)
+    const docId = deriveDocId(ed25519.getPublicKey(creatorSecret), nonce)
+    const session = new DocumentSession(docId, me, undefined, options)
+    session.useSigningSecret(creatorSecret)
+    const secret = randomBytes(32)
+    const keys = epochKeys(docId, 0, secret)
+    session.ring.epochs.set(0, keys)
+    const suite = options.suite ?? Suite.XChaCha20Poly1305
+    const bytes = buildEntry(
+      session.state,
+      session.requireSecret(),
+      {
+        kind: 'genesis',
+        nonce,
+        suite,
+        writeRole: options.writeRole === 'commenter' ? Role.Commenter : Role.Editor,
+        historyPolicy:
+          options.historyPolicy === 'need-to-know' ? HistoryPolicy.needToKnow : HistoryPolicy.share,
+        keyCommitment: keyCommitment(secret),
+      },
+      (index) =>
+        entryParts.genesis(
+          session.ring,
+          session.state,
+          index,
+          me,
+          ed25519.getPublicKey(creatorSecret),
+          keys,
+          options.recovery,
+        ),
+    )
+    await session.applyMembership(0, bytes)
+    session.unsent.push([0, bytes])
+    return session
+  }
+
+  /** Open a document this device knows, from the key store (works offline). */
+  static async open(
+    me: Identity,
+    docId: string,
+    options: SessionOptions = {},
+  ): Promise<DocumentSession> {
+    const session = new DocumentSession(docId, me, undefined, options)
+    await session.load()
+    return session
+  }
+
+  /**
+   * Join through an invite link (a URL or its `#…` fragment). The join entry is appended once
+   * the session is attached and the admission has been received from the relay.
+   */
+  static async join(
+    me: Identity,
+    link: string,
+    options: SessionOptions = {},
+  ): Promise<DocumentSession> {
+    const cap = parseInvite(link)
+    const session = new DocumentSession(cap.docId, me, undefined, options)
+    await session.load()
+    session.ring.admissions.set(cap.admission, cap.secret)
+    await session.local.saveSecrets(session.ring)
+    return session
+  }
+
+  /**
+   * A read-only session for the organisation holding the document's recovery key: it opens
+   * every epoch's content. Feed it the chain with {@link applyMembership} (or attach a
+   * provider).
+   */
+  static async recover(
+    recovery: RecoveryKey,
+    docId: string,
+    options: SessionOptions = {},
+  ): Promise<DocumentSession> {
+    const session = new DocumentSession(docId, undefined, recovery, options)
+    await session.load()
+    return session
+  }
+
+  private async load(): Promise<void> {
+    for (const [index, entry] of await this.local.loadChain())
+      await this.applyMembership(index, entry, false)
+    await this.local.loadSecrets(this.ring, this.state)
+    this.absorbAll()
+  }
+
+  /** Register a listener for membership or key changes; returns an unsubscribe function. */
+  onChange(listener: Listener): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  /**
+   * Connect the membership sink (normally the WebSocket provider): sends a new document's
+   * genesis, and completes a pending join once the admission is known.
+   */
+  async attach(sink: MembershipSink): Promise<void> {
+    this.sink = sink
+    await sink.whenSynced?.()
+    while (this.unsent.length > 0) {
+      const [index, bytes] = this.unsent[0] as [number, Uint8Array]
+      await sink.appendMembership(index, bytes)
+      this.unsent.shift()
+    }
+    this.maybeJoin()
+  }
+
+  /** Resolves when a pending join (invite or direct share) completed. */
+  async joined(): Promise<void> {
+    if (this.myIndex !== undefined) return
+    this.maybeJoin()
+    if (this.joining === undefined)
+      throw new CryptoError('invalid-state', 'no admission to join with')
+    await this.joining
+  }
+
+  /** Chain index of this device's membership, if it is a member. */
+  get myIndex(): number | undefined {
+    return this.signingKey === undefined
+      ? undefined
+      : this.state.memberByKey(this.signingKey)?.index
+  }
+
+  /** This device's current role. */
+  get role(): Role {
+    const i = this.myIndex
+    return i === undefined ? Role.None : this.state.roleOf(i)
+  }
+
+  /** Current key epoch. */
+  get epoch(): number {
+    return this.state.epoch
+  }
+
+  /** Whether a removal happened and no rotation followed yet. */
+  get rotationOwed(): boolean {
+    return this.state.rotationOwed
+  }
+
+  /** Whether this member may seal updates and snapshots now. */
+  canWrite(): boolean {
+    return (
+      this.state.length > 0 &&
+      this.role >= this.state.writeRole &&
+      this.ring.epochs.get(this.state.epoch)?.content !== undefined
+    )
+  }
+
+  /** Number of membership entries known (the provider subscribes from here). */
+  membershipLength(): number {
+    return this.state.length
+  }
+
+  /** The members, with names where the certificates could be read. */
+  members(): MemberInfo[] {
+    return this.state.members.map((m) => {
+      const cert = this.ring.certs.get(m.index)
+      return {
+        index: m.index,
+        userId: cert && toHex(cert.userKey),
+        displayName: cert?.displayName ?? '',
+        deviceId: cert && toHex(cert.device.deviceKey),
+        role: m.role,
+        self: m.index === this.myIndex,
+      }
+    })
+  }
+
+  /** Open invites (admissions not revoked, expired or used up). */
+  invites(now = Math.floor(Date.now() / 1000)): InviteInfo[] {
+    return this.state.admissions
+      .filter(
+        (a) =>
+          !a.revoked &&
+          (a.expiresAt === 0 || a.expiresAt >= now) &&
+          (a.maxUses === 0 || a.uses < a.maxUses),
+      )
+      .map((a) => {
+        const note = this.ring.notes.get(a.index)
+        return {
+          admission: a.index,
+          role: a.role,
+          expiresAt: a.expiresAt,
+          usesLeft: a.maxUses === 0 ? Number.POSITIVE_INFINITY : a.maxUses - a.uses,
+          forUser: note && toHex(note),
+        }
+      })
+  }
+
+  /** Seal `plaintext` as `kind`: pad, encrypt under the current epoch, sign. */
+  async seal(kind: EnvelopeKindName, plaintext: Uint8Array, counter: number): Promise<Uint8Array> {
+    const author = this.myIndex
+    const secret = this.signingSecret
+    if (author === undefined || secret === undefined)
+      throw new CryptoError('invalid-state', 'not a member of this document')
+    const epoch = this.state.epoch
+    const content = this.ring.epochs.get(epoch)?.content
+    if (content === undefined) throw new CryptoError('unknown-epoch', `no key for epoch ${epoch}`)
+    const suite = this.state.suite
+    const headerBytes = encodeEnvelopeHeader({ suite, kind, epoch, author, counter })
+    const aad = domainMessage('envelope-aad', utf8(this.docId), headerBytes)
+    const sealed = aeadSeal(
+      suite as SuiteId,
+      content,
+      pad(plaintext, this.options.padding ?? 'padme'),
+      aad,
+    )
+    const signed = encodeEnvelopeBody(headerBytes, sealed)
+    const signature = ed25519.sign(domainMessage('envelope', utf8(this.docId), signed), secret)
+    return joinSignature(signed, signature)
+  }
+
+  /** Verify (signature, role, epoch), then decrypt. Throws a {@link CryptoError}. */
+  async open(
+    kind: EnvelopeKindName,
+    sealed: Uint8Array,
+  ): Promise<{ author: string; counter: number; plaintext: Uint8Array }> {
+    const self = this.myIndex
+    const v = verifyEnvelope(this.state, sealed, {
+      kind,
+      ...(self === undefined ? {} : { selfIndex: self }),
+    })
+    const content = this.ring.epochs.get(v.epoch)?.content
+    if (content === undefined) throw new CryptoError('unknown-epoch', `no key for epoch ${v.epoch}`)
+    const aad = domainMessage('envelope-aad', utf8(this.docId), v.headerBytes)
+    const padded = aeadOpen(v.suite as SuiteId, content, v.ciphertext, aad)
+    return { author: v.authorId, counter: v.counter, plaintext: unpad(padded) }
+  }
+
+  /**
+   * Feed membership entry `index` (from the relay, in order). Verifies it against the chain
+   * (throws and changes nothing if it does not extend it), stores it, and takes any keys or
+   * certificates addressed to this reader from its payload.
+   */
+  async applyMembership(index: number, entry: Uint8Array, persist = true): Promise<void> {
+    if (index < this.state.length) {
+      const have = this.state.chain[index]
+      if (have !== undefined && !equalBytes(decodeEntry(entry).signature, have.signature)) {
+        throw new CryptoError('fork-detected', `a different entry ${index} was seen before`)
+      }
+      return
+    }
+    if (index !== this.state.length)
+      throw new CryptoError('invalid-state', `membership gap before ${index}`)
+    const e = this.state.append(entry)
+    if (e.body.kind === 'genesis' && this.me !== undefined) {
+      const creator = creatorSigningSecret(this.me, e.body.nonce)
+      if (equalBytes(ed25519.getPublicKey(creator), e.signer)) this.useSigningSecret(creator)
+    }
+    if (persist) await this.local.saveEntry(index, entry)
+    this.absorb(e)
+    this.absorbAll()
+    if (persist) await this.local.saveSecrets(this.ring)
+    for (const l of this.listeners) l()
+    this.maybeJoin()
+    this.maybeRotate()
+  }
+
+  private absorb(e: MembershipEntry): void {
+    const learned = entryParts.absorb(this.ring, this.state, e, {
+      ...(this.me === undefined ? {} : { me: this.me }),
+      ...(this.recovery === undefined ? {} : { recovery: this.recovery.secretKey }),
+      ...(this.myIndex === undefined ? {} : { myIndex: this.myIndex }),
+    })
+    if (learned) this.absorbAll()
+  }
+
+  private absorbAll(): void {
+    // Keys learned late (a joiner's bundle arrives after older entries) unlock older parts.
+    let again = true
+    while (again) {
+      again = false
+      for (const e of this.state.chain) {
+        if (
+          entryParts.absorb(this.ring, this.state, e, {
+            ...(this.me === undefined ? {} : { me: this.me }),
+            ...(this.recovery === undefined ? {} : { recovery: this.recovery.secretKey }),
+            ...(this.myIndex === undefined ? {} : { myIndex: this.myIndex }),
+          })
+        )
+          again = true
+      }
+    }
+  }
+
+  private requireSecret(): Uint8Array {
+    if (this.signingSecret === undefined)
+      throw new CryptoError('invalid-state', 'a recovery session cannot sign')
+    return this.signingSecret
+  }
+
+  private requireAdmin(): void {
+    if (this.role !== Role.Admin)
+      throw new CryptoError('not-authorised', 'only an admin can change membership')
+  }
+
+  /**
+   * Build an entry at the current head and append it, rebuilding on a concurrent append. A
+   * build that returns `undefined` (the change is no longer needed) appends nothing.
+   */
+  private async submit(build: () => Uint8Array | undefined): Promise<number> {
+    const sink = this.sink
+    if (sink === undefined) throw new CryptoError('invalid-state', 'attach a provider first')
+    for (let attempt = 0; ; attempt++) {
+      const index = this.state.length
+      const bytes = build()
+      if (bytes === undefined) return -1
+      try {
+        await sink.appendMembership(index, bytes)
+        if (this.state.length === index) await this.applyMembership(index, bytes)
+        return index
+      } catch (err) {
+        if (!isConflict(err) || attempt >= 8) throw err
+        await this.waitForLength(index + 1)
+      }
+    }
+  }
+
+  private waitForLength(n: number, ms = 5000): Promise<void> {
+    if (this.state.length >= n) return Promise.resolve()
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms)
+      const off = this.onChange(() => this.state.length >= n && done())
+      function done() {
+        clearTimeout(timer)
+        off()
+        resolve()
+      }
+    })
+  }
+
+  /**
+   * Give `card`'s user `role`: one admission whose secret is sealed to each of the user's
+   * devices; each device joins on its own (automatically, when it opens the document).
+   */
+  async share(card: PublicCard, role: Role): Promise<void> {
+    this.requireAdmin()
+    if (role === Role.None) throw new CryptoError('invalid-state', 'use unshare to remove')
+    const secret = randomBytes(32)
+    const adm = admissionKeys(this.docId, secret)
+    await this.submit(() =>
+      buildEntry(
+        this.state,
+        this.requireSecret(),
+        {
+          kind: 'admit',
+          admissionKey: adm.publicKey,
+          role,
+          expiresAt: 0,
+          maxUses: card.devices.length,
+        },
+        (index) => entryParts.admit(this.ring, this.state, index, secret, card),
+      ),
+    )
+  }
+
+  /** Create an invite link (a `#…` fragment to append to the app's URL). */
+  async createInviteLink(options: InviteOptions): Promise<string> {
+    this.requireAdmin()
+    const secret = randomBytes(32)
+    const adm = admissionKeys(this.docId, secret)
+    const expires =
+      options.expiresAt instanceof Date
+        ? Math.floor(options.expiresAt.getTime() / 1000)
+        : (options.expiresAt ?? 0)
+    const maxUses = options.maxUses ?? (options.singleUse === true ? 1 : 0)
+    const index = await this.submit(() =>
+      buildEntry(
+        this.state,
+        this.requireSecret(),
+        {
+          kind: 'admit',
+          admissionKey: adm.publicKey,
+          role: options.role,
+          expiresAt: expires,
+          maxUses,
+        },
+        (i) => entryParts.admit(this.ring, this.state, i, secret, undefined),
+      ),
+    )
+    this.ring.admissions.set(index, secret)
+    await this.local.saveSecrets(this.ring)
+    return encodeInvite({ docId: this.docId, admission: index, secret })
+  }
+
+  /** Revoke an invite (see {@link invites}); nobody can join through it afterwards. */
+  async revokeInvite(admission: number): Promise<void> {
+    this.requireAdmin()
+    await this.submit(() =>
+      buildEntry(
+        this.state,
+        this.requireSecret(),
+        { kind: 'revoke-admission', admission },
+        () => [],
+      ),
+    )
+  }
+
+  /** Change the role of every device of user `userId` (hex user key). */
+  async setRole(userId: string, role: Role): Promise<void> {
+    this.requireAdmin()
+    const targets = this.members().filter((m) => m.userId === userId && m.role !== Role.None)
+    if (targets.length === 0) throw new CryptoError('invalid-state', 'no such member')
+    for (const t of targets) {
+      await this.submit(() =>
+        buildEntry(
+          this.state,
+          this.requireSecret(),
+          { kind: 'set-role', member: t.index, role },
+          () => [],
+        ),
+      )
+    }
+  }
+
+  /**
+   * Remove user `userId` (all devices and open invites made for them), then rotate to a new
+   * epoch key that they never receive. If the rotation cannot be appended now it stays owed and
+   * the next admin online completes it.
+   */
+  async unshare(userId: string): Promise<void> {
+    this.requireAdmin()
+    this.changing++
+    try {
+      await this.removeUser(userId)
+    } finally {
+      this.changing--
+    }
+    await this.rotate(true)
+  }
+
+  private async removeUser(userId: string): Promise<void> {
+    for (const inv of this.invites().filter((i) => i.forUser === userId))
+      await this.revokeInvite(inv.admission)
+    const targets = this.members().filter((m) => m.userId === userId && m.role !== Role.None)
+    for (const t of targets) {
+      await this.submit(() =>
+        buildEntry(
+          this.state,
+          this.requireSecret(),
+          { kind: 'set-role', member: t.index, role: Role.None },
+          () => [],
+        ),
+      )
+    }
+  }
+
+  /** Remove one device (a lost laptop) from this document and rotate. */
+  async removeDevice(deviceId: string): Promise<void> {
+    this.requireAdmin()
+    const t = this.members().find((m) => m.deviceId === deviceId && m.role !== Role.None)
+    if (t === undefined) throw new CryptoError('invalid-state', 'no such device')
+    this.changing++
+    try {
+      await this.submit(() =>
+        buildEntry(
+          this.state,
+          this.requireSecret(),
+          { kind: 'set-role', member: t.index, role: Role.None },
+          () => [],
+        ),
+      )
+    } finally {
+      this.changing--
+    }
+    await this.rotate(true)
+  }
+
+  /** Leave the document (sets this device's own role to none). */
+  async leave(): Promise<void> {
+    const i = this.myIndex
+    if (i === undefined) return
+    await this.submit(() =>
+      buildEntry(
+        this.state,
+        this.requireSecret(),
+        { kind: 'set-role', member: i, role: Role.None },
+        () => [],
+      ),
+    )
+  }
+
+  /**
+   * Start a new key epoch: a fresh random secret sealed to every remaining member's device key
+   * (hybrid X25519 + ML-KEM-768), wrapped for open invites this admin can read, and sealed to
+   * the recovery key. With `onlyIfOwed`, nothing happens unless a removal is still unrotated
+   * (another admin may have rotated meanwhile).
+   */
+  async rotate(onlyIfOwed = false): Promise<void> {
+    this.requireAdmin()
+    const secret = randomBytes(32)
+    await this.submit(() => {
+      if (onlyIfOwed && !this.state.rotationOwed) return undefined
+      const epoch = this.state.epoch + 1
+      const keys = epochKeys(this.docId, epoch, secret)
+      return buildEntry(
+        this.state,
+        this.requireSecret(),
+        { kind: 'rotate', epoch, keyCommitment: keyCommitment(secret) },
+        (index) => entryParts.rotate(this.ring, this.state, index, keys),
+      )
+    })
+  }
+
+  private maybeRotate(): void {
+    if (!this.state.rotationOwed || this.rotating || this.changing > 0) return
+    if (this.sink === undefined || this.role !== Role.Admin) return
+    this.rotating = true
+    void this.rotate(true)
+      .catch(() => undefined)
+      .finally(() => {
+        this.rotating = false
+      })
+  }
+
+  private maybeJoin(): void {
+    if (
+      this.joining !== undefined ||
+      this.sink === undefined ||
+      this.me === undefined ||
+      this.myIndex !== undefined
+    )
+      return
+    const admission = [...this.ring.admissions.keys()].find((a) => {
+      const adm = this.state.admission(a)
+      return adm !== undefined && !adm.revoked && (adm.maxUses === 0 || adm.uses < adm.maxUses)
+    })
+    if (admission === undefined) return
+    const me = this.me
+    const secret = this.ring.admissions.get(admission) as Uint8Array
+    this.joining = this.submit(() => {
+      const adm = admissionKeys(this.docId, secret)
+      const signer = this.signingKey as Uint8Array
+      const admissionSignature = ed25519.sign(
+        domainMessage('admission', utf8(this.docId), indexBytes(admission), signer),
+        adm.signingSecret,
+      )
+      return buildEntry(
+        this.state,
+        this.requireSecret(),
+        { kind: 'join', admission, admissionSignature },
+        (index) => entryParts.join(this.ring, this.state, index, me, this.signingKey as Uint8Array),
+      )
+    }).then(
+      () => undefined,
+      (err) => {
+        this.joining = undefined
+        throw err
+      },
+    )
+    this.joining.catch(() => undefined)
+  }
+}
+
+/** The creator's per-document key: derived from the genesis nonce (the id does not exist yet). */
+function creatorSigningSecret(me: Identity, nonce: Uint8Array): Uint8Array {
+  return documentSigningSecret(me, `genesis.${toHex(nonce)}`)
+}

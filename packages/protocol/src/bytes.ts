@@ -1,0 +1,53 @@
+import { sha256 } from '@noble/hashes/sha2.js'
+import * as encoding from 'lib0/encoding'
+
+/** UTF-8 bytes of `s`. */
+export const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
+
+/** Constant-time equality of two byte arrays. */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  let diff = 0
+  for (let i = 0; i < a.length; i++) diff |= (a[i] as number) ^ (b[i] as number)
+  return diff === 0
+}
+
+/** Lower-case hex of `b` (for map keys and logs of public values only). */
+export function toHex(b: Uint8Array): string {
+  let s = ''
+  for (const x of b) s += x.toString(16).padStart(2, '0')
+  return s
+}
+
+/** Unpadded base64url of `b`. */
+export function toBase64Url(b: Uint8Array): string {
+  let bin = ''
+  for (const x of b) bin += String.fromCharCode(x)
+  return btoa(bin).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '')
+}
+
+/** Bytes of an unpadded base64url string; `undefined` if it is not one. */
+export function fromBase64Url(s: string): Uint8Array | undefined {
+  if (!/^[A-Za-z0-9_-]*$/.test(s) || s.length % 4 === 1) return undefined
+  const bin = atob(s.replaceAll('-', '+').replaceAll('_', '/'))
+  const out = new Uint8Array(bin.length)
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i)
+  return out
+}
+
+/**
+ * The message a domain-separated signature covers: the length-prefixed domain string
+ * `valv/v1/<domain>` followed by each part, length-prefixed, so no two (domain, parts) tuples
+ * share bytes and no signature made for one purpose verifies for another.
+ */
+export function domainMessage(domain: string, ...parts: Uint8Array[]): Uint8Array {
+  const enc = encoding.createEncoder()
+  encoding.writeVarString(enc, `valv/v1/${domain}`)
+  for (const p of parts) encoding.writeVarUint8Array(enc, p)
+  return encoding.toUint8Array(enc)
+}
+
+/** SHA-256 of a domain message (used for chain hashes and ids). */
+export function domainHash(domain: string, ...parts: Uint8Array[]): Uint8Array {
+  return sha256(domainMessage(domain, ...parts))
+}

@@ -1,0 +1,57 @@
+/**
+ * The Valv wire formats and their public verification: envelopes, membership chains, counters.
+ * Nothing here needs or touches a content key, so a relay may import it. The byte layouts and
+ * every rule are specified in docs/protocol.md.
+ *
+ * @packageDocumentation
+ */
+export {
+  domainHash,
+  domainMessage,
+  equalBytes,
+  fromBase64Url,
+  toBase64Url,
+  toHex,
+  utf8,
+} from './bytes.js'
+export { CounterWindow } from './counter-window.js'
+export { deriveDocId } from './doc-id.js'
+export {
+  decodeEnvelope,
+  ENVELOPE_VERSION,
+  type Envelope,
+  type EnvelopeHeader,
+  EnvelopeKind,
+  type EnvelopeKindName,
+  encodeEnvelopeBody,
+  encodeEnvelopeHeader,
+  joinSignature,
+  SIGNATURE_LENGTH,
+} from './envelope.js'
+export { CryptoError, type CryptoErrorCode } from './errors.js'
+export {
+  decodeEntry,
+  type EntryBody,
+  type EntryFields,
+  type EntryKind,
+  encodeEntryFields,
+  HistoryPolicy,
+  MEMBERSHIP_VERSION,
+  type MembershipEntry,
+} from './membership-entry.js'
+export {
+  type AppendOptions,
+  type ChainAdmission,
+  type ChainMember,
+  entryHash,
+  indexBytes,
+  MembershipState,
+} from './membership-state.js'
+export { isRole, Role, roleName } from './roles.js'
+export { verifyDomain } from './signature.js'
+export {
+  requiredRole,
+  type VerifiedEnvelope,
+  type VerifyEnvelopeOptions,
+  verifyEnvelope,
+} from './verify-envelope.js'

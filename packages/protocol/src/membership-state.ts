@@ -1,0 +1,318 @@
+import { domainHash, equalBytes, toHex, utf8 } from './bytes.js'
+import { deriveDocId } from './doc-id.js'
+import { CryptoError } from './errors.js'
+import {
+  decodeEntry,
+  type EntryBody,
+  type HistoryPolicy,
+  type MembershipEntry,
+} from './membership-entry.js'
+import { Role } from './roles.js'
+import { verifyDomain } from './signature.js'
+
+/** A member as the public chain knows it: a per-document key and a role, never a name. */
+export interface ChainMember {
+  /** Chain index of the member's genesis or join entry; envelopes name the author by it. */
+  readonly index: number
+  /** The member's per-document Ed25519 public key. */
+  readonly key: Uint8Array
+  /** Current role; `Role.None` once removed. */
+  readonly role: Role
+  /** Admission the member joined through (absent for the creator). */
+  readonly admission?: number
+}
+
+/** An admission (invite) as recorded in the chain. */
+export interface ChainAdmission {
+  /** Chain index of the admit entry. */
+  readonly index: number
+  /** The admission's Ed25519 public key. */
+  readonly key: Uint8Array
+  /** Role granted on joining. */
+  readonly role: Role
+  /** Unix seconds after which joins are refused; 0 = never. */
+  readonly expiresAt: number
+  /** Joins allowed; 0 = unlimited. */
+  readonly maxUses: number
+  /** Joins so far. */
+  readonly uses: number
+  /** Whether an admin revoked it. */
+  readonly revoked: boolean
+}
+
+/** Options for {@link MembershipState.append}. */
+export interface AppendOptions {
+  /**
+   * The verifier's clock in Unix seconds. When given (the relay does), an entry whose `at` is
+   * further than `maxSkewSeconds` from it, or a join after its admission's expiry, is refused.
+   */
+  readonly now?: number
+  /** Allowed clock difference in seconds (default 600). */
+  readonly maxSkewSeconds?: number
+}
+
+const ZERO = new Uint8Array(32)
+const ADMIN_KINDS = new Set(['admit', 'set-role', 'rotate', 'revoke-admission'])
+
+/** Encode a chain index for signatures (a decimal string: unambiguous and portable). */
+export const indexBytes = (n: number): Uint8Array => utf8(String(n))
+
+/**
+ * The public state of a document's membership chain: members by per-document key and role,
+ * admissions, the key epoch and its commitments, and the chain head. Built only by appending
+ * verified entries; every rule a verifier applies is here (docs/protocol.md, "Membership").
+ * It needs no secret, so the relay runs the same code as clients.
+ *
+ * @example
+ * ```ts
+ * const state = new MembershipState(docId)
+ * for (const entry of chain) state.append(entry)
+ * state.roleOf(authorIndex) // Role.Editor
+ * ```
+ */
+export class MembershipState {
+  /** The document this chain belongs to. */
+  readonly docId: string
+  private readonly entries: MembershipEntry[] = []
+  private readonly memberList: ChainMember[] = []
+  private readonly byIndex = new Map<number, ChainMember>()
+  private readonly byKey = new Map<string, number>()
+  private readonly admissionMap = new Map<number, ChainAdmission>()
+  private readonly commitments: Uint8Array[] = []
+  private headHash: Uint8Array = ZERO
+  private owed = false
+  private genesis: Extract<EntryBody, { kind: 'genesis' }> | undefined
+
+  /** Start an empty chain for `docId`. */
+  constructor(docId: string) {
+    this.docId = docId
+  }
+
+  /** Number of entries. */
+  get length(): number {
+    return this.entries.length
+  }
+  /** Chain hash of the newest entry (32 zero bytes when empty). */
+  get head(): Uint8Array {
+    return this.headHash
+  }
+  /** Current key epoch (number of rotations). */
+  get epoch(): number {
+    return this.commitments.length - 1
+  }
+  /** Default cipher suite from genesis. */
+  get suite(): number {
+    return this.requireGenesis().suite
+  }
+  /** Lowest role that may write updates and snapshots. */
+  get writeRole(): Role {
+    return this.requireGenesis().writeRole
+  }
+  /** The history policy from genesis. */
+  get historyPolicy(): HistoryPolicy {
+    return this.requireGenesis().historyPolicy
+  }
+  /** Whether a member was removed and no rotation followed yet (an admin owes one). */
+  get rotationOwed(): boolean {
+    return this.owed
+  }
+  /** Every member ever admitted, in chain order (removed ones with `Role.None`). */
+  get members(): readonly ChainMember[] {
+    return this.memberList
+  }
+  /** Every admission, in chain order. */
+  get admissions(): readonly ChainAdmission[] {
+    return [...this.admissionMap.values()]
+  }
+  /** Entries appended so far, decoded. */
+  get chain(): readonly MembershipEntry[] {
+    return this.entries
+  }
+
+  /** Key commitment of `epoch`, or undefined. */
+  commitment(epoch: number): Uint8Array | undefined {
+    return this.commitments[epoch]
+  }
+  /** The member whose genesis/join entry is at chain index `index`. */
+  member(index: number): ChainMember | undefined {
+    return this.byIndex.get(index)
+  }
+  /** The member with per-document key `key`. */
+  memberByKey(key: Uint8Array): ChainMember | undefined {
+    const i = this.byKey.get(toHex(key))
+    return i === undefined ? undefined : this.byIndex.get(i)
+  }
+  /** Current role of the member at `index` (`Role.None` if unknown or removed). */
+  roleOf(index: number): Role {
+    return this.byIndex.get(index)?.role ?? Role.None
+  }
+  /** The admission created at chain index `index`. */
+  admission(index: number): ChainAdmission | undefined {
+    return this.admissionMap.get(index)
+  }
+
+  /**
+   * Verify `bytes` as the next entry and append it. Throws (`malformed`, `bad-signature`,
+   * `not-authorised`, `fork-detected`, `expired`, `invalid-state`) and changes nothing if any
+   * rule fails. Returns the decoded entry.
+   */
+  append(bytes: Uint8Array, options: AppendOptions = {}): MembershipEntry {
+    const e = decodeEntry(bytes)
+    this.check(e, options)
+    this.commit(e, bytes)
+    return e
+  }
+
+  private requireGenesis() {
+    if (this.genesis === undefined) throw new CryptoError('invalid-state', 'chain has no genesis')
+    return this.genesis
+  }
+
+  private check(e: MembershipEntry, o: AppendOptions): void {
+    if (e.index !== this.entries.length || !equalBytes(e.prev, this.headHash)) {
+      throw new CryptoError('fork-detected', `entry ${e.index} does not extend the chain head`)
+    }
+    if (o.now !== undefined && Math.abs(e.at - o.now) > (o.maxSkewSeconds ?? 600)) {
+      throw new CryptoError('expired', 'entry time is too far from the verifier clock')
+    }
+    const docId = utf8(this.docId)
+    if (!verifyDomain('membership', e.signer, e.signature, docId, e.signed)) {
+      throw new CryptoError('bad-signature', `entry ${e.index} signature does not verify`)
+    }
+    const b = e.body
+    if ((b.kind === 'genesis') !== (e.index === 0)) {
+      throw new CryptoError('malformed', 'genesis must be exactly the first entry')
+    }
+    const signer = this.memberByKey(e.signer)
+    if (ADMIN_KINDS.has(b.kind) && signer?.role !== Role.Admin) {
+      // Leaving or stepping down is the one change a non-admin may sign, for itself.
+      const selfDemotion =
+        b.kind === 'set-role' && signer !== undefined && b.member === signer.index
+      if (!selfDemotion || b.role >= signer.role) {
+        throw new CryptoError('not-authorised', `${b.kind} needs an admin signer`)
+      }
+    }
+    switch (b.kind) {
+      case 'genesis':
+        if (deriveDocId(e.signer, b.nonce) !== this.docId) {
+          throw new CryptoError('malformed', 'genesis does not derive this document id')
+        }
+        if (b.writeRole !== Role.Editor && b.writeRole !== Role.Commenter) {
+          throw new CryptoError('malformed', 'write role must be editor or commenter')
+        }
+        if (b.suite === 0) throw new CryptoError('unsupported-suite', 'suite 0 is reserved')
+        return
+      case 'admit':
+        if (b.role === Role.None) throw new CryptoError('malformed', 'admission without a role')
+        return
+      case 'join':
+        this.checkJoin(e, b, o)
+        return
+      case 'set-role': {
+        const target = this.byIndex.get(b.member)
+        if (target === undefined) throw new CryptoError('invalid-state', 'no such member')
+        const admins = this.memberList.filter((m) => m.role === Role.Admin).length
+        if (target.role === Role.Admin && b.role !== Role.Admin && admins <= 1) {
+          throw new CryptoError('invalid-state', 'the last admin cannot be removed or demoted')
+        }
+        return
+      }
+      case 'rotate':
+        if (b.epoch !== this.epoch + 1) {
+          throw new CryptoError('invalid-state', `rotation must start epoch ${this.epoch + 1}`)
+        }
+        return
+      case 'revoke-admission': {
+        const a = this.admissionMap.get(b.admission)
+        if (a === undefined || a.revoked)
+          throw new CryptoError('invalid-state', 'no such admission')
+        return
+      }
+    }
+  }
+
+  private checkJoin(
+    e: MembershipEntry,
+    b: Extract<EntryBody, { kind: 'join' }>,
+    o: AppendOptions,
+  ): void {
+    const a = this.admissionMap.get(b.admission)
+    if (a === undefined) throw new CryptoError('invalid-state', 'no such admission')
+    if (a.revoked) throw new CryptoError('expired', 'admission was revoked')
+    if (a.maxUses !== 0 && a.uses >= a.maxUses) throw new CryptoError('expired', 'admission used')
+    const at = o.now ?? e.at
+    if (a.expiresAt !== 0 && (at > a.expiresAt || e.at > a.expiresAt)) {
+      throw new CryptoError('expired', 'admission expired')
+    }
+    if (this.byKey.has(toHex(e.signer))) {
+      throw new CryptoError('invalid-state', 'key is already a member')
+    }
+    const ok = verifyDomain(
+      'admission',
+      a.key,
+      b.admissionSignature,
+      utf8(this.docId),
+      indexBytes(b.admission),
+      e.signer,
+    )
+    if (!ok) throw new CryptoError('bad-signature', 'admission signature does not verify')
+  }
+
+  private addMember(m: ChainMember): void {
+    this.memberList.push(m)
+    this.byIndex.set(m.index, m)
+    this.byKey.set(toHex(m.key), m.index)
+  }
+
+  private commit(e: MembershipEntry, bytes: Uint8Array): void {
+    const b = e.body
+    switch (b.kind) {
+      case 'genesis':
+        this.genesis = b
+        this.commitments.push(b.keyCommitment)
+        this.addMember({ index: 0, key: e.signer, role: Role.Admin })
+        break
+      case 'admit':
+        this.admissionMap.set(e.index, {
+          index: e.index,
+          key: b.admissionKey,
+          role: b.role,
+          expiresAt: b.expiresAt,
+          maxUses: b.maxUses,
+          uses: 0,
+          revoked: false,
+        })
+        break
+      case 'join': {
+        const a = this.admissionMap.get(b.admission) as ChainAdmission
+        this.admissionMap.set(a.index, { ...a, uses: a.uses + 1 })
+        this.addMember({ index: e.index, key: e.signer, role: a.role, admission: a.index })
+        break
+      }
+      case 'set-role': {
+        const m = this.byIndex.get(b.member) as ChainMember
+        const updated = { ...m, role: b.role }
+        this.byIndex.set(m.index, updated)
+        this.memberList[this.memberList.indexOf(m)] = updated
+        if (b.role === Role.None && m.role !== Role.None) this.owed = true
+        break
+      }
+      case 'rotate':
+        this.commitments.push(b.keyCommitment)
+        this.owed = false
+        break
+      case 'revoke-admission': {
+        const a = this.admissionMap.get(b.admission) as ChainAdmission
+        this.admissionMap.set(a.index, { ...a, revoked: true })
+        break
+      }
+    }
+    this.entries.push(e)
+    this.headHash = entryHash(this.docId, bytes)
+  }
+}
+
+/** Chain hash of an encoded entry: what the next entry names as `prev`. */
+export function entryHash(docId: string, entry: Uint8Array): Uint8Array {
+  return domainHash('membership-entry', utf8(docId), entry)
+}

@@ -1,0 +1,79 @@
+import { toHex, utf8 } from './bytes.js'
+import { decodeEnvelope, type Envelope, type EnvelopeKindName } from './envelope.js'
+import { CryptoError } from './errors.js'
+import type { ChainMember, MembershipState } from './membership-state.js'
+import { Role } from './roles.js'
+import { verifyDomain } from './signature.js'
+
+/** An envelope whose signature and author role were checked against the membership chain. */
+export interface VerifiedEnvelope extends Envelope {
+  /** The author as the chain knows it. */
+  readonly member: ChainMember
+  /** Hex of the author's per-document key: a stable, pseudonymous author id. */
+  readonly authorId: string
+}
+
+/** Options for {@link verifyEnvelope}. */
+export interface VerifyEnvelopeOptions {
+  /** The kind the caller expects; a different kind is `malformed`. */
+  readonly kind?: EnvelopeKindName
+  /** Largest accepted envelope in bytes; larger is `too-large` (checked before anything else). */
+  readonly maxBytes?: number
+  /**
+   * Skip the role check (not the signature) for this author index: a member's own local data
+   * (offline queue, checkpoints) must open even after its role changed.
+   */
+  readonly selfIndex?: number
+}
+
+/**
+ * The lowest role that may author an envelope of `kind` in a document whose write role is
+ * `writeRole`. Checkpoints are private to their author and never accepted from others.
+ */
+export function requiredRole(kind: EnvelopeKindName, writeRole: Role): Role {
+  if (kind === 'update' || kind === 'snapshot' || kind === 'state') return writeRole
+  if (kind === 'presence') return Role.Viewer
+  return Role.None
+}
+
+/**
+ * Public verification of an envelope: size, structure, the author's signature (with the
+ * document id bound in) and the author's current role for the kind, and that the epoch exists.
+ * Needs no content key, so the relay runs it on every write. Throws `too-large`, `malformed`,
+ * `unsupported-version`, `bad-signature`, `not-authorised` or `unknown-epoch`.
+ *
+ * Counter freshness is per reader state and checked by {@link CounterWindow}.
+ *
+ * @example
+ * ```ts
+ * const v = verifyEnvelope(state, bytes, { kind: 'update', maxBytes: 1 << 20 })
+ * counters.accept(v.authorId, v.counter)
+ * ```
+ */
+export function verifyEnvelope(
+  state: MembershipState,
+  bytes: Uint8Array,
+  options: VerifyEnvelopeOptions = {},
+): VerifiedEnvelope {
+  if (options.maxBytes !== undefined && bytes.length > options.maxBytes) {
+    throw new CryptoError('too-large', `envelope of ${bytes.length} bytes exceeds the limit`)
+  }
+  const env = decodeEnvelope(bytes)
+  if (options.kind !== undefined && env.kind !== options.kind) {
+    throw new CryptoError('malformed', `expected a ${options.kind} envelope, got ${env.kind}`)
+  }
+  const member = state.member(env.author)
+  if (member === undefined) throw new CryptoError('not-authorised', 'author is not a member')
+  if (!verifyDomain('envelope', member.key, env.signature, utf8(state.docId), env.signed)) {
+    throw new CryptoError('bad-signature', 'envelope signature does not verify')
+  }
+  const self = options.selfIndex === env.author
+  if (env.kind === 'checkpoint' && !self) {
+    throw new CryptoError('not-authorised', 'checkpoints are accepted only from oneself')
+  }
+  if (!self && member.role < Math.max(requiredRole(env.kind, state.writeRole), Role.Viewer)) {
+    throw new CryptoError('not-authorised', `role does not allow ${env.kind}`)
+  }
+  if (env.epoch > state.epoch) throw new CryptoError('unknown-epoch', `epoch ${env.epoch}`)
+  return { ...env, member, authorId: toHex(member.key) }
+}

@@ -1,0 +1,184 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { CryptoError, MembershipState, Role } from '../src/index.js'
+import { addMember, entry, genesis, joinEntry, key, now } from './chain.js'
+
+const code = (fn: () => unknown) => {
+  try {
+    fn()
+  } catch (err) {
+    expect(err).toBeInstanceOf(CryptoError)
+    return (err as CryptoError).code
+  }
+  throw new Error('did not throw')
+}
+
+describe('membership chain', () => {
+  it('derives the document id from genesis and makes the creator admin', () => {
+    const c = genesis()
+    expect(c.docId).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect(c.state.roleOf(0)).toBe(Role.Admin)
+    expect(c.state.epoch).toBe(0)
+    // The same genesis under another id is refused: a relay cannot substitute a genesis.
+    const other = new MembershipState(genesis(key(2)).docId)
+    expect(code(() => other.append(c.entries[0] as Uint8Array))).toBe('bad-signature')
+    const substitute = entry(other, c.admin, {
+      kind: 'genesis',
+      nonce: new Uint8Array(16).fill(7),
+      suite: 1,
+      writeRole: Role.Editor,
+      historyPolicy: 0,
+      keyCommitment: new Uint8Array(32),
+    })
+    expect(code(() => other.append(substitute))).toBe('malformed')
+  })
+
+  it('admits and joins members; only admins change membership', () => {
+    const c = genesis()
+    const editor = key()
+    const e = addMember(c, editor, Role.Editor)
+    expect(c.state.roleOf(e)).toBe(Role.Editor)
+    const admission = key()
+    const forged = entry(c.state, editor, {
+      kind: 'admit',
+      admissionKey: admission.pub,
+      role: Role.Admin,
+      expiresAt: 0,
+      maxUses: 0,
+    })
+    expect(code(() => c.state.append(forged))).toBe('not-authorised')
+    const promote = entry(c.state, editor, { kind: 'set-role', member: e, role: Role.Admin })
+    expect(code(() => c.state.append(promote))).toBe('not-authorised')
+    // A member may step down itself.
+    c.state.append(entry(c.state, editor, { kind: 'set-role', member: e, role: Role.Viewer }))
+    expect(c.state.roleOf(e)).toBe(Role.Viewer)
+  })
+
+  it('refuses used, revoked, expired and forged admissions', () => {
+    const c = genesis()
+    const admission = key()
+    c.state.append(
+      entry(c.state, c.admin, {
+        kind: 'admit',
+        admissionKey: admission.pub,
+        role: Role.Viewer,
+        expiresAt: now() + 60,
+        maxUses: 1,
+      }),
+    )
+    const a = c.state.length - 1
+    expect(code(() => c.state.append(joinEntry(c.state, key(), key(), a)))).toBe('bad-signature')
+    c.state.append(joinEntry(c.state, key(), admission, a))
+    expect(code(() => c.state.append(joinEntry(c.state, key(), admission, a)))).toBe('expired')
+    const late = key()
+    c.state.append(
+      entry(c.state, c.admin, {
+        kind: 'admit',
+        admissionKey: late.pub,
+        role: Role.Viewer,
+        expiresAt: now() - 1,
+        maxUses: 0,
+      }),
+    )
+    const b = c.state.length - 1
+    expect(code(() => c.state.append(joinEntry(c.state, key(), late, b)))).toBe('expired')
+    const open = key()
+    c.state.append(
+      entry(c.state, c.admin, {
+        kind: 'admit',
+        admissionKey: open.pub,
+        role: 1,
+        expiresAt: 0,
+        maxUses: 0,
+      }),
+    )
+    const o = c.state.length - 1
+    c.state.append(entry(c.state, c.admin, { kind: 'revoke-admission', admission: o }))
+    expect(code(() => c.state.append(joinEntry(c.state, key(), open, o)))).toBe('expired')
+  })
+
+  it('marks a rotation owed after a removal until an admin rotates', () => {
+    const c = genesis()
+    const m = addMember(c, key(), Role.Editor)
+    c.state.append(entry(c.state, c.admin, { kind: 'set-role', member: m, role: Role.None }))
+    expect(c.state.rotationOwed).toBe(true)
+    const skip = entry(c.state, c.admin, {
+      kind: 'rotate',
+      epoch: 2,
+      keyCommitment: new Uint8Array(32),
+    })
+    expect(code(() => c.state.append(skip))).toBe('invalid-state')
+    c.state.append(
+      entry(c.state, c.admin, { kind: 'rotate', epoch: 1, keyCommitment: new Uint8Array(32) }),
+    )
+    expect(c.state.rotationOwed).toBe(false)
+    expect(c.state.epoch).toBe(1)
+  })
+
+  it('never removes the last admin', () => {
+    const c = genesis()
+    const demote = entry(c.state, c.admin, { kind: 'set-role', member: 0, role: Role.Editor })
+    expect(code(() => c.state.append(demote))).toBe('invalid-state')
+  })
+
+  it('detects forks and reordering: an entry must name the current head', () => {
+    const c = genesis()
+    const a = entry(c.state, c.admin, {
+      kind: 'rotate',
+      epoch: 1,
+      keyCommitment: new Uint8Array(32),
+    })
+    const b = entry(c.state, c.admin, {
+      kind: 'rotate',
+      epoch: 1,
+      keyCommitment: new Uint8Array(32).fill(2),
+    })
+    c.state.append(a)
+    expect(code(() => c.state.append(b))).toBe('fork-detected')
+    // Replaying the chain in another order fails at the first moved entry.
+    const d = genesis()
+    addMember(d, key(), Role.Viewer)
+    const fresh = new MembershipState(d.docId)
+    fresh.append(d.entries[0] as Uint8Array)
+    expect(code(() => fresh.append(d.entries[2] as Uint8Array))).toBe('fork-detected')
+  })
+
+  it('refuses entries signed at a time far from the verifier clock', () => {
+    const c = genesis()
+    const old = entry(
+      c.state,
+      c.admin,
+      { kind: 'rotate', epoch: 1, keyCommitment: new Uint8Array(32) },
+      { at: now() - 3600 },
+    )
+    expect(code(() => c.state.append(old, { now: now() }))).toBe('expired')
+    expect(c.state.length).toBe(1)
+  })
+
+  it('rejects any bit flip or truncation of any entry, and changes nothing (property)', () => {
+    const c = genesis()
+    addMember(c, key(), Role.Editor)
+    addMember(c, key(), Role.Viewer)
+    fc.assert(
+      fc.property(
+        fc.nat({ max: c.entries.length - 1 }),
+        fc.nat(),
+        fc.integer({ min: 0, max: 7 }),
+        fc.boolean(),
+        (which, pos, bit, truncate) => {
+          const state = new MembershipState(c.docId)
+          for (let i = 0; i < which; i++) state.append(c.entries[i] as Uint8Array)
+          const good = c.entries[which] as Uint8Array
+          const bad = truncate
+            ? good.slice(0, pos % good.length)
+            : good.map((x, i) => (i === pos % good.length ? x ^ (1 << bit) : x))
+          const before = state.length
+          expect(() => state.append(bad)).toThrow(CryptoError)
+          expect(state.length).toBe(before)
+          state.append(good)
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+})
