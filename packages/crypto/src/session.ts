@@ -5,6 +5,7 @@ import {
   deriveDocId,
   domainMessage,
   type EnvelopeKindName,
+  ed25519Signer,
   encodeEnvelopeBody,
   encodeEnvelopeHeader,
   equalBytes,
@@ -16,7 +17,7 @@ import {
   Role,
   toHex,
   utf8,
-  verifyEnvelope,
+  verifyEnvelopeAsync,
 } from '@valv/protocol'
 import { epochKeys } from './bundle.js'
 import type { PublicCard } from './card.js'
@@ -133,6 +134,7 @@ export class DocumentSession {
   private readonly ring: KeyRing
   private readonly local: LocalCopy
   private signingSecret: Uint8Array | undefined
+  private signer: ((message: Uint8Array) => Promise<Uint8Array>) | undefined
   private signingKey: Uint8Array | undefined
   private readonly unsent: Array<[number, Uint8Array]> = []
   private readonly listeners = new Set<Listener>()
@@ -160,6 +162,7 @@ export class DocumentSession {
   private useSigningSecret(secret: Uint8Array): void {
     this.signingSecret = secret
     this.signingKey = ed25519.getPublicKey(secret)
+    this.signer = ed25519Signer(secret)
   }
 
   /** Stable pseudonymous author id of this device in this document (hex per-document key). */
@@ -380,7 +383,8 @@ export class DocumentSession {
       aad,
     )
     const signed = encodeEnvelopeBody(headerBytes, sealed)
-    const signature = ed25519.sign(domainMessage('envelope', utf8(this.docId), signed), secret)
+    const sign = this.signer ?? ed25519Signer(secret)
+    const signature = await sign(domainMessage('envelope', utf8(this.docId), signed))
     return joinSignature(signed, signature)
   }
 
@@ -390,7 +394,7 @@ export class DocumentSession {
     sealed: Uint8Array,
   ): Promise<{ author: string; counter: number; plaintext: Uint8Array }> {
     const self = this.myIndex
-    const v = verifyEnvelope(this.state, sealed, {
+    const v = await verifyEnvelopeAsync(this.state, sealed, {
       kind,
       ...(self === undefined ? {} : { selfIndex: self }),
     })

@@ -16,6 +16,7 @@ export {
 } from './bytes.js'
 export { CounterWindow } from './counter-window.js'
 export { deriveDocId } from './doc-id.js'
+export { ed25519Signer, ed25519Verify } from './ed25519-fast.js'
 export {
   decodeEnvelope,
   ENVELOPE_VERSION,
@@ -48,10 +49,11 @@ export {
   MembershipState,
 } from './membership-state.js'
 export { isRole, Role, roleName } from './roles.js'
-export { verifyDomain } from './signature.js'
+export { verifyDomain, verifyDomainAsync } from './signature.js'
 export {
   requiredRole,
   type VerifiedEnvelope,
   type VerifyEnvelopeOptions,
   verifyEnvelope,
+  verifyEnvelopeAsync,
 } from './verify-envelope.js'

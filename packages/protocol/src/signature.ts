@@ -1,5 +1,6 @@
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { domainMessage } from './bytes.js'
+import { ed25519Verify } from './ed25519-fast.js'
 
 /**
  * Verify an Ed25519 signature over `domainMessage(domain, ...parts)`. Never throws: malformed
@@ -18,4 +19,14 @@ export function verifyDomain(
   } catch {
     return false
   }
+}
+
+/** {@link verifyDomain} using native WebCrypto Ed25519 when available (much faster). */
+export async function verifyDomainAsync(
+  domain: string,
+  publicKey: Uint8Array,
+  signature: Uint8Array,
+  ...parts: Uint8Array[]
+): Promise<boolean> {
+  return ed25519Verify(signature, domainMessage(domain, ...parts), publicKey)
 }

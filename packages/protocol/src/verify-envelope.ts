@@ -3,7 +3,7 @@ import { decodeEnvelope, type Envelope, type EnvelopeKindName } from './envelope
 import { CryptoError } from './errors.js'
 import type { ChainMember, MembershipState } from './membership-state.js'
 import { Role } from './roles.js'
-import { verifyDomain } from './signature.js'
+import { verifyDomain, verifyDomainAsync } from './signature.js'
 
 /** An envelope whose signature and author role were checked against the membership chain. */
 export interface VerifiedEnvelope extends Envelope {
@@ -55,6 +55,35 @@ export function verifyEnvelope(
   bytes: Uint8Array,
   options: VerifyEnvelopeOptions = {},
 ): VerifiedEnvelope {
+  const { env, member } = precheck(state, bytes, options)
+  if (!verifyDomain('envelope', member.key, env.signature, utf8(state.docId), env.signed)) {
+    throw new CryptoError('bad-signature', 'envelope signature does not verify')
+  }
+  return postcheck(state, env, member, options)
+}
+
+/**
+ * {@link verifyEnvelope} with the signature checked by native WebCrypto Ed25519 where the
+ * platform has it (several times faster than pure JS); same rules, same errors.
+ */
+export async function verifyEnvelopeAsync(
+  state: MembershipState,
+  bytes: Uint8Array,
+  options: VerifyEnvelopeOptions = {},
+): Promise<VerifiedEnvelope> {
+  const { env, member } = precheck(state, bytes, options)
+  const ok = await verifyDomainAsync(
+    'envelope',
+    member.key,
+    env.signature,
+    utf8(state.docId),
+    env.signed,
+  )
+  if (!ok) throw new CryptoError('bad-signature', 'envelope signature does not verify')
+  return postcheck(state, env, member, options)
+}
+
+function precheck(state: MembershipState, bytes: Uint8Array, options: VerifyEnvelopeOptions) {
   if (options.maxBytes !== undefined && bytes.length > options.maxBytes) {
     throw new CryptoError('too-large', `envelope of ${bytes.length} bytes exceeds the limit`)
   }
@@ -64,9 +93,15 @@ export function verifyEnvelope(
   }
   const member = state.member(env.author)
   if (member === undefined) throw new CryptoError('not-authorised', 'author is not a member')
-  if (!verifyDomain('envelope', member.key, env.signature, utf8(state.docId), env.signed)) {
-    throw new CryptoError('bad-signature', 'envelope signature does not verify')
-  }
+  return { env, member }
+}
+
+function postcheck(
+  state: MembershipState,
+  env: Envelope,
+  member: ChainMember,
+  options: VerifyEnvelopeOptions,
+): VerifiedEnvelope {
   const self = options.selfIndex === env.author
   if (env.kind === 'checkpoint' && !self) {
     throw new CryptoError('not-authorised', 'checkpoints are accepted only from oneself')

@@ -86,12 +86,23 @@ export function addMember(
   return c.state.length - 1
 }
 
-export function joinEntry(state: MembershipState, member: Key, admission: Key, at: number) {
+export function joinEntry(
+  state: MembershipState,
+  member: Key,
+  admission: Key,
+  at: number,
+  time?: number,
+) {
   const admissionSignature = ed25519.sign(
     domainMessage('admission', utf8(state.docId), indexBytes(at), member.pub),
     admission.secret,
   )
-  return entry(state, member, { kind: 'join', admission: at, admissionSignature })
+  return entry(
+    state,
+    member,
+    { kind: 'join', admission: at, admissionSignature },
+    time === undefined ? {} : { at: time },
+  )
 }
 
 /** An envelope signed by `author` (ciphertext is opaque to the protocol layer). */

@@ -4,7 +4,7 @@ import {
   decodeEnvelope,
   equalBytes,
   MembershipState,
-  verifyEnvelope,
+  verifyEnvelopeAsync,
 } from '@valv/protocol'
 import type { RejectCodeValue } from '@valv/wire'
 import { RelayError } from './errors.js'
@@ -72,9 +72,9 @@ export function defaultVerifier(options: ProtocolVerifierOptions = {}): Envelope
   }
 
   return {
-    verifyUpdate(ctx, envelope) {
+    async verifyUpdate(ctx, envelope) {
       try {
-        const v = verifyEnvelope(stateFor(ctx), envelope, { kind: 'update' })
+        const v = await verifyEnvelopeAsync(stateFor(ctx), envelope, { kind: 'update' })
         return { author: String(v.author), counter: v.counter }
       } catch (err) {
         return reject(err, 'malformed')
@@ -97,9 +97,9 @@ export function defaultVerifier(options: ProtocolVerifierOptions = {}): Envelope
         reject(err, 'membership-invalid')
       }
     },
-    verifySnapshot(ctx, snapshot) {
+    async verifySnapshot(ctx, snapshot) {
       try {
-        verifyEnvelope(stateFor(ctx), snapshot, { kind: 'snapshot' })
+        await verifyEnvelopeAsync(stateFor(ctx), snapshot, { kind: 'snapshot' })
       } catch (err) {
         reject(err, 'snapshot-invalid')
       }

@@ -59,6 +59,10 @@ export function verify(publicKey: Uint8Array, message: Uint8Array, signature: Ui
  * verifyDomain('device-cert', userPublic, sig, deviceKey) // true
  * ```
  */
-export function signDomain(domain: string, secretKey: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
+export function signDomain(
+  domain: string,
+  secretKey: Uint8Array,
+  ...parts: Uint8Array[]
+): Uint8Array {
   return sign(secretKey, domainMessage(domain, ...parts))
 }
