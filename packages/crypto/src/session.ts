@@ -104,7 +104,8 @@ export interface InviteInfo {
   readonly forUser: string | undefined
 }
 
-type Listener = () => void
+/** Called after the membership or the keys changed. */
+export type ChangeListener = () => void
 
 const isConflict = (err: unknown): boolean => {
   const e = err as { code?: string; relayCode?: string }
@@ -137,7 +138,7 @@ export class DocumentSession {
   private signer: ((message: Uint8Array) => Promise<Uint8Array>) | undefined
   private signingKey: Uint8Array | undefined
   private readonly unsent: Array<[number, Uint8Array]> = []
-  private readonly listeners = new Set<Listener>()
+  private readonly listeners = new Set<ChangeListener>()
   private sink: MembershipSink | undefined
   private joining: Promise<void> | undefined
   private rotating = false
@@ -262,7 +263,7 @@ export class DocumentSession {
   }
 
   /** Register a listener for membership or key changes; returns an unsubscribe function. */
-  onChange(listener: Listener): () => void {
+  onChange(listener: ChangeListener): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
   }

@@ -4,9 +4,10 @@
  *
  * @packageDocumentation
  */
+
+export * from './comments/index.js'
+export * from './richtext/index.js'
 export * from './sheet/index.js'
 export * from './slides/index.js'
-export * from './richtext/index.js'
-export * from './comments/index.js'
-export * from './versions/index.js'
 export * from './undo/index.js'
+export * from './versions/index.js'

@@ -18,7 +18,7 @@ export type {
 export { DEFAULT_LIMITS, type RelayLimits } from './limits.js'
 export { jsonLogger, type LogRecord, type RelayLogger, silentLogger } from './logger.js'
 export { RelayMetrics, renderMetrics } from './metrics.js'
-export { defaultVerifier } from './protocol-verifier.js'
+export { defaultVerifier, type ProtocolVerifierOptions } from './protocol-verifier.js'
 export { Relay, type RelayOptions } from './relay.js'
 export type { SessionInfo } from './session.js'
 export { openStorage } from './storage-url.js'
