@@ -30,7 +30,9 @@ import type { KeyStore } from './key-store.js'
 import { KeyRing } from './keyring.js'
 import { LocalCopy } from './local-copy.js'
 import { aeadOpen, aeadSeal, keyCommitment, Suite, type SuiteId } from './primitives/aead.js'
+import { blobId, decryptBlobStream, encryptBlobStream } from './primitives/blob-stream.js'
 import { randomBytes } from './primitives/bytes.js'
+import { hkdf32 } from './primitives/kdf.js'
 import { type PaddingPolicy, pad, unpad } from './primitives/padding.js'
 import type { RecoveryKey } from './recovery.js'
 
@@ -363,6 +365,35 @@ export class DocumentSession {
           forUser: note && toHex(note),
         }
       })
+  }
+
+  /**
+   * Start encrypting a file of any size for this document, in constant memory: a fresh
+   * per-file key, chunked AEAD, and a storage id that is a keyed hash (the relay cannot confirm
+   * a guess of the content). Keep `key` in the document (for example in a drive file version):
+   * it then travels encrypted like all content.
+   *
+   * @example
+   * ```ts
+   * const { blobId, key, stream } = session.encryptFile()
+   * await file.stream().pipeThrough(stream).pipeTo(upload(blobId))
+   * ```
+   */
+  encryptFile(): {
+    blobId: string
+    key: Uint8Array
+    stream: TransformStream<Uint8Array, Uint8Array>
+  } {
+    const roster = this.ring.epochs.get(0)?.roster
+    if (roster === undefined) throw new CryptoError('unknown-epoch', 'no document keys yet')
+    const { key, stream } = encryptBlobStream()
+    const idKey = hkdf32(roster, utf8(this.docId), 'valv/v1/blob-id-key')
+    return { blobId: blobId(idKey, key), key, stream }
+  }
+
+  /** A transform that decrypts a file sealed by {@link encryptFile} with its `key`. */
+  decryptFile(key: Uint8Array): TransformStream<Uint8Array, Uint8Array> {
+    return decryptBlobStream(key)
   }
 
   /** Seal `plaintext` as `kind`: pad, encrypt under the current epoch, sign. */

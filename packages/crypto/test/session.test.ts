@@ -200,3 +200,24 @@ describe('Identity', () => {
     expect(() => PublicCard.fromBytes(bytes)).toThrow(CryptoError)
   })
 })
+
+describe('files', () => {
+  it('encrypts a file as a stream for members; ids are keyed, not plain hashes', async () => {
+    const t = await team()
+    const bo = await member(t, t.bo, Role.Viewer)
+    const plain = new Uint8Array(300_000).map((_, i) => i % 251)
+    const { blobId, key, stream } = t.admin.encryptFile()
+    expect(blobId).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    const sealed = new Uint8Array(
+      await new Response(new Blob([plain]).stream().pipeThrough(stream)).arrayBuffer(),
+    )
+    expect(Buffer.from(sealed).includes(Buffer.from(plain.subarray(1000, 1100)))).toBe(false)
+    const back = new Uint8Array(
+      await new Response(
+        new Blob([sealed]).stream().pipeThrough(bo.decryptFile(key)),
+      ).arrayBuffer(),
+    )
+    expect(Buffer.from(back).equals(Buffer.from(plain))).toBe(true)
+    expect(t.admin.encryptFile().blobId).not.toBe(blobId)
+  })
+})
