@@ -88,6 +88,24 @@ export class MembershipState {
     this.docId = docId
   }
 
+  /**
+   * An independent copy (no re-verification): lets a verifier try an entry without changing
+   * the state it caches.
+   */
+  clone(): MembershipState {
+    const c = new MembershipState(this.docId)
+    c.entries.push(...this.entries)
+    c.memberList.push(...this.memberList)
+    for (const [k, v] of this.byIndex) c.byIndex.set(k, v)
+    for (const [k, v] of this.byKey) c.byKey.set(k, v)
+    for (const [k, v] of this.admissionMap) c.admissionMap.set(k, v)
+    c.commitments.push(...this.commitments)
+    c.headHash = this.headHash
+    c.owed = this.owed
+    c.genesis = this.genesis
+    return c
+  }
+
   /** Number of entries. */
   get length(): number {
     return this.entries.length

@@ -182,3 +182,18 @@ describe('membership chain', () => {
     )
   })
 })
+
+describe('MembershipState.clone', () => {
+  it('is independent of the original', () => {
+    const c = genesis()
+    const copy = c.state.clone()
+    addMember(c, key(), Role.Editor)
+    expect(copy.length).toBe(1)
+    expect(c.state.length).toBe(3)
+    copy.append(
+      entry(copy, c.admin, { kind: 'rotate', epoch: 1, keyCommitment: new Uint8Array(32) }),
+    )
+    expect(copy.epoch).toBe(1)
+    expect(c.state.epoch).toBe(0)
+  })
+})

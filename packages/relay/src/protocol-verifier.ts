@@ -82,12 +82,7 @@ export function defaultVerifier(options: ProtocolVerifierOptions = {}): Envelope
     },
     verifyMembershipEntry(ctx, entry) {
       // Checked on a copy: the cached state advances only once the relay stored the entry.
-      const copy = new MembershipState(ctx.docId)
-      try {
-        for (const e of ctx.membership) copy.append(e)
-      } catch (err) {
-        reject(err, 'membership-invalid')
-      }
+      const copy = stateFor(ctx).clone()
       try {
         copy.append(entry, {
           now: Math.floor(Date.now() / 1000),
