@@ -16,10 +16,10 @@ export { type DeviceCert, PublicCard } from './card.js'
 export { type CreateIdentityOptions, Identity } from './identity.js'
 export { type InviteCapability, parseInvite } from './invite.js'
 export { type KeyStore, memoryKeyStore } from './key-store.js'
-export { RecoveryKey } from './recovery.js'
 export { isSupportedSuite, Suite, type SuiteId } from './primitives/aead.js'
 export type { PaddingPolicy } from './primitives/padding.js'
 export type { PassphraseParams } from './primitives/passphrase.js'
+export { RecoveryKey } from './recovery.js'
 export {
   type ChangeListener,
   type CreateDocumentOptions,

@@ -20,7 +20,7 @@ import {
   verifyEnvelopeAsync,
 } from '@valv/protocol'
 import { epochKeys } from './bundle.js'
-import type { PublicCard } from './card.js'
+import { PublicCard } from './card.js'
 import { buildEntry } from './entry-builder.js'
 import { entryParts } from './entry-parts.js'
 import type { Identity } from './identity.js'
@@ -287,7 +287,11 @@ export class DocumentSession {
 
   /** Resolves when a pending join (invite or direct share) completed. */
   async joined(): Promise<void> {
-    if (this.myIndex !== undefined) return
+    if (this.myIndex !== undefined) {
+      if (this.role === Role.None)
+        throw new CryptoError('not-authorised', 'removed from this document')
+      return
+    }
     this.maybeJoin()
     if (this.joining === undefined)
       throw new CryptoError('invalid-state', 'no admission to join with')
@@ -428,6 +432,7 @@ export class DocumentSession {
     const self = this.myIndex
     const v = await verifyEnvelopeAsync(this.state, sealed, {
       kind,
+      formerWriters: true,
       ...(self === undefined ? {} : { selfIndex: self }),
     })
     const content = this.ring.epochs.get(v.epoch)?.content
@@ -546,6 +551,27 @@ export class DocumentSession {
   async share(card: PublicCard, role: Role): Promise<void> {
     this.requireAdmin()
     if (role === Role.None) throw new CryptoError('invalid-state', 'use unshare to remove')
+    // Devices already in the chain (members, or removed earlier) change role in place: a key
+    // stays in the chain for good, so a returning device cannot join again.
+    const known = this.members().filter((m) => m.userId === card.userId)
+    let returning = false
+    for (const m of known) {
+      if (m.role === role) continue
+      returning ||= m.role === Role.None
+      await this.submit(() =>
+        buildEntry(
+          this.state,
+          this.requireSecret(),
+          { kind: 'set-role', member: m.index, role },
+          () => [],
+        ),
+      )
+    }
+    // A rotation hands the current epoch to returning devices (rotations skip removed ones).
+    if (returning) await this.rotate()
+    const fresh = card.devices.filter((d) => !known.some((m) => m.deviceId === toHex(d.deviceKey)))
+    if (fresh.length === 0) return
+    const newcomers = new PublicCard(card.userKey, card.displayName, fresh)
     const secret = randomBytes(32)
     const adm = admissionKeys(this.docId, secret)
     await this.submit(() =>
@@ -557,9 +583,9 @@ export class DocumentSession {
           admissionKey: adm.publicKey,
           role,
           expiresAt: 0,
-          maxUses: card.devices.length,
+          maxUses: fresh.length,
         },
-        (index) => entryParts.admit(this.ring, this.state, index, secret, card),
+        (index) => entryParts.admit(this.ring, this.state, index, secret, newcomers),
       ),
     )
   }

@@ -221,3 +221,35 @@ describe('files', () => {
     expect(t.admin.encryptFile().blobId).not.toBe(blobId)
   })
 })
+
+describe('history after removal', () => {
+  it("a removed writer's earlier content stays readable, for members and recovery", async () => {
+    const recovery = RecoveryKey.generate()
+    const t = await team({ recovery: recovery.publicKey })
+    const bo = await member(t, t.bo, Role.Editor)
+    const earlier = await bo.seal('update', text('written by Bo'), 1)
+    await t.admin.unshare(t.bo.userId)
+    expect(str((await t.admin.open('update', earlier)).plaintext)).toBe('written by Bo')
+    const org = await DocumentSession.recover(recovery, t.admin.docId)
+    await t.relay.connect(org)
+    expect(str((await org.open('update', earlier)).plaintext)).toBe('written by Bo')
+    // Bo still holds epoch 0, but anything he seals in it now is refused by the relay (strict
+    // current-role check); see the threat model for what a colluding relay could still inject.
+    const { MembershipState, verifyEnvelope } = await import('@valv/protocol')
+    const relayView = new MembershipState(t.admin.docId)
+    for (const e of t.relay.chains.get(t.admin.docId)?.entries ?? []) relayView.append(e)
+    expect(() => verifyEnvelope(relayView, earlier, { kind: 'update' })).toThrow(CryptoError)
+  })
+
+  it('a removed user can be shared with again and reads the current epoch', async () => {
+    const t = await team()
+    const bo = await member(t, t.bo, Role.Editor)
+    await t.admin.unshare(t.bo.userId)
+    await expect(bo.joined()).rejects.toBeInstanceOf(CryptoError)
+    await t.admin.share(t.bo.card, Role.Viewer)
+    expect(bo.role).toBe(Role.Viewer)
+    await bo.joined()
+    const sealed = await t.admin.seal('update', text('welcome back'), 5)
+    expect(str((await bo.open('update', sealed)).plaintext)).toBe('welcome back')
+  })
+})

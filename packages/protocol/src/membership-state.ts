@@ -20,6 +20,11 @@ export interface ChainMember {
   readonly role: Role
   /** Admission the member joined through (absent for the creator). */
   readonly admission?: number
+  /**
+   * Set when the member lost the right to write (removed or demoted): the epoch current at that
+   * moment. Content it sealed in that epoch or earlier stays readable (history, recovery).
+   */
+  readonly wroteUntilEpoch?: number
 }
 
 /** An admission (invite) as recorded in the chain. */
@@ -309,7 +314,11 @@ export class MembershipState {
       }
       case 'set-role': {
         const m = this.byIndex.get(b.member) as ChainMember
-        const updated = { ...m, role: b.role }
+        const write = this.requireGenesis().writeRole
+        const lost = m.role >= write && b.role < write
+        const updated = lost
+          ? { ...m, role: b.role, wroteUntilEpoch: this.epoch }
+          : { ...m, role: b.role }
         this.byIndex.set(m.index, updated)
         this.memberList[this.memberList.indexOf(m)] = updated
         if (b.role === Role.None && m.role !== Role.None) this.owed = true

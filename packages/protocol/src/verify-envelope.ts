@@ -24,6 +24,12 @@ export interface VerifyEnvelopeOptions {
    * (offline queue, checkpoints) must open even after its role changed.
    */
   readonly selfIndex?: number
+  /**
+   * Readers of history set this: content by a member who has since lost the write role is
+   * accepted if sealed in an epoch up to the one in which the role was lost. The relay leaves it
+   * off, so it refuses every new write by such a member.
+   */
+  readonly formerWriters?: boolean
 }
 
 /**
@@ -106,7 +112,13 @@ function postcheck(
   if (env.kind === 'checkpoint' && !self) {
     throw new CryptoError('not-authorised', 'checkpoints are accepted only from oneself')
   }
-  if (!self && member.role < Math.max(requiredRole(env.kind, state.writeRole), Role.Viewer)) {
+  const needed = Math.max(requiredRole(env.kind, state.writeRole), Role.Viewer)
+  const former =
+    options.formerWriters === true &&
+    member.wroteUntilEpoch !== undefined &&
+    env.epoch <= member.wroteUntilEpoch &&
+    needed <= state.writeRole
+  if (!self && !former && member.role < needed) {
     throw new CryptoError('not-authorised', `role does not allow ${env.kind}`)
   }
   if (env.epoch > state.epoch) throw new CryptoError('unknown-epoch', `epoch ${env.epoch}`)

@@ -15,7 +15,7 @@ export const Suite = {
   Aes256Gcm: 2,
 } as const
 
-/** One of the {@link Suite} values. */
+/** One of the `Suite` values. */
 export type SuiteId = (typeof Suite)[keyof typeof Suite]
 
 /** Nonce length of every suite: 24 random bytes. */
@@ -73,7 +73,7 @@ export function aeadSealWithNonce(
 
 /**
  * Encrypt `plaintext` under a 32-byte key, bound to `aad`: returns
- * `nonce(24) || ciphertext || tag(16)`, {@link AEAD_OVERHEAD} bytes longer than the plaintext.
+ * `nonce(24) || ciphertext || tag(16)`, `AEAD_OVERHEAD` bytes longer than the plaintext.
  *
  * @example
  * ```ts
@@ -91,7 +91,7 @@ export function aeadSeal(
 }
 
 /**
- * Decrypt {@link aeadSeal} output. Throws `decrypt-failed` on any change to the bytes or the
+ * Decrypt `aeadSeal` output. Throws `decrypt-failed` on any change to the bytes or the
  * aad and on a wrong key, `unsupported-suite` or `invalid-key` on bad arguments.
  */
 export function aeadOpen(

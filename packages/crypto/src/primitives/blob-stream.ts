@@ -1,5 +1,6 @@
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { CryptoError, toBase64Url, utf8 } from '@valv/protocol'
+import { ByteQueue } from './byte-queue.js'
 import { randomBytes } from './bytes.js'
 import { hmac256 } from './kdf.js'
 
@@ -16,21 +17,29 @@ const MAX_CHUNK_SIZE = 2 ** 24
 const MAX_INDEX = 0xffff_ffff
 const BLOB_ID_DOMAIN = utf8('valv/v1/blob-id')
 
-/** Options of {@link encryptBlobStream} and {@link encryptBlob}. */
+/** Options of `encryptBlobStream` and `encryptBlob`. */
 export interface BlobEncryptOptions {
   /** A 32-byte key; default: a fresh random key per file (the point of per-file keys). */
   readonly key?: Uint8Array
-  /** Plaintext bytes per chunk, 1 … 16 MiB; default {@link BLOB_CHUNK_SIZE}. */
+  /** Plaintext bytes per chunk, 1 … 16 MiB; default `BLOB_CHUNK_SIZE`. */
   readonly chunkSize?: number
   /** The 16-byte nonce prefix; default random. Only for test vectors. */
   readonly prefix?: Uint8Array
 }
 
-/** Output of {@link encryptBlob}. */
+/** Output of `encryptBlobStream`: the file key and the transform to pipe the file through. */
+export interface BlobEncryptStream {
+  /** The file key; store it (sealed) next to the blob id, never with the blob. */
+  readonly key: Uint8Array
+  /** Plaintext in, `header || chunk_0 || … || chunk_n` out. */
+  readonly stream: TransformStream<Uint8Array, Uint8Array>
+}
+
+/** Output of `encryptBlob`. */
 export interface EncryptedBlob {
   /** The file key; store it (sealed) next to the blob id, never with the blob. */
   readonly key: Uint8Array
-  /** `header || chunk_0 || … || chunk_n`, {@link encryptedBlobSize} bytes. */
+  /** `header || chunk_0 || … || chunk_n`, `encryptedBlobSize` bytes. */
   readonly ciphertext: Uint8Array
 }
 
@@ -104,38 +113,6 @@ function opensAsNonFinal(attempt: () => unknown): boolean {
   }
 }
 
-/** Collects incoming pieces and hands out exact-size chunks, copying each byte once. */
-class ByteQueue {
-  private readonly parts: Uint8Array[] = []
-  private head = 0
-  length = 0
-
-  push(bytes: Uint8Array): void {
-    if (!(bytes instanceof Uint8Array)) throw new CryptoError('malformed', 'expected Uint8Array')
-    if (bytes.length === 0) return
-    this.parts.push(bytes)
-    this.length += bytes.length
-  }
-
-  take(n: number): Uint8Array {
-    const out = new Uint8Array(n)
-    let filled = 0
-    while (filled < n) {
-      const part = this.parts[0] as Uint8Array
-      const k = Math.min(part.length - this.head, n - filled)
-      out.set(part.subarray(this.head, this.head + k), filled)
-      filled += k
-      this.head += k
-      if (this.head === part.length) {
-        this.parts.shift()
-        this.head = 0
-      }
-    }
-    this.length -= n
-    return out
-  }
-}
-
 function makeHeader(chunkSize: number, prefix: Uint8Array): Uint8Array {
   if (prefix.length !== PREFIX) throw new CryptoError('malformed', 'nonce prefix is 16 bytes')
   const header = new Uint8Array(BLOB_HEADER_LENGTH)
@@ -172,10 +149,7 @@ function startEncryption(opts: BlobEncryptOptions) {
  * await file.stream().pipeThrough(stream).pipeTo(upload)
  * ```
  */
-export function encryptBlobStream(opts: BlobEncryptOptions = {}): {
-  key: Uint8Array
-  stream: TransformStream<Uint8Array, Uint8Array>
-} {
+export function encryptBlobStream(opts: BlobEncryptOptions = {}): BlobEncryptStream {
   const { key, chunkSize, cipher } = startEncryption(opts)
   const queue = new ByteQueue()
   const stream = new TransformStream<Uint8Array, Uint8Array>({
@@ -195,7 +169,7 @@ export function encryptBlobStream(opts: BlobEncryptOptions = {}): {
 }
 
 /**
- * A transform that decrypts {@link encryptBlobStream} output, in pieces of any size. Each
+ * A transform that decrypts `encryptBlobStream` output, in pieces of any size. Each
  * chunk is authenticated before it is released; the stream errors with `decrypt-failed` on any
  * changed, reordered, swapped, duplicated or appended chunk, `truncated` when the input ends
  * before the final chunk, `malformed`/`unsupported-version` on a bad header. Output released
@@ -229,7 +203,7 @@ export function decryptBlobStream(key: Uint8Array): TransformStream<Uint8Array, 
   })
 }
 
-/** Encrypt a blob held in memory (same format as {@link encryptBlobStream}). */
+/** Encrypt a blob held in memory (same format as `encryptBlobStream`). */
 export function encryptBlob(bytes: Uint8Array, opts: BlobEncryptOptions = {}): EncryptedBlob {
   const { key, chunkSize, cipher } = startEncryption(opts)
   const out = new Uint8Array(encryptedBlobSize(bytes.length, chunkSize))
@@ -246,7 +220,7 @@ export function encryptBlob(bytes: Uint8Array, opts: BlobEncryptOptions = {}): E
   return { key, ciphertext: out }
 }
 
-/** Decrypt a blob held in memory; same errors as {@link decryptBlobStream}. */
+/** Decrypt a blob held in memory; same errors as `decryptBlobStream`. */
 export function decryptBlob(key: Uint8Array, ciphertext: Uint8Array): Uint8Array {
   checkKey(key)
   if (ciphertext.length < BLOB_HEADER_LENGTH + BLOB_TAG_LENGTH) {

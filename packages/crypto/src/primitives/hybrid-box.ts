@@ -17,7 +17,7 @@ export const KEM_PUBLIC_KEY_LENGTH = 1216
 export const KEM_SECRET_KEY_LENGTH = 32
 /** X-Wing ciphertext length (ML-KEM-768 ciphertext 1088 + X25519 ephemeral key 32). */
 export const KEM_CIPHERTEXT_LENGTH = 1120
-/** Bytes {@link sealToKem} adds to a plaintext: version 1 + KEM ciphertext 1120 + tag 16. */
+/** Bytes `sealToKem` adds to a plaintext: version 1 + KEM ciphertext 1120 + tag 16. */
 export const KEM_BOX_OVERHEAD = 1 + KEM_CIPHERTEXT_LENGTH + 16
 
 const VERSION = 1
@@ -78,7 +78,7 @@ export function sealToKem(
 }
 
 /**
- * Open a {@link sealToKem} box. Throws `malformed` (wrong version or too short), `invalid-key`
+ * Open a `sealToKem` box. Throws `malformed` (wrong version or too short), `invalid-key`
  * (secret key not 32 bytes) or `decrypt-failed` (wrong key, changed box or aad).
  */
 export function openKemBox(secretKey: Uint8Array, box: Uint8Array, aad: Uint8Array): Uint8Array {

@@ -19,7 +19,7 @@ export function hkdfN(ikm: Uint8Array, salt: Uint8Array, info: string, n: number
   return hkdf(sha256, ikm, salt, utf8(info), n)
 }
 
-/** HKDF-SHA256 to a 32-byte (256-bit) key; see {@link hkdfN}. */
+/** HKDF-SHA256 to a 32-byte (256-bit) key; see `hkdfN`. */
 export function hkdf32(ikm: Uint8Array, salt: Uint8Array, info: string): Uint8Array {
   return hkdfN(ikm, salt, info, 32)
 }

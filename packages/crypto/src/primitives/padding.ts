@@ -2,11 +2,11 @@ import { CryptoError } from '@valv/protocol'
 
 /**
  * How plaintexts are padded before encryption, to hide exact sizes from the relay: `'none'`
- * (length prefix only), `'padme'` (see {@link padmeLength}) or a fixed bucket size in bytes.
+ * (length prefix only), `'padme'` (see `padmeLength`) or a fixed bucket size in bytes.
  */
 export type PaddingPolicy = 'none' | 'padme' | { readonly bucket: number }
 
-/** Bytes of the big-endian u32 length prefix {@link pad} writes. */
+/** Bytes of the big-endian u32 length prefix `pad` writes. */
 export const PAD_PREFIX_LENGTH = 4
 
 const MAX_LENGTH = 0xffff_ffff
@@ -40,7 +40,7 @@ function target(n: number, policy: PaddingPolicy): number {
 
 /**
  * Prefix the length (big-endian u32) and append zeros up to the policy's size, which is computed
- * over `4 + bytes.length`. Layout: `length(4) || bytes || zeros`. {@link unpad} recovers `bytes`
+ * over `4 + bytes.length`. Layout: `length(4) || bytes || zeros`. `unpad` recovers `bytes`
  * exactly.
  *
  * @example
@@ -61,7 +61,7 @@ export function pad(bytes: Uint8Array, policy: PaddingPolicy): Uint8Array {
 }
 
 /**
- * Undo {@link pad}. Throws `malformed` if the prefix is missing, claims more bytes than present,
+ * Undo `pad`. Throws `malformed` if the prefix is missing, claims more bytes than present,
  * or the padding is not all zeros (so every padded value has exactly one valid reading).
  */
 export function unpad(padded: Uint8Array): Uint8Array {

@@ -56,7 +56,7 @@ function derive(passphrase: string, header: Uint8Array): Promise<Uint8Array> {
  * a random 16-byte salt; XChaCha20-Poly1305 encrypts with the 20-byte header as associated data,
  * so nobody can lower the cost parameters or swap the salt unnoticed.
  * Layout: `version(1)=1 | log2 N(1) | r(1) | p(1) | salt(16) | nonce(24) | ciphertext | tag(16)`.
- * Throws `malformed` for parameters outside {@link PassphraseParams}' ranges.
+ * Throws `malformed` for parameters outside `PassphraseParams`' ranges.
  *
  * @example
  * ```ts
@@ -69,26 +69,41 @@ export async function wrapWithPassphrase(
   passphrase: string,
   params: PassphraseParams = {},
 ): Promise<Uint8Array> {
+  return wrapWithPassphraseFixed(secret, passphrase, params, randomBytes(16), randomBytes(NONCE))
+}
+
+/**
+ * `wrapWithPassphrase` with a caller-chosen 16-byte salt and 24-byte nonce. For test
+ * vectors only: a reused salt lets one precomputation attack several wrapped secrets.
+ */
+export async function wrapWithPassphraseFixed(
+  secret: Uint8Array,
+  passphrase: string,
+  params: PassphraseParams,
+  salt: Uint8Array,
+  nonce: Uint8Array,
+): Promise<Uint8Array> {
   const logN = Math.log2(params.N ?? DEFAULT_PASSPHRASE_PARAMS.N)
   const r = params.r ?? DEFAULT_PASSPHRASE_PARAMS.r
   const p = params.p ?? DEFAULT_PASSPHRASE_PARAMS.p
   checkParams(logN, r, p)
+  if (salt.length !== 16 || nonce.length !== NONCE) {
+    throw new CryptoError('malformed', 'salt is 16 bytes and nonce 24 bytes')
+  }
   const out = new Uint8Array(HEADER + NONCE + secret.length + 16)
   out.set([VERSION, logN, r, p])
-  out.set(randomBytes(16), 4)
-  out.set(randomBytes(NONCE), HEADER)
+  out.set(salt, 4)
+  out.set(nonce, HEADER)
   const header = out.subarray(0, HEADER)
   const key = await derive(passphrase, header)
-  out.set(
-    xchacha20poly1305(key, out.subarray(HEADER, HEADER + NONCE), header).encrypt(secret),
-    HEADER + NONCE,
-  )
+  const sealed = xchacha20poly1305(key, nonce, header).encrypt(secret)
+  out.set(sealed, HEADER + NONCE)
   key.fill(0)
   return out
 }
 
 /**
- * Decrypt {@link wrapWithPassphrase} output. Throws `malformed` for a wrong version, short input
+ * Decrypt `wrapWithPassphrase` output. Throws `malformed` for a wrong version, short input
  * or parameters outside the accepted range (N below 2^10 is refused, so a tampered header cannot
  * make a guess cheap; above 1 GiB is refused, so it cannot exhaust memory), and `bad-passphrase`
  * when the passphrase is wrong or the bytes were changed (the two are indistinguishable).

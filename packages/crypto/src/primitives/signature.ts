@@ -27,7 +27,7 @@ export function generateSigningKeyPair(seed?: Uint8Array): SigningKeyPair {
 }
 
 /**
- * Sign raw bytes. Prefer {@link signDomain}: a raw signature could be replayed in another
+ * Sign raw bytes. Prefer `signDomain`: a raw signature could be replayed in another
  * context that signs the same bytes.
  */
 export function sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {

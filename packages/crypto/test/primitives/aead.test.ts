@@ -1,3 +1,4 @@
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
@@ -11,6 +12,7 @@ import {
   type SuiteId,
 } from '../../src/primitives/aead.js'
 import { randomBytes, utf8 } from '../../src/primitives/bytes.js'
+import { hkdf32 } from '../../src/primitives/kdf.js'
 import { expectCode } from './expect-code.js'
 
 const suites: SuiteId[] = [Suite.XChaCha20Poly1305, Suite.Aes256Gcm]
@@ -60,6 +62,45 @@ describe.each(suites)('AEAD suite %i', (suite) => {
     expectCode(() => aeadSeal(3 as SuiteId, key, utf8('x'), aad), 'unsupported-suite')
     expectCode(() => aeadOpen(0 as SuiteId, key, new Uint8Array(60), aad), 'unsupported-suite')
     expectCode(() => aeadSealWithNonce(suite, key, new Uint8Array(12), utf8('x'), aad), 'malformed')
+  })
+})
+
+describe('known answers', () => {
+  it('XChaCha20-Poly1305 suite matches draft-irtf-cfrg-xchacha-03 A.3.1', () => {
+    const key = hexToBytes('808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f')
+    const nonce = hexToBytes('404142434445464748494a4b4c4d4e4f5051525354555657')
+    const aad = hexToBytes('50515253c0c1c2c3c4c5c6c7')
+    const pt = utf8(
+      "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.",
+    )
+    const sealed = aeadSealWithNonce(Suite.XChaCha20Poly1305, key, nonce, pt, aad)
+    expect(bytesToHex(sealed.subarray(0, 24))).toBe(bytesToHex(nonce))
+    expect(bytesToHex(sealed.subarray(24, 40))).toBe('bd6d179d3e83d43b9576579493c0e939')
+    expect(bytesToHex(sealed.subarray(-16))).toBe('c0875924c1c7987947deafd8780acf49')
+  })
+
+  it('AES-256-GCM suite equals WebCrypto AES-GCM under the HKDF subkey', async () => {
+    const key = randomBytes(32)
+    const nonce = randomBytes(24)
+    const pt = randomBytes(1000)
+    const aad = utf8('hdr')
+    const subkey = hkdf32(key, nonce.subarray(0, 12), 'valv/v1/aead/aes-256-gcm/subkey')
+    const ck = await crypto.subtle.importKey('raw', new Uint8Array(subkey), 'AES-GCM', false, [
+      'encrypt',
+    ])
+    const expected = new Uint8Array(
+      await crypto.subtle.encrypt(
+        {
+          name: 'AES-GCM',
+          iv: new Uint8Array(nonce.subarray(12)),
+          additionalData: new Uint8Array(aad),
+        },
+        ck,
+        new Uint8Array(pt),
+      ),
+    )
+    const sealed = aeadSealWithNonce(Suite.Aes256Gcm, key, nonce, pt, aad)
+    expect(bytesToHex(sealed.subarray(24))).toBe(bytesToHex(expected))
   })
 })
 
