@@ -17,7 +17,18 @@ export { type CreateIdentityOptions, Identity } from './identity.js'
 export { type InviteCapability, parseInvite } from './invite.js'
 export { type KeyStore, memoryKeyStore } from './key-store.js'
 export { isSupportedSuite, Suite, type SuiteId } from './primitives/aead.js'
-export type { PaddingPolicy } from './primitives/padding.js'
+export {
+  BLOB_CHUNK_SIZE,
+  type BlobEncryptOptions,
+  type BlobEncryptStream,
+  decryptBlob,
+  decryptBlobStream,
+  type EncryptedBlob,
+  encryptBlob,
+  encryptBlobStream,
+  encryptedBlobSize,
+} from './primitives/blob-stream.js'
+export { type PaddingPolicy, padmeLength } from './primitives/padding.js'
 export type { PassphraseParams } from './primitives/passphrase.js'
 export { RecoveryKey } from './recovery.js'
 export {

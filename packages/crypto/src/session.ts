@@ -145,6 +145,8 @@ export class DocumentSession {
   private joining: Promise<void> | undefined
   private rotating = false
   private changing = 0
+  /** Highest content counter opened per author index: recorded when a writer is demoted. */
+  private readonly highest = new Map<number, number>()
 
   private constructor(
     docId: string,
@@ -418,6 +420,9 @@ export class DocumentSession {
       pad(plaintext, this.options.padding ?? 'padme'),
       aad,
     )
+    if (kind === 'update' || kind === 'snapshot' || kind === 'state') {
+      this.highest.set(author, Math.max(this.highest.get(author) ?? 0, counter))
+    }
     const signed = encodeEnvelopeBody(headerBytes, sealed)
     const sign = this.signer ?? ed25519Signer(secret)
     const signature = await sign(domainMessage('envelope', utf8(this.docId), signed))
@@ -439,7 +444,11 @@ export class DocumentSession {
     if (content === undefined) throw new CryptoError('unknown-epoch', `no key for epoch ${v.epoch}`)
     const aad = domainMessage('envelope-aad', utf8(this.docId), v.headerBytes)
     const padded = aeadOpen(v.suite as SuiteId, content, v.ciphertext, aad)
-    return { author: v.authorId, counter: v.counter, plaintext: unpad(padded) }
+    const plaintext = unpad(padded)
+    if (v.kind === 'update' || v.kind === 'snapshot' || v.kind === 'state') {
+      this.highest.set(v.author, Math.max(this.highest.get(v.author) ?? 0, v.counter))
+    }
+    return { author: v.authorId, counter: v.counter, plaintext }
   }
 
   /**
@@ -562,7 +571,7 @@ export class DocumentSession {
         buildEntry(
           this.state,
           this.requireSecret(),
-          { kind: 'set-role', member: m.index, role },
+          { kind: 'set-role', member: m.index, role, until: this.highest.get(m.index) ?? 0 },
           () => [],
         ),
       )
@@ -642,7 +651,7 @@ export class DocumentSession {
         buildEntry(
           this.state,
           this.requireSecret(),
-          { kind: 'set-role', member: t.index, role },
+          { kind: 'set-role', member: t.index, role, until: this.highest.get(t.index) ?? 0 },
           () => [],
         ),
       )
@@ -674,7 +683,12 @@ export class DocumentSession {
         buildEntry(
           this.state,
           this.requireSecret(),
-          { kind: 'set-role', member: t.index, role: Role.None },
+          {
+            kind: 'set-role',
+            member: t.index,
+            role: Role.None,
+            until: this.highest.get(t.index) ?? 0,
+          },
           () => [],
         ),
       )
@@ -692,7 +706,12 @@ export class DocumentSession {
         buildEntry(
           this.state,
           this.requireSecret(),
-          { kind: 'set-role', member: t.index, role: Role.None },
+          {
+            kind: 'set-role',
+            member: t.index,
+            role: Role.None,
+            until: this.highest.get(t.index) ?? 0,
+          },
           () => [],
         ),
       )
@@ -710,7 +729,7 @@ export class DocumentSession {
       buildEntry(
         this.state,
         this.requireSecret(),
-        { kind: 'set-role', member: i, role: Role.None },
+        { kind: 'set-role', member: i, role: Role.None, until: this.highest.get(i) ?? 0 },
         () => [],
       ),
     )

@@ -228,7 +228,14 @@ describe('history after removal', () => {
     const t = await team({ recovery: recovery.publicKey })
     const bo = await member(t, t.bo, Role.Editor)
     const earlier = await bo.seal('update', text('written by Bo'), 1)
+    // The admin has received it (as its provider would) before removing Bo: the removal records
+    // Bo's highest counter, so this stays valid and anything later is refused.
+    await t.admin.open('update', earlier)
+    // Bo is offline, so his client still thinks he is an editor in epoch 0 when he writes again.
+    t.relay.offline.add(bo)
     await t.admin.unshare(t.bo.userId)
+    const later = await bo.seal('update', text('after removal'), 2)
+    expect(await codeOf(t.admin.open('update', later))).toBe('not-authorised')
     expect(str((await t.admin.open('update', earlier)).plaintext)).toBe('written by Bo')
     const org = await DocumentSession.recover(recovery, t.admin.docId)
     await t.relay.connect(org)

@@ -60,6 +60,11 @@ export type EntryBody =
       readonly member: number
       /** The new role. */
       readonly role: Role
+      /**
+       * When the change takes away the write role: the member's highest content counter that
+       * stays valid (its edits up to the change). Later counters from it are refused. Default 0.
+       */
+      readonly until?: number
     }
   | {
       /** An admin starts a new key epoch (after a removal, or at will). */
@@ -168,6 +173,7 @@ export function encodeEntryFields(e: EntryFields): Uint8Array {
     case 'set-role':
       encoding.writeVarUint(enc, b.member)
       encoding.writeUint8(enc, b.role)
+      encoding.writeVarUint(enc, b.until ?? 0)
       break
     case 'rotate':
       if (b.keyCommitment.length !== 32) throw new CryptoError('malformed', 'bad commitment')
@@ -202,7 +208,7 @@ function readBody(kind: EntryKind, dec: decoding.Decoder): EntryBody {
       return { kind, admission, admissionSignature: decoding.readUint8Array(dec, 64).slice() }
     }
     case 'set-role':
-      return { kind, member: readUint(dec), role: readRole(dec) }
+      return { kind, member: readUint(dec), role: readRole(dec), until: readUint(dec) }
     case 'rotate':
       return { kind, epoch: readUint(dec), keyCommitment: key32(dec) }
     case 'revoke-admission':

@@ -22,9 +22,10 @@ export interface ChainMember {
   readonly admission?: number
   /**
    * Set when the member lost the right to write (removed or demoted): the epoch current at that
-   * moment. Content it sealed in that epoch or earlier stays readable (history, recovery).
+   * moment and the highest counter the admin had seen from it. Content it sealed within both
+   * stays readable (history, recovery); anything later is refused.
    */
-  readonly wroteUntilEpoch?: number
+  readonly wroteUntil?: { readonly epoch: number; readonly counter: number }
 }
 
 /** An admission (invite) as recorded in the chain. */
@@ -316,9 +317,8 @@ export class MembershipState {
         const m = this.byIndex.get(b.member) as ChainMember
         const write = this.requireGenesis().writeRole
         const lost = m.role >= write && b.role < write
-        const updated = lost
-          ? { ...m, role: b.role, wroteUntilEpoch: this.epoch }
-          : { ...m, role: b.role }
+        const wroteUntil = { epoch: this.epoch, counter: b.until ?? 0 }
+        const updated = lost ? { ...m, role: b.role, wroteUntil } : { ...m, role: b.role }
         this.byIndex.set(m.index, updated)
         this.memberList[this.memberList.indexOf(m)] = updated
         if (b.role === Role.None && m.role !== Role.None) this.owed = true

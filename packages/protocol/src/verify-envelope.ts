@@ -26,8 +26,8 @@ export interface VerifyEnvelopeOptions {
   readonly selfIndex?: number
   /**
    * Readers of history set this: content by a member who has since lost the write role is
-   * accepted if sealed in an epoch up to the one in which the role was lost. The relay leaves it
-   * off, so it refuses every new write by such a member.
+   * accepted if its epoch and counter are within the member's `wroteUntil` (recorded by the
+   * set-role entry). The relay leaves it off, so it refuses every new write by such a member.
    */
   readonly formerWriters?: boolean
 }
@@ -113,10 +113,12 @@ function postcheck(
     throw new CryptoError('not-authorised', 'checkpoints are accepted only from oneself')
   }
   const needed = Math.max(requiredRole(env.kind, state.writeRole), Role.Viewer)
+  const until = member.wroteUntil
   const former =
     options.formerWriters === true &&
-    member.wroteUntilEpoch !== undefined &&
-    env.epoch <= member.wroteUntilEpoch &&
+    until !== undefined &&
+    env.epoch <= until.epoch &&
+    env.counter <= until.counter &&
     needed <= state.writeRole
   if (!self && !former && member.role < needed) {
     throw new CryptoError('not-authorised', `role does not allow ${env.kind}`)
