@@ -23,6 +23,7 @@ import { epochKeys } from './bundle.js'
 import { PublicCard } from './card.js'
 import { buildEntry } from './entry-builder.js'
 import { entryParts } from './entry-parts.js'
+import { padFileStream, unpadFileStream } from './file-padding.js'
 import type { Identity } from './identity.js'
 import { documentSigningSecret } from './identity.js'
 import { admissionKeys, encodeInvite, parseInvite } from './invite.js'
@@ -376,29 +377,37 @@ export class DocumentSession {
   /**
    * Start encrypting a file of any size for this document, in constant memory: a fresh
    * per-file key, chunked AEAD, and a storage id that is a keyed hash (the relay cannot confirm
-   * a guess of the content). Keep `key` in the document (for example in a drive file version):
-   * it then travels encrypted like all content.
+   * a guess of the content). Pass the file's `size` when known to pad it to a PADMÉ length, so
+   * the relay learns only O(log log n) bits of it. Keep `key` in the document (for example in
+   * a drive file version): it then travels encrypted like all content.
    *
    * @example
    * ```ts
-   * const { blobId, key, stream } = session.encryptFile()
+   * const { blobId, key, stream } = session.encryptFile({ size: file.size })
    * await file.stream().pipeThrough(stream).pipeTo(upload(blobId))
    * ```
    */
-  encryptFile(): {
+  encryptFile(options: { readonly size?: number } = {}): {
     blobId: string
     key: Uint8Array
     stream: TransformStream<Uint8Array, Uint8Array>
   } {
     const roster = this.ring.epochs.get(0)?.roster
     if (roster === undefined) throw new CryptoError('unknown-epoch', 'no document keys yet')
-    const { key, stream } = encryptBlobStream()
+    const { key, stream: encrypt } = encryptBlobStream()
     const idKey = hkdf32(roster, utf8(this.docId), 'valv/v1/blob-id-key')
-    return { blobId: blobId(idKey, key), key, stream }
+    const id = blobId(idKey, key)
+    if (options.size === undefined) return { blobId: id, key, stream: encrypt }
+    const pad = padFileStream(options.size)
+    // Tag the key so decryptFile knows to strip the padding (the key is never stored alone).
+    return { blobId: id, key: withPadFlag(key), stream: chain(pad, encrypt) }
   }
 
   /** A transform that decrypts a file sealed by {@link encryptFile} with its `key`. */
   decryptFile(key: Uint8Array): TransformStream<Uint8Array, Uint8Array> {
+    if (key.length === 33 && key[32] === 1) {
+      return chain(decryptBlobStream(key.subarray(0, 32)), unpadFileStream())
+    }
     return decryptBlobStream(key)
   }
 
@@ -810,4 +819,23 @@ export class DocumentSession {
 /** The creator's per-document key: derived from the genesis nonce (the id does not exist yet). */
 function creatorSigningSecret(me: Identity, nonce: Uint8Array): Uint8Array {
   return documentSigningSecret(me, `genesis.${toHex(nonce)}`)
+}
+
+/** A file key that says its plaintext was padded: the 32-byte key and a flag byte. */
+function withPadFlag(key: Uint8Array): Uint8Array {
+  const out = new Uint8Array(33)
+  out.set(key)
+  out[32] = 1
+  return out
+}
+
+/** Two transforms as one. */
+function chain(
+  a: TransformStream<Uint8Array, Uint8Array>,
+  b: TransformStream<Uint8Array, Uint8Array>,
+): TransformStream<Uint8Array, Uint8Array> {
+  return { writable: a.writable, readable: a.readable.pipeThrough(b) } as TransformStream<
+    Uint8Array,
+    Uint8Array
+  >
 }

@@ -3,9 +3,11 @@ import { describe, expect, it } from 'vitest'
 import {
   CryptoError,
   DocumentSession,
+  encryptedBlobSize,
   Identity,
   memoryKeyStore,
   PublicCard,
+  padmeLength,
   RecoveryKey,
   Role,
 } from '../src/index.js'
@@ -258,5 +260,35 @@ describe('history after removal', () => {
     await bo.joined()
     const sealed = await t.admin.seal('update', text('welcome back'), 5)
     expect(str((await bo.open('update', sealed)).plaintext)).toBe('welcome back')
+  })
+})
+
+describe('padded files', () => {
+  it('pads a file of known size to a PADMÉ length and restores it exactly', async () => {
+    const t = await team()
+    for (const size of [0, 1, 1000, 200_001]) {
+      const plain = new Uint8Array(size).map((_, i) => (i * 7) % 256)
+      const { key, stream } = t.admin.encryptFile({ size })
+      const sealed = new Uint8Array(
+        await new Response(new Blob([plain]).stream().pipeThrough(stream)).arrayBuffer(),
+      )
+      const unpadded = t.admin.encryptFile()
+      const plainSealed = new Uint8Array(
+        await new Response(new Blob([plain]).stream().pipeThrough(unpadded.stream)).arrayBuffer(),
+      )
+      expect(sealed.length).toBeGreaterThanOrEqual(plainSealed.length + 8)
+      expect(sealed.length).toBe(encryptedBlobSize(padmeLength(size + 8)))
+      const back = new Uint8Array(
+        await new Response(
+          new Blob([sealed]).stream().pipeThrough(t.admin.decryptFile(key)),
+        ).arrayBuffer(),
+      )
+      expect(Buffer.from(back).equals(Buffer.from(plain))).toBe(true)
+    }
+    // A stated size that does not match the content is refused, not silently cut.
+    const { stream } = t.admin.encryptFile({ size: 10 })
+    await expect(
+      new Response(new Blob([new Uint8Array(11)]).stream().pipeThrough(stream)).arrayBuffer(),
+    ).rejects.toBeInstanceOf(CryptoError)
   })
 })
