@@ -85,6 +85,8 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
   private readonly headSeqs = new Map<string, number>()
   private readonly ahead = new Set<number>()
   private counter = 0
+  /** Batches handed to sealing but not yet queued: still unsynced while crypto runs. */
+  private sealing = 0
   private held: Uint8Array[] = []
   private chain: Promise<unknown> = Promise.resolve()
   private saveTimer: ReturnType<typeof setTimeout> | undefined
@@ -118,9 +120,14 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
     return [...this.queue.values()].sort((a, b) => a.counter - b.counter)
   }
 
-  /** Local changes not yet acknowledged: queued envelopes plus the open batch window. */
+  /**
+   * Local changes not yet acknowledged: queued envelopes, batches being sealed, edits held back
+   * (not a writer yet) and the open batch window. It reaches 0 only when the relay has made
+   * every local change durable.
+   */
   get unsynced(): number {
-    return this.queue.size + (this.batcher.size > 0 ? 1 : 0)
+    const held = this.held.length > 0 ? 1 : 0
+    return this.queue.size + this.sealing + held + (this.batcher.size > 0 ? 1 : 0)
   }
 
   /** Highest contiguous relay sequence number applied. */
@@ -372,10 +379,19 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
   }
 
   private sealLocal(update: Uint8Array): void {
+    // Counted as unsynced from the moment the window closes until it is queued (or held):
+    // sealing is asynchronous, and a count of 0 must mean "everything is durable".
+    this.sealing++
+    let counted = true
+    const settle = () => {
+      if (counted) this.sealing--
+      counted = false
+    }
     this.serial(async () => {
       if (!this.crypto.canWrite()) {
         // Kept in memory: the membership may simply not be loaded yet.
         this.held.push(update)
+        settle()
         this.emit('error', [new CoreError('not-a-writer', 'local edit held: not a writer')])
         return
       }
@@ -383,9 +399,13 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
       const e = { counter, sealed: await this.crypto.seal('update', update, counter) }
       await this.store?.enqueue(e)
       this.queue.set(counter, e)
+      settle()
       this.emit('envelope', [e])
       this.emit('unsynced', [this.unsynced])
-    }).catch((err) => this.emit('error', [err]))
+    }).catch((err) => {
+      settle()
+      this.emit('error', [err])
+    })
   }
 
   private nextCounter(): number {

@@ -62,6 +62,36 @@ describe('EncryptedDoc', () => {
     expect(await b.receiveUpdate(sent[0]!.sealed, 1, transport)).toBe('duplicate')
   })
 
+  it('counts a batch as unsynced while it is being sealed, until the relay acks it', async () => {
+    const { room, ids } = await setup()
+    const crypto = await room.crypto(ids[0]!)
+    const seal = crypto.seal.bind(crypto)
+    let release: () => void = () => undefined
+    const gate = new Promise<void>((r) => {
+      release = r
+    })
+    // Sealing that takes a while (a slow device): the window has closed, nothing is queued yet.
+    crypto.seal = async (...args) => {
+      await gate
+      return seal(...args)
+    }
+    const a = new EncryptedDoc({ doc: new Y.Doc(), docId: 'doc-1', crypto, batch: { windowMs: 1 } })
+    bindings.push(a)
+    const counts: number[] = []
+    a.on('unsynced', (n) => counts.push(n))
+    a.doc.getText('t').insert(0, 'x')
+    await new Promise((r) => setTimeout(r, 20))
+    expect(a.pending()).toHaveLength(0)
+    expect(a.unsynced).toBe(1)
+    release()
+    await a.flush()
+    expect(a.unsynced).toBe(1)
+    a.acknowledge(a.pending()[0]!.counter, 1)
+    expect(a.unsynced).toBe(0)
+    expect(counts.at(-1)).toBe(0)
+    expect(counts.slice(0, -1)).not.toContain(0)
+  })
+
   it('encodes a burst above maxMerge as one document diff that still converges', async () => {
     const { ids, make } = await setup(2, { windowMs: 5, maxMerge: 8 } as never)
     const a = await make(ids[0])
@@ -234,7 +264,9 @@ describe('EncryptedDoc', () => {
         async (edits, order) => {
           const docs = await Promise.all(ids.map((id) => make(id)))
           const log: { sealed: Uint8Array; from: number }[] = []
-          docs.forEach((d, i) => d.on('envelope', (e) => log.push({ sealed: e.sealed, from: i })))
+          for (const [i, d] of docs.entries()) {
+            d.on('envelope', (e) => log.push({ sealed: e.sealed, from: i }))
+          }
           for (const [who, pos, s] of edits) {
             const t = (docs[who] as EncryptedDoc).doc.getText('t')
             t.insert(Math.min(pos, t.length), s)

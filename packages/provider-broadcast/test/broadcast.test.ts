@@ -100,7 +100,10 @@ describe('BroadcastProvider (Node BroadcastChannel)', () => {
     expect(a.doc.getText('t').toString()).toBe('')
     const other = await tab(room, admin, 'elsewhere')
     a.doc.getText('t').insert(0, 'mine')
-    await until(() => v.binding.doc.getText('t').toString() === 'mine')
+    // The viewer's own tab opens its own forged message (a member's own data always opens), so
+    // only the admin's edit is checked there; the admin tab above stayed clean.
+    await until(() => v.binding.doc.getText('t').toString().includes('mine'))
+    expect(a.doc.getText('t').toString()).toBe('mine')
     expect(other.doc.getText('t').toString()).toBe('')
     await shared.destroy()
   })

@@ -145,6 +145,8 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
   private nextRef = 1
   private compacting = false
   private announced = false
+  /** The browser said it is offline: reconnect on `online`, not on a timer. */
+  private offline = false
 
   /** Create the provider (and its binding unless `binding` is given); connects by default. */
   constructor(private readonly options: WebsocketProviderOptions) {
@@ -235,8 +237,8 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
     this.reconnectTimer = undefined
     const ws = this.ws
     if (ws !== undefined) {
-      ws.close(1000)
       this.onClosed(ws, 1000)
+      retire(ws, 1000)
     }
   }
 
@@ -299,7 +301,11 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
         ws.close(4400)
         return
       }
-      this.inbound = this.inbound.then(() => this.handle(frame)).catch((e) => this.fail(e))
+      // Frames queue behind slow ones (decryption); a frame of a socket that was replaced
+      // meanwhile must not act on the new one (an old `synced` would send before auth).
+      this.inbound = this.inbound
+        .then(() => (this.ws === ws ? this.handle(frame) : undefined))
+        .catch((e) => this.fail(e))
     }
     ws.onclose = (ev) => this.onClosed(ws, ev.code)
     ws.onerror = () => undefined
@@ -474,7 +480,7 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
   }
 
   private sendEnvelope(e: QueuedEnvelope): void {
-    if (this.sentCounters.has(e.counter)) return
+    if (this.sentCounters.has(e.counter) || this.ws?.readyState !== OPEN) return
     const ref = this.nextRef++
     this.inflight.set(ref, { kind: 'update', counter: e.counter, sealed: e.sealed })
     this.sentCounters.add(e.counter)
@@ -489,7 +495,8 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
   private onClosed(ws: WebSocketLike, code: number): void {
     if (this.ws !== ws) return
     this.ws = undefined
-    ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null
+    ws.onopen = ws.onmessage = ws.onclose = null
+    ws.onerror = () => undefined
     const wasSynced = this.announced
     this.synced = false
     this.announced = false
@@ -504,7 +511,7 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
     this.presence.stop()
     this.setStatus('disconnected')
     if (wasSynced) this.emit('synced', [false])
-    if (!this.shouldConnect || this.destroyed) return
+    if (!this.shouldConnect || this.destroyed || this.offline) return
     if (!isRetryableClose(code)) {
       this.shouldConnect = false
       this.emit('error', [
@@ -540,6 +547,7 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
   }
   private readonly onBindingError = (e: unknown): void => this.fail(e)
   private readonly onOnline = (): void => {
+    this.offline = false
     this.backoff.reset()
     if (this.shouldConnect && this.ws === undefined) {
       if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer)
@@ -548,10 +556,33 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
     }
   }
   private readonly onOffline = (): void => {
+    this.offline = true
+    if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer)
+    this.reconnectTimer = undefined
     const ws = this.ws
     if (ws !== undefined) {
-      ws.close(4000)
       this.onClosed(ws, 1006)
+      retire(ws, 4000)
     }
   }
+}
+
+const CONNECTING = 0
+const OPEN = 1
+
+/**
+ * Close a socket the provider no longer uses, whatever its state. Closing a CONNECTING socket
+ * makes `ws` emit an error event (and browsers log one), so such a socket is closed as soon as
+ * it opens instead; a no-op `onerror` stays attached because `ws` throws on unhandled errors.
+ */
+function retire(ws: WebSocketLike, code: number): void {
+  ws.onmessage = null
+  ws.onclose = null
+  ws.onerror = () => undefined
+  if (ws.readyState === CONNECTING) {
+    ws.onopen = () => ws.close(code)
+    return
+  }
+  ws.onopen = null
+  if (ws.readyState === OPEN) ws.close(code)
 }

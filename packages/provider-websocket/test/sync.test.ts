@@ -1,7 +1,12 @@
+// The adapter reads the global IDBKeyRange even when given a factory: install the globals.
+import 'fake-indexeddb/auto'
+import { Relay } from '@valv/relay'
+import { IndexedDBStorageAdapter } from '@valv/storage-indexeddb'
 import { MemoryBackend, MemoryStorageAdapter } from '@valv/storage-memory'
+import { IDBFactory } from 'fake-indexeddb'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { cleanup, startRelay, startRoom, until } from './harness.js'
+import { cleanup, startRelay, startRoom, until, verifier } from './harness.js'
 
 afterEach(cleanup)
 
@@ -52,6 +57,26 @@ describe('WebsocketProvider against the real relay', () => {
     expect(b2.doc.getText('t').toString()).toBe(r.adminProvider.doc.getText('t').toString())
   })
 
+  it('keeps offline edits in IndexedDB across a page reload and sends them on reconnect', async () => {
+    const h = await startRelay()
+    const r = await startRoom(h.url, 'doc-idb')
+    const indexedDB = new IDBFactory() // one browser profile, shared by both "page loads"
+    const page = () => new IndexedDBStorageAdapter({ indexedDB, dbName: 'valv-test' })
+    const editor = r.editors[0]!
+    const first = await r.connect(editor, { storage: page() })
+    await first.whenSynced()
+    first.disconnect()
+    first.doc.getText('t').insert(0, 'written on the train')
+    await until(() => first.unsyncedChanges === 1)
+    await first.destroy()
+    expect(r.adminProvider.doc.getText('t').toString()).toBe('')
+    const second = await r.connect(editor, { storage: page() })
+    await second.binding.ready
+    expect(second.unsyncedChanges).toBe(1)
+    await until(() => r.adminProvider.doc.getText('t').toString() === 'written on the train')
+    await until(() => second.unsyncedChanges === 0)
+  })
+
   it('compacts: a writer uploads a snapshot and a new client loads snapshot + tail', async () => {
     const h = await startRelay()
     const r = await startRoom(h.url, 'doc-compact')
@@ -69,6 +94,66 @@ describe('WebsocketProvider against the real relay', () => {
     expect(c.binding.snapshotSeq).toBeGreaterThan(0)
     expect(c.doc.getText('t').toString()).toBe(b.doc.getText('t').toString())
     expect(c.doc.getText('t').length).toBe(30)
+  })
+
+  it('goes quiet on the browser offline event and reconnects on online', async () => {
+    const h = await startRelay()
+    const r = await startRoom(h.url, 'doc-online')
+    const g = globalThis as { window?: EventTarget }
+    g.window = new EventTarget() // the provider listens on window, as in a browser
+    try {
+      const b = await r.connect(r.editors[0]!)
+      await b.whenSynced()
+      g.window.dispatchEvent(new Event('offline'))
+      expect(b.status).toBe('disconnected')
+      b.doc.getText('t').insert(0, 'typed offline')
+      // No reconnect timer runs while offline (the harness backoff would retry within 200 ms).
+      await new Promise((res) => setTimeout(res, 400))
+      expect(b.status).toBe('disconnected')
+      expect(b.unsyncedChanges).toBe(1)
+      g.window.dispatchEvent(new Event('online'))
+      await until(() => r.adminProvider.doc.getText('t').toString() === 'typed offline')
+      await until(() => b.unsyncedChanges === 0)
+      await b.destroy()
+    } finally {
+      delete g.window
+    }
+  })
+
+  it('a relay shutdown flushes; clients fail over to a relay on the same store and lose nothing', async () => {
+    const backend = new MemoryBackend()
+    const relays = [0, 1].map(
+      () =>
+        new Relay({
+          storage: new MemoryStorageAdapter(backend),
+          verifier,
+          logger: () => undefined,
+        }),
+    )
+    const urls: string[] = []
+    for (const relay of relays) {
+      urls.push(`ws://127.0.0.1:${(await relay.listen(0)).port}`)
+    }
+    try {
+      const r = await startRoom(urls[0]!, 'doc-restart')
+      const b = await r.connect(r.editors[0]!, { urls })
+      await b.whenSynced()
+      const t = b.doc.getText('t')
+      for (let i = 0; i < 20; i++) t.insert(t.length, `${i % 10}`)
+      await until(() => b.unsyncedChanges === 0)
+      const acked = t.toString()
+      await relays[0]!.close()
+      await until(() => b.status === 'connected' && b.synced, 5000, 'failover')
+      t.insert(0, 'after ')
+      await until(() => b.unsyncedChanges === 0)
+      const fresh = await r.connect(r.editors[0]!, { url: urls[1]! })
+      await fresh.whenSynced()
+      const text = fresh.doc.getText('t').toString()
+      expect(text).toBe(`after ${acked}`)
+    } finally {
+      await cleanup()
+      for (const relay of relays) await relay.close()
+    }
   })
 
   it('fails over to the next URL when the first is down', async () => {

@@ -1,11 +1,7 @@
-import type { StorageAdapter, StorageKey } from '@valv/storage'
+import { type DocumentStore, StorageError } from '@valv/storage'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
-
-// Zero-padded so the adapter's byte-ordered `list` returns sequence order.
-const pad = (n: number, width: number) => n.toString().padStart(width, '0')
-const SEQ = 15
-const IDX = 9
+import { RelayError } from './errors.js'
 
 /** A stored snapshot: covers updates `1..upToSeq`; `counters` are the relay's freshness state. */
 export interface StoredSnapshot {
@@ -14,71 +10,101 @@ export interface StoredSnapshot {
   readonly counters: ReadonlyMap<string, number>
 }
 
+// Membership entries are kept as blobs of the document (so erasure of the document removes
+// them too) until `DocumentStore` has a place of its own for them. Zero-padded so the blob
+// listing, in byte order, is chain order.
+const MEMBER = 'member-'
+const memberBlob = (index: number) => `${MEMBER}${String(index).padStart(9, '0')}`
+
 /**
- * Key layout of one document over a {@link StorageAdapter}:
- * `relay/<doc>/log/<seq>`, `relay/<doc>/member/<index>`, `relay/<doc>/snapshot/<upToSeq>`.
- * Every write resolves once durable (the adapter's contract). Compaction writes the new
- * snapshot before deleting the previous one and the covered log entries.
+ * One document of the relay, stored through `@valv/storage`'s {@link DocumentStore} (the shared
+ * key layout and crash-safe compaction): the log of update envelopes, the newest snapshot
+ * (wrapped with the per-author counters it covers) and the membership chain. Every write
+ * resolves once durable; compaction writes the new snapshot before deleting what it covers.
  */
 export class DocLog {
   constructor(
-    private readonly storage: StorageAdapter,
+    private readonly store: DocumentStore,
     readonly docId: string,
   ) {}
 
-  private key(kind: string, n: number, width: number): StorageKey {
-    return ['relay', this.docId, kind, pad(n, width)]
-  }
-
   async appendUpdate(seq: number, envelope: Uint8Array): Promise<void> {
-    await this.storage.put(this.key('log', seq, SEQ), envelope)
+    // A conflict here means another process wrote this document's log (two relays on one
+    // store for the same document): refuse the write, the client retries.
+    await guard(() => this.store.appendLog(this.docId, seq, envelope), 'storage-failed')
   }
 
   async appendMember(index: number, entry: Uint8Array): Promise<void> {
-    await this.storage.put(this.key('member', index, IDX), entry)
+    await this.store.putBlob(this.docId, memberBlob(index), once(entry))
   }
 
   async *readUpdates(afterSeq: number): AsyncIterable<{ seq: number; envelope: Uint8Array }> {
-    const range = { prefix: ['relay', this.docId, 'log'], start: pad(afterSeq + 1, SEQ) }
-    for await (const e of this.storage.list(range)) {
-      yield { seq: Number(e.key[e.key.length - 1]), envelope: e.value }
+    for await (const { seq, bytes } of this.store.readLog(this.docId, { from: afterSeq + 1 })) {
+      yield { seq, envelope: bytes }
     }
   }
 
   async readMembers(): Promise<Uint8Array[]> {
+    const names: string[] = []
+    for await (const name of this.store.listBlobs(this.docId)) {
+      if (name.startsWith(MEMBER)) names.push(name)
+    }
     const out: Uint8Array[] = []
-    for await (const e of this.storage.list({ prefix: ['relay', this.docId, 'member'] })) {
-      // A gap means a crashed write of a later index cannot exist (appends are serialized).
-      out.push(e.value)
+    for (const name of names) {
+      const stream = await this.store.getBlob(this.docId, name)
+      if (stream) out.push(await collect(stream))
     }
     return out
   }
 
   async readSnapshot(): Promise<StoredSnapshot | undefined> {
-    let last: Uint8Array | undefined
-    for await (const e of this.storage.list({ prefix: ['relay', this.docId, 'snapshot'] })) {
-      last = e.value
-    }
-    return last && decodeSnapshot(last)
+    const snap = await this.store.getSnapshot(this.docId)
+    return snap && decodeSnapshot(snap.seq, snap.bytes)
   }
 
-  /** Store `next`, then delete the previous snapshot and every update it covers. */
-  async replaceSnapshot(prevUpToSeq: number, next: StoredSnapshot): Promise<void> {
-    await this.storage.put(this.key('snapshot', next.upToSeq, SEQ), encodeSnapshot(next))
-    if (prevUpToSeq > 0) await this.storage.delete(this.key('snapshot', prevUpToSeq, SEQ))
-    const covered = this.storage.list({
-      prefix: ['relay', this.docId, 'log'],
-      end: pad(next.upToSeq + 1, SEQ),
-    })
-    const keys: StorageKey[] = []
-    for await (const e of covered) keys.push(e.key)
-    for (const k of keys) await this.storage.delete(k)
+  /** Store `next`, then (DocumentStore's compaction) delete older snapshots and covered updates. */
+  async replaceSnapshot(next: StoredSnapshot): Promise<void> {
+    await guard(
+      () => this.store.putSnapshot(this.docId, next.upToSeq, encodeSnapshot(next)),
+      'snapshot-conflict',
+    )
   }
+}
+
+/** A storage `conflict` becomes a typed rejection instead of an internal error. */
+async function guard(
+  fn: () => Promise<unknown>,
+  code: 'snapshot-conflict' | 'storage-failed',
+): Promise<void> {
+  try {
+    await fn()
+  } catch (err) {
+    if (err instanceof StorageError && err.code === 'conflict')
+      throw new RelayError(code, err.message)
+    throw err
+  }
+}
+
+async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
+  yield bytes
+}
+
+async function collect(stream: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = []
+  for await (const c of stream) chunks.push(c)
+  if (chunks.length === 1) return chunks[0] as Uint8Array
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0))
+  let at = 0
+  for (const c of chunks) {
+    out.set(c, at)
+    at += c.length
+  }
+  return out
 }
 
 function encodeSnapshot(s: StoredSnapshot): Uint8Array {
   const enc = encoding.createEncoder()
-  encoding.writeVarUint(enc, s.upToSeq)
+  encoding.writeVarUint(enc, 1)
   encoding.writeVarUint(enc, s.counters.size)
   for (const [author, counter] of s.counters) {
     encoding.writeVarString(enc, author)
@@ -88,9 +114,9 @@ function encodeSnapshot(s: StoredSnapshot): Uint8Array {
   return encoding.toUint8Array(enc)
 }
 
-function decodeSnapshot(raw: Uint8Array): StoredSnapshot {
+function decodeSnapshot(upToSeq: number, raw: Uint8Array): StoredSnapshot {
   const dec = decoding.createDecoder(raw)
-  const upToSeq = decoding.readVarUint(dec)
+  if (decoding.readVarUint(dec) !== 1) throw new RelayError('storage-failed', 'snapshot format')
   const counters = new Map<string, number>()
   for (let n = decoding.readVarUint(dec); n > 0; n--) {
     counters.set(decoding.readVarString(dec), decoding.readVarUint(dec))

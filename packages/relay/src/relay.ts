@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { StorageAdapter } from '@valv/storage'
+import { DocumentStore, type StorageAdapter, StorageError } from '@valv/storage'
 import {
   CloseCode,
   decodeFrame,
@@ -60,12 +60,14 @@ export class Relay {
   private readonly sessions = new Set<Session>()
   private readonly http: Server
   private readonly wss: WebSocketServer
+  private readonly store: DocumentStore
   private closing = false
 
   constructor(private readonly options: RelayOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits }
     this.hooks = new Hooks(options.extensions ?? [])
     this.log = options.logger ?? jsonLogger
+    this.store = new DocumentStore(options.storage)
     this.wss = new WebSocketServer({
       noServer: true,
       // Frames up to this size reach us and get a typed 'too-large' error; beyond, ws closes 1009.
@@ -211,7 +213,12 @@ export class Relay {
     session.ws.send(bytes)
   }
 
-  private reject(session: Session, docId: string, ref: number, err: unknown): void {
+  private reject(session: Session, docId: string, ref: number, cause: unknown): void {
+    // A document id the storage layout refuses is the client's fault, not a storage failure.
+    const err =
+      cause instanceof StorageError && cause.code === 'invalid-key'
+        ? new RelayError('not-subscribed', 'invalid document id')
+        : cause
     const code = err instanceof RelayError ? err.code : RejectCode.StorageFailed
     if (!(err instanceof RelayError)) {
       this.log({ level: 'error', event: 'internal-error', session: session.sessionId, docId })
@@ -309,7 +316,7 @@ export class Relay {
     const pending = this.loading.get(docId)
     if (pending) return pending
     const load = (async () => {
-      const doc = new Doc(new DocLog(this.options.storage, docId))
+      const doc = new Doc(new DocLog(this.store, docId))
       doc.membership = await doc.log.readMembers()
       doc.snapshot = await doc.log.readSnapshot()
       let stored = doc.membership.reduce((n, e) => n + e.length, 0)
@@ -512,7 +519,7 @@ export class Relay {
       freed += u.envelope.length
     }
     const next = { upToSeq: f.upToSeq, bytes: f.snapshot, counters: new Map(doc.counters) }
-    await doc.log.replaceSnapshot(prev, next)
+    await doc.log.replaceSnapshot(next)
     doc.snapshot = next
     this.metrics.bytesStored += f.snapshot.length - freed
     const out: Frame = { type: 'snapshot', docId: doc.id, upToSeq: f.upToSeq, snapshot: f.snapshot }

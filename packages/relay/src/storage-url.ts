@@ -33,7 +33,9 @@ export async function openStorage(url: string): Promise<StorageAdapter> {
     return construct(await load('@valv/storage-memory'), 'MemoryStorageAdapter', undefined)
   }
   if (url.startsWith('fs:')) {
-    return construct(await load('@valv/storage-fs'), 'FsStorageAdapter', { directory: url.slice(3) })
+    return construct(await load('@valv/storage-fs'), 'FsStorageAdapter', {
+      directory: url.slice(3),
+    })
   }
   if (url.startsWith('sqlite:')) {
     const mod = await load('@valv/storage-sqlite')

@@ -47,11 +47,20 @@ export class TestMemoryStorage implements StorageAdapter {
     for (const k of [...this.values.keys()])
       if (k === p || k.startsWith(`${p}/`)) this.values.delete(k)
   }
-  async putStream(): Promise<number> {
-    throw new Error('not used by the relay')
+  // Blobs (the relay keeps membership entries as blobs) share the map, so scans see them.
+  async putStream(key: StorageKey, source: AsyncIterable<Uint8Array>): Promise<number> {
+    const chunks: Uint8Array[] = []
+    for await (const c of source) chunks.push(c.slice())
+    const all = Buffer.concat(chunks)
+    this.values.set(join(key), new Uint8Array(all))
+    return all.length
   }
-  async getStream(): Promise<undefined> {
-    return undefined
+  async getStream(key: StorageKey): Promise<AsyncIterable<Uint8Array> | undefined> {
+    const v = this.values.get(join(key))
+    if (!v) return undefined
+    return (async function* () {
+      yield v.slice()
+    })()
   }
   async close() {}
 }

@@ -4,7 +4,12 @@ import { describe, expect, it } from 'vitest'
 
 const src = fileURLToPath(new URL('../src/', import.meta.url))
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
-const CLIENT = ['@valv/crypto', '@valv/core', '@valv/provider-websocket', '@valv/provider-broadcast']
+const CLIENT = [
+  '@valv/crypto',
+  '@valv/core',
+  '@valv/provider-websocket',
+  '@valv/provider-broadcast',
+]
 
 describe('the relay holds no client key material', () => {
   it('no relay source imports a client package, and none is a dependency', () => {

@@ -83,6 +83,8 @@ describe('relay: ordered log of verified ciphertext', () => {
     expect(text).toContain('valv_relay_rejections_total{code="stale"} 2')
     expect(text).toContain('valv_relay_rejections_total{code="bad-signature"} 2')
     expect(text).toContain('valv_relay_rejections_total{code="malformed"} 2')
+    expect(text).toContain('valv_relay_rejections_total{code="too-large"} 1')
+    expect(text).toContain('valv_relay_rejections_total{code="not-subscribed"} 1')
   })
 
   it("rejects a viewer's and a removed member's writes", async () => {
@@ -130,7 +132,7 @@ describe('relay: ordered log of verified ciphertext', () => {
     expect(kinds).toEqual(['membership', 'membership', 'membership', 's4', 'd5', 'd6'])
     // Chained: the next snapshot must name 4 as its predecessor; the old one is deleted.
     expect(await snap(4, 6, 103, 4)).toMatchObject({ type: 'ack', seq: 6 })
-    expect([...storage.values.keys()].filter((k) => k.includes('/snapshot/'))).toHaveLength(1)
+    expect([...storage.values.keys()].filter((k) => k.includes('/snap/'))).toHaveLength(1)
     expect(await write(a, cast.editor, 'doc', 7)).toBe(7)
   })
 
