@@ -12,8 +12,8 @@
  * - cold load of the finished document by a new client (Valv: newest snapshot + tail).
  * - server CPU (child process, % of one core) while N clients each send presence at 1 Hz.
  *
- * Crypto is the tests' stand-in (WebCrypto Ed25519 + AES-256-GCM, one await per call) until
- * `@valv/crypto` lands; the relay verifier is the matching public check (no keys).
+ * Crypto is the real thing: `@valv/crypto` sessions (XChaCha20-Poly1305, Ed25519 through
+ * WebCrypto, PADMÉ padding) and the relay's `@valv/protocol` verifier.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createServer } from 'node:http'
@@ -26,9 +26,10 @@ import { Awareness, encodeAwarenessUpdate } from 'y-protocols/awareness'
 import { WebsocketProvider as PlainProvider } from 'y-websocket'
 import * as Y from 'yjs'
 import type { WebsocketProvider } from '../packages/provider-websocket/src/index.js'
-import { cleanup, startRelay, startRoom } from '../packages/provider-websocket/test/harness.js'
+import { cleanup } from '../packages/provider-websocket/test/harness.js'
 import { decodeFrame, encodeFrame, WIRE_VERSION } from '../packages/wire/src/index.js'
 import { type Benchmark, type BenchRow, loadTrace, percentile, type TraceEdit } from './harness.js'
+import { realRoom } from './real-room.js'
 
 const WINDOW_MS = 5
 
@@ -239,10 +240,9 @@ const bench: Benchmark = async ({ quick }) => {
   const plain = await plainServer()
   try {
     // ---- Valv (the writer compacts: every `compactAfter` relay updates it uploads a snapshot)
-    const h = await startRelay()
-    const r = await startRoom(h.url, 'bench-sync', 3)
+    const h = await realRoom(3)
     const open = async (i: number, compactAfter: number): Promise<WebsocketProvider> => {
-      const p = await r.connect(r.editors[i]!, { batch: { windowMs: WINDOW_MS }, compactAfter })
+      const p = await h.connect(i, { batch: { windowMs: WINDOW_MS }, compactAfter })
       await p.whenSynced()
       return p
     }
@@ -333,6 +333,7 @@ const bench: Benchmark = async ({ quick }) => {
         baseline: plainCold,
       },
     )
+    await h.close()
   } finally {
     await cleanup()
     await plain.close()

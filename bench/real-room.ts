@@ -1,0 +1,61 @@
+/**
+ * The production stack for benchmarks: the real relay with `@valv/protocol` verification and
+ * memory storage, and providers whose `DocumentCrypto` is a real `@valv/crypto` session.
+ */
+
+import { WebSocket } from 'ws'
+import * as Y from 'yjs'
+import { DocumentSession, Identity, Role } from '../packages/crypto/src/index.js'
+import {
+  WebsocketProvider,
+  type WebsocketProviderOptions,
+} from '../packages/provider-websocket/src/index.js'
+import { defaultVerifier, Relay } from '../packages/relay/src/index.js'
+import { MemoryStorageAdapter } from '../packages/storage-memory/src/index.js'
+
+type Extra = Partial<Pick<WebsocketProviderOptions, 'compactAfter'>> & {
+  batch?: { windowMs: number }
+}
+
+/** A relay and a document shared with `members` editors; `connect(i)` opens member i. */
+export async function realRoom(members: number) {
+  const relay = new Relay({ storage: new MemoryStorageAdapter(), verifier: defaultVerifier() })
+  const { port } = await relay.listen(0, '127.0.0.1')
+  const url = `ws://127.0.0.1:${port}`
+  const providers: WebsocketProvider[] = []
+  const provider = (session: DocumentSession, extra: Extra = {}) => {
+    const p = new WebsocketProvider({
+      url,
+      doc: new Y.Doc(),
+      docId: session.docId,
+      document: session,
+      WebSocketPolyfill: WebSocket as never,
+      ...extra,
+    } as WebsocketProviderOptions)
+    providers.push(p)
+    return p
+  }
+  const admin = await DocumentSession.create(await Identity.create({ displayName: 'admin' }))
+  await admin.attach(provider(admin))
+  const people: Identity[] = []
+  for (let i = 0; i < members; i++) {
+    const id = await Identity.create({ displayName: `member ${i}` })
+    await admin.share(id.card, Role.Editor)
+    people.push(id)
+  }
+  return {
+    relay,
+    url,
+    async connect(i: number, extra: Extra = {}): Promise<WebsocketProvider> {
+      const session = await DocumentSession.open(people[i] as Identity, admin.docId)
+      const p = provider(session, extra)
+      await session.attach(p)
+      await session.joined()
+      return p
+    },
+    async close() {
+      for (const p of providers) await p.destroy()
+      await relay.close()
+    },
+  }
+}
