@@ -292,3 +292,27 @@ describe('padded files', () => {
     ).rejects.toBeInstanceOf(CryptoError)
   })
 })
+
+describe('several devices per person', () => {
+  it('every certified device joins; a lost device is removed without locking out the others', async () => {
+    const t = await team()
+    const phone = await t.bo.addDevice()
+    expect(t.bo.card.devices.length).toBe(2)
+    await t.admin.share(PublicCard.parse(t.bo.card.toString()), Role.Editor)
+    const laptop = await DocumentSession.open(t.bo, t.admin.docId)
+    const mobile = await DocumentSession.open(phone, t.admin.docId)
+    for (const s of [laptop, mobile]) {
+      await t.relay.connect(s)
+      await s.joined()
+      expect(s.role).toBe(Role.Editor)
+    }
+    expect(laptop.author).not.toBe(mobile.author)
+    expect(new Set(t.admin.members().map((m) => m.userId)).size).toBe(2)
+    await t.admin.removeDevice(phone.deviceId)
+    const sealed = await t.admin.seal('update', text('after the phone was lost'), 1)
+    expect(await codeOf(mobile.open('update', sealed))).toBe('unknown-epoch')
+    expect(str((await laptop.open('update', sealed)).plaintext)).toBe('after the phone was lost')
+    t.bo.revokeDevice(phone.deviceId)
+    expect(t.bo.card.devices.length).toBe(1)
+  })
+})
