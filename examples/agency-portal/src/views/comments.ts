@@ -1,0 +1,82 @@
+import { Comments, type CommentThread, RICH_TEXT_FRAGMENT } from '@valv/models'
+import type { EditorView } from 'prosemirror-view'
+import type { OpenDocument } from '../documents.js'
+import { field, h } from '../dom.js'
+import { t } from '../i18n.js'
+import { onDispose } from '../lifecycle.js'
+
+/**
+ * Comment threads anchored to text ranges. They live in the content document here, so only
+ * writers can comment; a separate comments document would let commenters comment too.
+ */
+export function renderComments(
+  open: OpenDocument,
+  panel: HTMLElement,
+  author: string,
+  view: () => EditorView | undefined,
+): void {
+  const comments = new Comments(open.doc, { author })
+  const fragment = open.doc.getXmlFragment(RICH_TEXT_FRAGMENT)
+  const list = h('ul', { class: 'threads', 'data-testid': 'threads' })
+  const error = h('p', { role: 'alert', class: 'error' })
+  const item = (thread: CommentThread) => {
+    const anchor = comments.resolveText(thread.id, fragment)
+    const quote = anchor.status === 'anchored' ? anchor.text : t('orphaned')
+    return h(
+      'li',
+      { class: thread.resolved ? 'resolved' : '' },
+      h('blockquote', {}, quote),
+      ...thread.comments
+        .filter((c) => !c.deleted)
+        .map((c) => h('p', {}, h('strong', {}, c.author), `: ${c.body}`)),
+      thread.resolved ? h('p', { class: 'muted' }, t('resolvedLabel')) : null,
+      h(
+        'button',
+        {
+          type: 'button',
+          disabled: !open.session.canWrite(),
+          onclick: () =>
+            thread.resolved ? comments.reopen(thread.id) : comments.resolve(thread.id),
+        },
+        thread.resolved ? t('reopenThread') : t('resolveThread'),
+      ),
+    )
+  }
+  const draw = () => {
+    const threads = comments.threads()
+    list.replaceChildren(
+      ...(threads.length === 0 ? [h('li', {}, t('noComments'))] : threads.map(item)),
+    )
+  }
+  onDispose(comments.observe(draw))
+  const body = h('textarea', { rows: 2, id: 'comment-body' })
+  panel.append(
+    h(
+      'section',
+      { 'aria-labelledby': 'comments-h', class: 'card' },
+      h('h2', { id: 'comments-h' }, t('comments')),
+      list,
+      h(
+        'form',
+        {
+          onsubmit: (e) => {
+            e.preventDefault()
+            const selection = view()?.state.selection
+            if (!selection || selection.empty) {
+              error.textContent = t('selectTextFirst')
+              return
+            }
+            if (!body.value.trim() || !open.session.canWrite()) return
+            comments.addTextThread(fragment, selection.from, selection.to, body.value.trim())
+            body.value = ''
+            error.textContent = ''
+          },
+        },
+        field(t('commentBody'), body),
+        error,
+        h('button', { type: 'submit' }, t('addComment')),
+      ),
+    ),
+  )
+  draw()
+}

@@ -1,0 +1,31 @@
+import { RICH_TEXT_FRAGMENT } from '@valv/models'
+import type { EditorView } from 'prosemirror-view'
+import type { OpenDocument } from '../documents.js'
+import { h } from '../dom.js'
+import { mountEditor } from '../editor.js'
+import { t } from '../i18n.js'
+import { renderComments } from './comments.js'
+
+/** The rich text editor with live cursors of the other members, and comments beside it. */
+export function renderText(open: OpenDocument, body: HTMLElement, author: string): void {
+  let view: EditorView | undefined
+  const side = h('div', { class: 'side' })
+  body.append(
+    h(
+      'div',
+      { class: 'text-layout' },
+      mountEditor(open.doc.getXmlFragment(RICH_TEXT_FRAGMENT), {
+        label: t('editorLabel'),
+        editable: () => open.session.canWrite(),
+        awareness: open.provider.awareness,
+        toolbar: true,
+        subscribe: (update) => open.session.onChange(update),
+        onView: (v) => {
+          view = v
+        },
+      }),
+      side,
+    ),
+  )
+  renderComments(open, side, author, () => view)
+}

@@ -1,0 +1,63 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { defaultVerifier, Relay, silentLogger } from '@valv/relay'
+import { MemoryStorageAdapter } from '@valv/storage-memory'
+import { chromium } from 'playwright-core'
+import { build, preview } from 'vite'
+import { expect, it } from 'vitest'
+
+const here = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+
+it('the 30-line example shares an encrypted textarea between two browsers', async () => {
+  const relay = new Relay({
+    storage: new MemoryStorageAdapter(),
+    verifier: defaultVerifier(),
+    logger: silentLogger,
+  })
+  const { port: relayPort } = await relay.listen(0, '127.0.0.1')
+  const outDir = mkdtempSync(join(tmpdir(), 'valv-minimal-'))
+  const configFile = join(here, 'vite.config.ts')
+  await build({ configFile, logLevel: 'error', build: { outDir, target: 'es2022' } })
+  const server = await preview({
+    configFile,
+    logLevel: 'error',
+    build: { outDir },
+    preview: { port: 0 },
+  })
+  const address = server.httpServer.address()
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  })
+  try {
+    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`
+    const a = await (await browser.newContext()).newPage()
+    await a.goto(`${url}?relay=ws://127.0.0.1:${relayPort}`)
+    await expect
+      .poll(() => a.locator('#link').textContent(), { timeout: 20_000 })
+      .toContain('#valv-invite1.')
+    const b = await (await browser.newContext()).newPage()
+    const errors: string[] = []
+    for (const page of [a, b]) page.on('pageerror', (e) => errors.push(e.message))
+    await b.goto((await a.locator('#link').textContent()) as string)
+    await a.locator('#text').pressSequentially('hej från A')
+    await expect
+      .poll(() => b.locator('#text').inputValue(), { timeout: 40_000 })
+      .toBe('hej från A')
+      .catch((e: Error) => {
+        throw new Error(`${e.message}; page errors: ${errors.join(' | ')}`)
+      })
+    await b.locator('#text').press('End')
+    await b.locator('#text').pressSequentially(' och B')
+    await expect
+      .poll(() => a.locator('#text').inputValue(), { timeout: 20_000 })
+      .toBe('hej från A och B')
+  } finally {
+    await browser.close()
+    await server.close()
+    await relay.close()
+    rmSync(outDir, { recursive: true, force: true })
+  }
+}, 90_000)
