@@ -5,7 +5,9 @@
  * @packageDocumentation
  */
 
+export * from './chat/index.js'
 export * from './comments/index.js'
+export * from './drive/index.js'
 export * from './richtext/index.js'
 export * from './sheet/index.js'
 export * from './slides/index.js'
