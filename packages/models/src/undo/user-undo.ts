@@ -34,7 +34,8 @@ export class UserUndo {
   constructor(readonly manager: Y.UndoManager) {}
 
   /**
-   * Undo for arbitrary Yjs types (e.g. a chat channel's array), tracking only edits made in
+   * Undo for arbitrary Yjs types (not chat: an undo manager keeps deleted items alive, which
+   * defeats redaction), tracking only edits made in
    * transactions whose origin is one of `origins`.
    */
   static forTypes(
