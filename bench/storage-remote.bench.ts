@@ -186,9 +186,9 @@ async function s3(items: Uint8Array[], total: number): Promise<BenchRow[]> {
 }
 
 const bench: Benchmark = async ({ quick }) => {
-  const items = envelopes(quick ? 2000 : 100_000)
+  const items = envelopes(quick ? 1000 : 100_000)
   const total = items.reduce((sum, e) => sum + e.byteLength, 0)
-  const s3Items = quick ? items.slice(0, 1000) : items.slice(0, 20_000)
+  const s3Items = quick ? items.slice(0, 300) : items.slice(0, 20_000)
   const s3Total = s3Items.reduce((sum, e) => sum + e.byteLength, 0)
   return [
     {

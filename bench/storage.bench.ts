@@ -1,6 +1,6 @@
 /**
  * Local storage adapters (memory, filesystem, SQLite) under the relay's storage workload (see
- * `storage-workload.ts`): 100k envelopes (`--quick`: 10k) appended durably to one document's
+ * `storage-workload.ts`): 100k envelopes (`--quick`: 3k) appended durably to one document's
  * log, then read back. Baselines are the raw primitive in the same run: `Map.set` for memory,
  * `writeFile` + fsync of one file per envelope into one directory for the filesystem, and one
  * autocommit `INSERT` per envelope (WAL, synchronous=FULL) for SQLite. The "bytes used" baseline
@@ -86,7 +86,7 @@ async function rawMemory(items: readonly Uint8Array[]): Promise<Baseline> {
 }
 
 const bench: Benchmark = async ({ quick }) => {
-  const items = traceEnvelopes(quick ? 10_000 : 100_000)
+  const items = traceEnvelopes(quick ? 3000 : 100_000)
   const total = items.reduce((sum, e) => sum + e.byteLength, 0)
   const rows: BenchRow[] = [
     {

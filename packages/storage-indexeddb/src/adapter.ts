@@ -106,6 +106,8 @@ export class IndexedDBStorageAdapter implements StorageAdapter {
     if (range.start !== undefined) assertValidKey([range.start])
     if (range.end !== undefined) assertValidKey([range.end])
     let remaining = range.limit ?? Number.POSITIVE_INFINITY
+    // An empty range is an empty result, as on every adapter; IDBKeyRange.bound would throw.
+    if (range.start !== undefined && range.end !== undefined && range.start >= range.end) return
     const prefix = [...range.prefix]
     const depth = prefix.length + 2
     const upper: IDBValidKey[] = ['v', ...prefix, range.end ?? []]

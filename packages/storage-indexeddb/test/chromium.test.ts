@@ -1,23 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { build } from 'esbuild'
-import { type BrowserContext, chromium } from 'playwright-core'
+import type { CDPSession } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-
-const args = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
-const root = resolve(import.meta.dirname, '..', '..')
+import { type ChromiumPage, startChromiumPage } from './chromium-page.js'
 
 /** What the page reports back; computed with the adapter running in real Chromium. */
 interface PageReport {
@@ -99,58 +82,43 @@ function expectedSum(n: number): number {
   return sum
 }
 
-describe('IndexedDBStorageAdapter in headless Chromium', () => {
-  let server: Server
-  let url: string
-  let profile: string
-  const contexts: BrowserContext[] = []
-  const launch = async () => {
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      args,
-    })
-    contexts.push(context)
-    return context
+/** Live JS heap plus array-buffer backing stores of the page, after a full GC. */
+async function pageMemory(cdp: CDPSession): Promise<number> {
+  await cdp.send('HeapProfiler.collectGarbage')
+  const usage = (await cdp.send('Runtime.getHeapUsage')) as {
+    usedSize: number
+    backingStorageSize?: number
   }
+  return usage.usedSize + (usage.backingStorageSize ?? 0)
+}
+
+describe('IndexedDBStorageAdapter in headless Chromium', () => {
+  let browser: ChromiumPage
 
   beforeAll(async () => {
-    const bundle = await build({
-      entryPoints: [join(root, 'storage-indexeddb', 'src', 'index.ts')],
-      bundle: true,
-      format: 'iife',
-      globalName: 'valvIdb',
-      platform: 'browser',
-      target: 'es2022',
-      write: false,
-      alias: { '@valv/storage': join(root, 'storage', 'src', 'index.ts') },
-    })
-    const js = bundle.outputFiles[0]!.text
-    expect(js).not.toMatch(/require\(["']node:/)
-    server = createServer((req, res) => {
-      if (req.url === '/adapter.js') {
-        res.writeHead(200, { 'content-type': 'text/javascript' }).end(js)
-      } else {
-        res
-          .writeHead(200, { 'content-type': 'text/html' })
-          .end('<!doctype html><script src="/adapter.js"></script>')
-      }
-    })
-    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
-    profile = mkdtempSync(join(tmpdir(), 'valv-chromium-'))
+    browser = await startChromiumPage()
   })
   afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined)
-    await new Promise((done) => server?.close(done))
-    if (profile) rmSync(profile, { recursive: true, force: true })
+    await browser?.stop()
   })
 
-  it('puts, lists, streams (50 MiB) and erases in the page; data survives a reload and a browser restart', async () => {
+  it('puts, lists, streams (50 MiB, constant page memory) and erases in the page; data survives a reload and a browser restart', async () => {
     const blobBytes = 50 * (1 << 20) + 12345
-    let context = await launch()
-    let page = await context.newPage()
-    await page.goto(url)
-    const report = await page.evaluate(exercise, blobBytes)
+    let page = browser.page
+    const cdp = await page.context().newCDPSession(page)
+    const base = await pageMemory(cdp)
+    let peak = base
+    let sampling = true
+    const sampler = (async () => {
+      while (sampling) {
+        peak = Math.max(peak, await pageMemory(cdp))
+        await new Promise((r) => setTimeout(r, 100))
+      }
+    })()
+    const report = await page.evaluate(exercise, blobBytes).finally(() => {
+      sampling = false
+    })
+    await sampler
     expect(report).toEqual({
       children: ['a', 'a-b'],
       listed: ['doc/a/log/0005', 'doc/a/log/0006', 'doc/a/log/0007'],
@@ -160,13 +128,76 @@ describe('IndexedDBStorageAdapter in headless Chromium', () => {
       afterDelete: [],
       deletedStream: true,
     })
+    // Streaming 50 MiB in and out of IndexedDB keeps the page's live memory to a few 1 MiB
+    // chunks; holding the blob would need more than 50 MiB.
+    expect(peak - base, 'page memory growth while streaming 50 MiB').toBeLessThan(16 << 20)
     const expected = { log: 20, a: [7], blob: blobBytes }
     await page.reload()
     expect(await page.evaluate(readBack)).toEqual(expected)
-    await context.close()
-    context = await launch()
-    page = await context.newPage()
-    await page.goto(url)
+    await browser.restart()
+    page = browser.page
     expect(await page.evaluate(readBack)).toEqual(expected)
+  }, 120_000)
+
+  it("reports an exhausted storage quota as 'full' and keeps earlier data", async () => {
+    // Its own origin (localhost instead of 127.0.0.1), so no other test's data counts.
+    const page = await browser.page.context().newPage()
+    const url = browser.url.replace('127.0.0.1', 'localhost')
+    await page.goto(url)
+    const cdp = await page.context().newCDPSession(page)
+    // A real 2 MiB quota on the real origin: Chromium's quota manager refuses the commit.
+    const origin = new URL(url).origin
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: 2 << 20 })
+    try {
+      const outcome = await page.evaluate(async () => {
+        const { IndexedDBStorageAdapter } = (
+          window as unknown as { valvIdb: typeof import('../src/index.js') }
+        ).valvIdb
+        const adapter = new IndexedDBStorageAdapter({ dbName: 'valv-quota' })
+        const codeOf = (p: Promise<unknown>) =>
+          p.then(
+            () => 'resolved',
+            (e: { code?: string; name?: string }) => e.code ?? `raw ${e.name}`,
+          )
+        await adapter.put(['small'], new Uint8Array([1, 2, 3]))
+        // Chromium checks quota against its cached usage, so fill until it refuses.
+        let put = 'never refused'
+        let failedAt = -1
+        for (let i = 0; i < 64 && failedAt < 0; i++) {
+          put = await codeOf(adapter.put(['fill', String(i)], new Uint8Array(1 << 20).fill(i)))
+          if (put !== 'resolved') failedAt = i
+        }
+        const stream = await codeOf(
+          adapter.putStream(
+            ['blob'],
+            (async function* () {
+              for (let i = 0; i < 8; i++) yield new Uint8Array(1 << 20).fill(i)
+            })(),
+          ),
+        )
+        const result = {
+          put,
+          stream,
+          failedAbsent: (await adapter.get(['fill', String(failedAt)])) === undefined,
+          blobAbsent: (await adapter.getStream(['blob'])) === undefined,
+          small: [...((await adapter.get(['small'])) ?? [])],
+          // Erasing must work on a full store: it is how the user gets space back.
+          erase: await codeOf(adapter.deletePrefix(['fill'])),
+        }
+        await adapter.close()
+        return result
+      })
+      expect(outcome).toEqual({
+        put: 'full',
+        stream: 'full',
+        failedAbsent: true,
+        blobAbsent: true,
+        small: [1, 2, 3],
+        erase: 'resolved',
+      })
+    } finally {
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin })
+      await page.close()
+    }
   }, 60_000)
 })

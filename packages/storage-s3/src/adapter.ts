@@ -21,7 +21,15 @@ import {
   type StorageKey,
 } from '@valv/storage'
 import { isNotFound, toStorageError } from './errors.js'
-import { BLOB_MARK, blobObject, folderOf, VALUE_MARK, valueObject } from './keys.js'
+import {
+  BLOB_MARK,
+  blobObject,
+  blobVersion,
+  folderOf,
+  nextVersion,
+  VALUE_MARK,
+  valueObject,
+} from './keys.js'
 import { type ResolvedS3Options, resolveS3Options, type S3StorageOptions } from './options.js'
 import { segmentOrder } from './order.js'
 
@@ -31,9 +39,11 @@ const FETCH_WINDOW = 16
 /**
  * {@link StorageAdapter} on an S3-compatible object store (AWS S3, Ceph RGW, MinIO, …).
  *
- * Every key is one object (see `keys.ts` for the naming), so there is never a
- * read-modify-write: `put` is one PutObject, blobs go through multipart upload in constant
- * memory and become visible atomically when the upload completes. S3 acknowledges a write
+ * Every value is one object (see `keys.ts` for the naming), so there is never a
+ * read-modify-write: `put` is one PutObject. Blobs go through multipart upload in constant
+ * memory to a new write-once object `key!b!<version>`; readers take the newest version, and
+ * the writer deletes older versions once its upload completed, so two concurrent writers
+ * never tear a blob: one whole upload wins, and a write started after another finished wins. S3 acknowledges a write
  * only once it is durably stored, which gives "resolved = durable". `deletePrefix` lists and
  * deletes in batches of 1000 and aborts unfinished multipart uploads below the prefix; it is
  * not atomic, but repeating it after a crash finishes the job.
@@ -124,7 +134,7 @@ export class S3StorageAdapter implements StorageAdapter {
     assertValidKey(key)
     await this.#deleteObjects('delete', [
       valueObject(this.#o.prefix, key),
-      blobObject(this.#o.prefix, key),
+      ...(await this.#blobVersions('delete', key)),
     ])
   }
 
@@ -132,7 +142,9 @@ export class S3StorageAdapter implements StorageAdapter {
     assertValidKey(prefix, true)
     const o = this.#o
     const exact =
-      prefix.length === 0 ? [] : [valueObject(o.prefix, prefix), blobObject(o.prefix, prefix)]
+      prefix.length === 0
+        ? []
+        : [valueObject(o.prefix, prefix), ...(await this.#blobVersions('deletePrefix', prefix))]
     await this.#abortUploads(prefix)
     const folder = folderOf(o.prefix, prefix)
     let batch = exact
@@ -199,7 +211,11 @@ export class S3StorageAdapter implements StorageAdapter {
         ]
           .map((key) => key.slice(folder.length))
           .filter(
-            (name) => name.endsWith('/') || name.endsWith(VALUE_MARK) || name.endsWith(BLOB_MARK),
+            (name) =>
+              name.endsWith('/') ||
+              name.endsWith(VALUE_MARK) ||
+              name.endsWith(BLOB_MARK) || // written before blobs were versioned
+              name.includes(`${BLOB_MARK}!`),
           )
           .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
         yield* items
@@ -210,6 +226,8 @@ export class S3StorageAdapter implements StorageAdapter {
 
   async putStream(key: StorageKey, source: AsyncIterable<Uint8Array>): Promise<number> {
     assertValidKey(key)
+    const older = await this.#blobVersions('putStream', key)
+    const object = blobVersion(this.#o.prefix, key, nextVersion(older.at(-1)))
     let size = 0
     async function* counted(): AsyncGenerator<Uint8Array> {
       for await (const piece of source) {
@@ -226,7 +244,7 @@ export class S3StorageAdapter implements StorageAdapter {
       leavePartsOnError: true,
       params: {
         Bucket: this.#o.bucket,
-        Key: blobObject(this.#o.prefix, key),
+        Key: object,
         Body: Readable.from(counted(), { objectMode: false, highWaterMark: 1 << 16 }),
         ContentType: 'application/octet-stream',
       },
@@ -234,8 +252,17 @@ export class S3StorageAdapter implements StorageAdapter {
     try {
       await this.#call('putStream', () => upload.done())
     } catch (error) {
-      await this.#abortUpload(blobObject(this.#o.prefix, key), upload)
+      await this.#abortUpload(object, upload)
       throw error
+    }
+    // The new version is durable; now drop every version but the newest (ours, or a
+    // concurrent writer's). If this fails the leftovers stay invisible, and the next
+    // putStream, delete or deletePrefix of the key removes them.
+    try {
+      const versions = await this.#blobVersions('putStream', key)
+      if (versions.length > 1) await this.#deleteObjects('putStream', versions.slice(0, -1))
+    } catch {
+      // Best effort, see above.
     }
     return size
   }
@@ -243,15 +270,21 @@ export class S3StorageAdapter implements StorageAdapter {
   async getStream(key: StorageKey): Promise<AsyncIterable<Uint8Array> | undefined> {
     assertValidKey(key)
     const body = await this.#call('getStream', async () => {
-      try {
-        const out = await this.#client.send(
-          new GetObjectCommand({ Bucket: this.#o.bucket, Key: blobObject(this.#o.prefix, key) }),
-        )
-        return out.Body as unknown as AsyncIterable<Uint8Array> | undefined
-      } catch (error) {
-        if (isNotFound(error)) return undefined
-        throw error
+      // A newer writer deletes older versions: if the newest one vanished between listing and
+      // reading, list again (the loop ends: a version is only deleted when a newer one exists).
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const newest = (await this.#blobVersions('getStream', key)).at(-1)
+        if (newest === undefined) return undefined
+        try {
+          const out = await this.#client.send(
+            new GetObjectCommand({ Bucket: this.#o.bucket, Key: newest }),
+          )
+          return (out.Body ?? []) as unknown as AsyncIterable<Uint8Array>
+        } catch (error) {
+          if (!isNotFound(error)) throw error
+        }
       }
+      return undefined
     })
     if (body === undefined) return undefined
     // One GET is one version of the object, so a concurrent replacement never mixes in.
@@ -285,6 +318,15 @@ export class S3StorageAdapter implements StorageAdapter {
         new AbortMultipartUploadCommand({ Bucket: this.#o.bucket, Key: key, UploadId: uploadId }),
       )
       .catch(() => undefined)
+  }
+
+  /** Object names of every stored version of the blob at `key`, oldest first. */
+  async #blobVersions(what: string, key: StorageKey): Promise<string[]> {
+    const names: string[] = []
+    for await (const page of this.#pages(what, blobObject(this.#o.prefix, key), false, undefined)) {
+      for (const item of page.Contents ?? []) if (item.Key !== undefined) names.push(item.Key)
+    }
+    return names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
   }
 
   async #call<T>(what: string, run: () => Promise<T>): Promise<T> {
@@ -368,7 +410,7 @@ export class S3StorageAdapter implements StorageAdapter {
       for (const upload of page.Uploads ?? []) {
         const name = upload.Key?.slice(uploadPrefix.length) ?? ''
         // Same key or below it, not a sibling that merely shares the text prefix.
-        if (prefix.length > 0 && !(name === BLOB_MARK || name.startsWith('/'))) continue
+        if (prefix.length > 0 && !(name.startsWith(BLOB_MARK) || name.startsWith('/'))) continue
         await this.#call('deletePrefix', () =>
           this.#client.send(
             new AbortMultipartUploadCommand({

@@ -1,3 +1,5 @@
+import { segmentOfName } from './keys.js'
+
 /**
  * Turn the children S3 reports below one folder (in S3's byte order of object names, where a
  * sub-folder `x/` sorts after `x-y!v` because `/` > `-`) into distinct segments in segment
@@ -7,14 +9,14 @@
  * So after an entry `s`, nothing smaller than the shortest prefix `X` of `s` that is followed
  * by `-` or `.` can still arrive; everything buffered below that bound is final.
  *
- * @param names entries relative to the folder: `seg!v`, `seg!b` or `seg/`, in S3 order
+ * @param names entries relative to the folder: `seg!v`, `seg!b!<version>` or `seg/`, in S3 order
  */
 export async function* segmentOrder(names: AsyncIterable<string>): AsyncGenerator<string> {
   const pending: string[] = []
   // Guards against servers that repeat a common prefix across pages.
   let emitted: string | undefined
   for await (const name of names) {
-    const segment = name.endsWith('/') ? name.slice(0, -1) : name.slice(0, -2)
+    const segment = segmentOfName(name)
     if ((emitted === undefined || compare(segment, emitted) > 0) && !pending.includes(segment)) {
       pending.push(segment)
       pending.sort(compare)

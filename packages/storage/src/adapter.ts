@@ -21,7 +21,10 @@
  */
 export type StorageKey = readonly string[]
 
-/** A range of keys below one prefix: `[prefix..., s]` for `start <= s < end`. */
+/**
+ * A range of keys below one prefix: `[prefix..., s]` for `start <= s < end`. A range with
+ * `start >= end` is empty: `list` yields nothing and does not throw (on every adapter).
+ */
 export interface KeyRange {
   /** Keys returned start with these segments and have exactly one more. */
   readonly prefix: StorageKey
