@@ -3,7 +3,7 @@
  * function that receives a {@link BenchContext} and returns rows; `bench/run.ts` prints them
  * and writes `bench/results/latest.json`.
  */
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { gunzipSync } from 'node:zlib'
@@ -74,13 +74,70 @@ export interface Trace {
   readonly endContent: string
 }
 
-const benchData = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'bench-data')
+const here = dirname(fileURLToPath(import.meta.url))
 
-/** Load a trace by name; `limit` keeps only the first edits (for `--quick`). */
+/**
+ * Where the editing traces live: `VALV_BENCH_DATA`, else `../shared/bench-data` beside the
+ * checkout (this workplace's layout), else `bench/data` inside it.
+ */
+function traceFile(name: string): string | undefined {
+  const dirs = [
+    process.env.VALV_BENCH_DATA,
+    join(here, '..', '..', 'shared', 'bench-data'),
+    join(here, 'data'),
+  ]
+  for (const dir of dirs) {
+    if (dir !== undefined && existsSync(join(dir, `${name}.json.gz`))) {
+      return join(dir, `${name}.json.gz`)
+    }
+  }
+  return undefined
+}
+
+/**
+ * A deterministic typing session (sentences typed left to right with occasional backspaces
+ * and jumps), used only when the real traces are not on this machine, so `npm run bench`
+ * still runs; the table then says "synthetic" in the trace name.
+ */
+export function syntheticTrace(limit: number): Trace {
+  const words = 'protokoll beslut ärende handläggare yttrande remiss diarium nämnd'.split(' ')
+  const edits: TraceEdit[] = []
+  let length = 0
+  let seed = 42
+  const next = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648
+    return seed / 2147483648
+  }
+  let cursor = 0
+  while (edits.length < limit) {
+    const r = next()
+    if (r < 0.05 && length > 0) cursor = Math.floor(next() * length)
+    if (r > 0.93 && cursor > 0) {
+      edits.push({ pos: cursor - 1, del: 1, text: '' })
+      cursor--
+      length--
+      continue
+    }
+    const word = `${words[Math.floor(next() * words.length)]} `
+    for (const ch of word) {
+      edits.push({ pos: cursor++, del: 0, text: ch })
+      length++
+    }
+  }
+  return { name: `synthetic (${limit} edits)`, edits: edits.slice(0, limit), endContent: '' }
+}
+
+/**
+ * Load a trace by name; `limit` keeps only the first edits (for `--quick`). Falls back to a
+ * synthetic trace (with a warning on stderr) when the trace files are not available.
+ */
 export function loadTrace(name: string, limit?: number): Trace {
-  const raw = JSON.parse(
-    gunzipSync(readFileSync(join(benchData, `${name}.json.gz`))).toString('utf8'),
-  ) as {
+  const file = traceFile(name)
+  if (file === undefined) {
+    process.stderr.write(`bench: trace ${name} not found; using a synthetic trace\n`)
+    return syntheticTrace(limit ?? 20_000)
+  }
+  const raw = JSON.parse(gunzipSync(readFileSync(file)).toString('utf8')) as {
     txns: { patches: [number, number, string][] }[]
     endContent: string
   }
