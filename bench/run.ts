@@ -67,3 +67,6 @@ writeFileSync(
   )}\n`,
 )
 console.log(`\n${results.length} figures written to bench/results/latest.json`)
+// Some benchmarks leave handles open (child relays, browsers that close lazily, keep-alive
+// sockets); the results are written, so end here rather than hang CI.
+process.exit(0)
