@@ -1,6 +1,7 @@
 import {
   assertValidKey,
   type KeyRange,
+  rechunk,
   type StorageAdapter,
   type StorageEntry,
   StorageError,
@@ -16,7 +17,6 @@ import {
   type ResolvedIdbOptions,
   resolveIdbOptions,
 } from './options.js'
-import { rechunk } from './rechunk.js'
 
 const PAGE = 256
 const PAGE_BYTES = 4 << 20

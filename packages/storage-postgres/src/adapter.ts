@@ -1,6 +1,7 @@
 import {
   assertValidKey,
   type KeyRange,
+  rechunk,
   type StorageAdapter,
   type StorageEntry,
   StorageError,
@@ -11,7 +12,6 @@ import { toStorageError } from './errors.js'
 import { subtreeEnd } from './keys.js'
 import { runMigrations } from './migrate.js'
 import { type PostgresStorageOptions, type ResolvedOptions, resolveOptions } from './options.js'
-import { rechunk } from './rechunk.js'
 import { type Tables, tablesFor } from './tables.js'
 
 const PAGE = 256

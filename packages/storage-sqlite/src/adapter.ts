@@ -1,6 +1,7 @@
 import {
   assertValidKey,
   type KeyRange,
+  rechunk,
   type StorageAdapter,
   type StorageEntry,
   StorageError,
@@ -9,7 +10,6 @@ import {
 import Database from 'better-sqlite3'
 import { toStorageError } from './errors.js'
 import { pathOf, SEP, SEP_END, split } from './paths.js'
-import { rechunk } from './rechunk.js'
 import { createSchema } from './schema.js'
 
 /** Options of {@link SqliteStorageAdapter}. */

@@ -9,3 +9,4 @@
 export type { KeyRange, StorageAdapter, StorageEntry, StorageKey } from './adapter.js'
 export { DocumentStore, type LogEntry, type SeqRange, type Snapshot } from './document-store.js'
 export { assertValidKey, StorageError, type StorageErrorCode } from './errors.js'
+export { rechunk } from './rechunk.js'

@@ -1,6 +1,12 @@
 /**
  * Re-cut a byte stream into pieces of exactly `size` bytes (the last may be shorter), holding
- * at most one piece in memory, so each chunk row has a predictable size.
+ * at most one piece in memory, so adapters that store blobs as fixed-size rows or records get a
+ * predictable size per row. Yields nothing for an empty stream.
+ *
+ * @example
+ * ```ts
+ * for await (const piece of rechunk(source, 256 * 1024)) await insertRow(piece)
+ * ```
  */
 export async function* rechunk(
   source: AsyncIterable<Uint8Array>,
@@ -10,8 +16,8 @@ export async function* rechunk(
   let filled = 0
   for await (const piece of source) {
     let offset = 0
-    while (offset < piece.byteLength) {
-      const n = Math.min(size - filled, piece.byteLength - offset)
+    while (offset < piece.length) {
+      const n = Math.min(size - filled, piece.length - offset)
       buffer.set(piece.subarray(offset, offset + n), filled)
       filled += n
       offset += n
