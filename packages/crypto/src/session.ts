@@ -562,6 +562,19 @@ export class DocumentSession {
     })
   }
 
+  /** Append a set-role entry, recording the member's counter high-water mark. */
+  private setRoleOf(member: number, role: Role): Promise<number> {
+    const until = this.highest.get(member) ?? 0
+    return this.submit(() =>
+      buildEntry(
+        this.state,
+        this.requireSecret(),
+        { kind: 'set-role', member, role, until },
+        () => [],
+      ),
+    )
+  }
+
   /**
    * Give `card`'s user `role`: one admission whose secret is sealed to each of the user's
    * devices; each device joins on its own (automatically, when it opens the document).
@@ -576,14 +589,7 @@ export class DocumentSession {
     for (const m of known) {
       if (m.role === role) continue
       returning ||= m.role === Role.None
-      await this.submit(() =>
-        buildEntry(
-          this.state,
-          this.requireSecret(),
-          { kind: 'set-role', member: m.index, role, until: this.highest.get(m.index) ?? 0 },
-          () => [],
-        ),
-      )
+      await this.setRoleOf(m.index, role)
     }
     // A rotation hands the current epoch to returning devices (rotations skip removed ones).
     if (returning) await this.rotate()
@@ -656,14 +662,7 @@ export class DocumentSession {
     const targets = this.members().filter((m) => m.userId === userId && m.role !== Role.None)
     if (targets.length === 0) throw new CryptoError('invalid-state', 'no such member')
     for (const t of targets) {
-      await this.submit(() =>
-        buildEntry(
-          this.state,
-          this.requireSecret(),
-          { kind: 'set-role', member: t.index, role, until: this.highest.get(t.index) ?? 0 },
-          () => [],
-        ),
-      )
+      await this.setRoleOf(t.index, role)
     }
   }
 
@@ -688,19 +687,7 @@ export class DocumentSession {
       await this.revokeInvite(inv.admission)
     const targets = this.members().filter((m) => m.userId === userId && m.role !== Role.None)
     for (const t of targets) {
-      await this.submit(() =>
-        buildEntry(
-          this.state,
-          this.requireSecret(),
-          {
-            kind: 'set-role',
-            member: t.index,
-            role: Role.None,
-            until: this.highest.get(t.index) ?? 0,
-          },
-          () => [],
-        ),
-      )
+      await this.setRoleOf(t.index, Role.None)
     }
   }
 
@@ -711,19 +698,7 @@ export class DocumentSession {
     if (t === undefined) throw new CryptoError('invalid-state', 'no such device')
     this.changing++
     try {
-      await this.submit(() =>
-        buildEntry(
-          this.state,
-          this.requireSecret(),
-          {
-            kind: 'set-role',
-            member: t.index,
-            role: Role.None,
-            until: this.highest.get(t.index) ?? 0,
-          },
-          () => [],
-        ),
-      )
+      await this.setRoleOf(t.index, Role.None)
     } finally {
       this.changing--
     }
@@ -734,14 +709,7 @@ export class DocumentSession {
   async leave(): Promise<void> {
     const i = this.myIndex
     if (i === undefined) return
-    await this.submit(() =>
-      buildEntry(
-        this.state,
-        this.requireSecret(),
-        { kind: 'set-role', member: i, role: Role.None, until: this.highest.get(i) ?? 0 },
-        () => [],
-      ),
-    )
+    await this.setRoleOf(i, Role.None)
   }
 
   /**
