@@ -1,8 +1,8 @@
 import 'fake-indexeddb/auto'
+import { checkAgainstModel } from '@valv/storage/conformance'
 import { promisifyRequest } from 'idb-keyval'
 import { describe, expect, it, vi } from 'vitest'
 import { IndexedDBStorageAdapter } from '../src/index.js'
-import { checkAgainstModel } from './model.js'
 
 const bytes = (...values: number[]) => new Uint8Array(values)
 let counter = 0

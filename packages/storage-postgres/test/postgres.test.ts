@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { StorageError } from '@valv/storage'
+import { checkAgainstModel } from '@valv/storage/conformance'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { migratePostgres, PostgresStorageAdapter } from '../src/index.js'
 import {
@@ -15,7 +16,6 @@ import {
   sql,
   testConnectionString,
 } from './helpers.js'
-import { checkAgainstModel } from './model.js'
 
 const bytes = (...values: number[]) => new Uint8Array(values)
 const run = promisify(execFile)

@@ -1,8 +1,8 @@
 import { StorageError } from '@valv/storage'
+import { checkAgainstModel } from '@valv/storage/conformance'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { S3StorageAdapter } from '../src/index.js'
 import { all, digest, pattern, peakMemoryGrowth } from './helpers.js'
-import { checkAgainstModel } from './model.js'
 import { startS3, type TestS3 } from './s3rver.js'
 
 const bytes = (...values: number[]) => new Uint8Array(values)

@@ -581,7 +581,17 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   },
 )
 
-async function checkAgainstModel(adapter: StorageAdapter, numRuns: number): Promise<void> {
+/**
+ * The suite's model-based property check on its own: random puts, blob writes, deletes and
+ * prefix deletes, after which every listing, value and blob must equal a plain in-memory model.
+ * It clears the adapter (`deletePrefix([])`) before each run and at the end.
+ *
+ * @example
+ * ```ts
+ * it('agrees with a model', () => checkAgainstModel(new MyAdapter(), 50))
+ * ```
+ */
+export async function checkAgainstModel(adapter: StorageAdapter, numRuns: number): Promise<void> {
   const id = (k: StorageKey) => k.join('/')
   const startsWith = (k: StorageKey, p: StorageKey) =>
     k.length >= p.length && p.every((s, i) => k[i] === s)
