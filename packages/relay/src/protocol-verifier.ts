@@ -1,6 +1,5 @@
 import {
   CryptoError,
-  decodeEntry,
   decodeEnvelope,
   equalBytes,
   MembershipState,
@@ -44,31 +43,33 @@ function reject(err: unknown, fallback: RejectCodeValue): never {
  * ```
  */
 export function defaultVerifier(options: ProtocolVerifierOptions = {}): EnvelopeVerifier {
-  const cache = new Map<string, MembershipState>()
+  // Per document: the verified chain and the stored bytes of its newest entry. The relay keeps
+  // the same Uint8Array objects, so the per-message freshness check is a reference comparison.
+  const cache = new Map<string, { state: MembershipState; last: Uint8Array | undefined }>()
   const limit = options.cacheSize ?? 1000
 
   function stateFor(ctx: VerifyContext): MembershipState {
-    let s = cache.get(ctx.docId)
-    cache.delete(ctx.docId)
     const stored = ctx.membership
-    const last = s === undefined || s.length === 0 ? undefined : s.chain[s.length - 1]
-    const lastStored = last === undefined ? undefined : stored[last.index]
-    const stale =
-      s === undefined ||
-      s.length > stored.length ||
-      (last !== undefined &&
-        (lastStored === undefined ||
-          !equalBytes(decodeEntry(lastStored).signature, last.signature)))
-    if (stale) s = new MembershipState(ctx.docId)
-    const state = s as MembershipState
+    let c = cache.get(ctx.docId)
+    cache.delete(ctx.docId)
+    const n = c?.state.length ?? 0
+    const head = n === 0 ? undefined : stored[n - 1]
+    const same =
+      head === c?.last || (head !== undefined && c?.last !== undefined && equalBytes(head, c.last))
+    if (c === undefined || n > stored.length || !same) {
+      c = { state: new MembershipState(ctx.docId), last: undefined }
+    }
     try {
-      for (let i = state.length; i < stored.length; i++) state.append(stored[i] as Uint8Array)
+      for (let i = c.state.length; i < stored.length; i++) {
+        c.state.append(stored[i] as Uint8Array)
+        c.last = stored[i]
+      }
     } catch (err) {
       reject(err, 'membership-invalid')
     }
-    cache.set(ctx.docId, state)
+    cache.set(ctx.docId, c)
     if (cache.size > limit) cache.delete(cache.keys().next().value as string)
-    return state
+    return c.state
   }
 
   return {
