@@ -1,7 +1,6 @@
 import { ed25519 } from '@noble/curves/ed25519.js'
 import {
   domainMessage,
-  equalBytes,
   HistoryPolicy,
   type MembershipEntry,
   type MembershipState,
@@ -30,7 +29,6 @@ export interface Reader {
 
 function certificate(
   ring: KeyRing,
-  state: MembershipState,
   index: number,
   me: Identity,
   key: Uint8Array,
@@ -46,7 +44,6 @@ function certificate(
     device: me.device,
     binding,
   })
-  void state
   return {
     tag: PartTag.certificate,
     to: 0,
@@ -90,7 +87,7 @@ export const entryParts = {
   /** Genesis: creator's certificate, epoch 0 sealed to the creator and the recovery key. */
   genesis(
     ring: KeyRing,
-    state: MembershipState,
+    _state: MembershipState,
     index: number,
     me: Identity,
     key: Uint8Array,
@@ -99,7 +96,7 @@ export const entryParts = {
   ): Part[] {
     const bundle = encodeBundle([keys])
     const parts = [
-      certificate(ring, state, index, me, key, 0),
+      certificate(ring, index, me, key, 0),
       box(ring, index, PartTag.selfBox, 0, me.device.kemKey, bundle),
     ]
     if (recovery !== undefined) {
@@ -152,7 +149,7 @@ export const entryParts = {
     key: Uint8Array,
   ): Part[] {
     return [
-      certificate(ring, state, index, me, key, state.epoch),
+      certificate(ring, index, me, key, state.epoch),
       box(ring, index, PartTag.selfBox, 0, me.device.kemKey, ring.fullBundle()),
     ]
   },
@@ -299,6 +296,3 @@ function absorbPart(
       return 'done'
   }
 }
-
-/** Whether `key` signed `e`. */
-export const signedBy = (e: MembershipEntry, key: Uint8Array): boolean => equalBytes(e.signer, key)

@@ -1,4 +1,4 @@
-import { equalBytes, utf8, verifyDomain } from '@valv/protocol'
+import { utf8, verifyDomain } from '@valv/protocol'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { type DeviceCert, readDeviceCert, verifyDeviceCert, writeDeviceCert } from './card.js'
@@ -50,7 +50,3 @@ export function verifyMemberCert(c: MemberCert, docId: string, documentKey: Uint
     verifyDomain('document-key', c.device.deviceKey, c.binding, utf8(docId), documentKey)
   )
 }
-
-/** Whether two certificates name the same user. */
-export const sameUser = (a: MemberCert, userKey: Uint8Array): boolean =>
-  equalBytes(a.userKey, userKey)

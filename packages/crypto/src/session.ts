@@ -22,7 +22,7 @@ import {
 import { epochKeys } from './bundle.js'
 import { PublicCard } from './card.js'
 import { buildEntry } from './entry-builder.js'
-import { entryParts } from './entry-parts.js'
+import { entryParts, type Reader } from './entry-parts.js'
 import { padFileStream, unpadFileStream } from './file-padding.js'
 import type { Identity } from './identity.js'
 import { documentSigningSecret } from './identity.js'
@@ -482,36 +482,34 @@ export class DocumentSession {
     }
     if (persist) await this.local.saveEntry(index, entry)
     this.absorb(e)
-    this.absorbAll()
     if (persist) await this.local.saveSecrets(this.ring)
     for (const l of this.listeners) l()
     this.maybeJoin()
     this.maybeRotate()
   }
 
-  private absorb(e: MembershipEntry): void {
-    const learned = entryParts.absorb(this.ring, this.state, e, {
+  /** Who this session reads as: which sealed parts are addressed to it. */
+  private reader(): Reader {
+    return {
       ...(this.me === undefined ? {} : { me: this.me }),
       ...(this.recovery === undefined ? {} : { recovery: this.recovery.secretKey }),
       ...(this.myIndex === undefined ? {} : { myIndex: this.myIndex }),
-    })
-    if (learned) this.absorbAll()
+    }
+  }
+
+  /** Take what `e` holds for this reader; rescan the chain only if that taught it keys. */
+  private absorb(e: MembershipEntry): void {
+    if (entryParts.absorb(this.ring, this.state, e, this.reader())) this.absorbAll()
   }
 
   private absorbAll(): void {
-    // Keys learned late (a joiner's bundle arrives after older entries) unlock older parts.
+    // Keys learned late (a joiner's bundle arrives after older entries) unlock older parts;
+    // parts already taken are skipped (KeyRing.done), so a rescan costs little.
     let again = true
     while (again) {
       again = false
       for (const e of this.state.chain) {
-        if (
-          entryParts.absorb(this.ring, this.state, e, {
-            ...(this.me === undefined ? {} : { me: this.me }),
-            ...(this.recovery === undefined ? {} : { recovery: this.recovery.secretKey }),
-            ...(this.myIndex === undefined ? {} : { myIndex: this.myIndex }),
-          })
-        )
-          again = true
+        if (entryParts.absorb(this.ring, this.state, e, this.reader())) again = true
       }
     }
   }
