@@ -35,6 +35,7 @@ export default defineConfig({
       'packages/*/{src,test}/**/*.test.ts',
       'examples/*/test/**/*.test.ts',
       'bench/**/*.test.ts',
+      'test/**/*.test.ts',
     ],
     testTimeout: 30_000,
     hookTimeout: 60_000,

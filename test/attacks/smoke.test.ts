@@ -1,0 +1,18 @@
+import { DocumentSession, Identity } from '@valv/crypto'
+import { afterEach, describe, expect, it } from 'vitest'
+import { cleanup, startRelayProcess, startStack } from './stack.js'
+
+afterEach(cleanup)
+
+describe('attack harness', () => {
+  it('runs real sessions through the real relay, and the relay CLI as a process', async () => {
+    const s = await startStack()
+    const anna = await Identity.create({ displayName: 'Anna' })
+    const doc = await DocumentSession.create(anna)
+    const p = await s.connect(doc)
+    p.doc.getText('t').insert(0, 'hej')
+    const proc = await startRelayProcess()
+    expect(await proc.health()).toBe(200)
+    expect(proc.alive()).toBe(true)
+  })
+})
