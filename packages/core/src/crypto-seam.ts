@@ -55,4 +55,11 @@ export interface DocumentCrypto {
   applyMembership?(index: number, entry: Uint8Array): Promise<void>
   /** Number of membership entries already known (used to subscribe from the right index). */
   membershipLength?(): number
+  /**
+   * Called when a relay finished catching this client up, with the number of membership entries
+   * it proved it holds (the last index it sent, plus one; 0 if it sent none). A provider
+   * subscribes from one before {@link membershipLength}, so an intact relay always sends one.
+   * Throws (`rollback-detected`) if the relay holds fewer than this client verified before.
+   */
+  membershipSynced?(relayLength: number): void
 }

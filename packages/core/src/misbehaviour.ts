@@ -2,8 +2,10 @@
  * What a client caught the relay (or a peer) doing:
  * - `withheld`: a member's signed heads name an update this client never received;
  * - `replay`: the relay delivered an update whose author counter was already delivered;
- * - `rollback`: the relay served an older snapshot or a shorter log than the local checkpoint;
- * - `fork`: the relay served a snapshot that does not chain to the known one;
+ * - `rollback`: the relay served an older snapshot or a shorter log than the local checkpoint,
+ *   or a shorter membership chain than the client verified;
+ * - `fork`: the relay served a snapshot that does not chain to the known one, or a membership
+ *   entry different from one the client verified;
  * - `invalid`: the relay delivered bytes that do not verify (forged, or from a non-writer).
  */
 export type MisbehaviourKind = 'withheld' | 'replay' | 'rollback' | 'fork' | 'invalid'

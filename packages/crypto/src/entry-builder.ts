@@ -13,22 +13,24 @@ export const nowSeconds = (): number => Math.floor(Date.now() / 1000)
 
 /**
  * Build and sign the next entry of `state`'s chain with `signingSecret`. `parts` gets the index
- * the entry will have, since payload parts bind it in their associated data.
+ * the entry will have, since payload parts bind it in their associated data, and the `at` it
+ * will be signed with, since what a rotation wraps depends on it (see `admissionUsable`).
  */
 export function buildEntry(
   state: MembershipState,
   signingSecret: Uint8Array,
   body: EntryBody,
-  parts: (index: number) => Part[],
+  parts: (index: number, at: number) => Part[],
 ): Uint8Array {
   const index = state.length
+  const at = nowSeconds()
   const signed = encodeEntryFields({
     index,
     prev: state.head,
-    at: nowSeconds(),
+    at,
     signer: ed25519.getPublicKey(signingSecret),
     body,
-    payload: encodeParts(parts(index)),
+    payload: encodeParts(parts(index, at)),
   })
   const signature = ed25519.sign(
     domainMessage('membership', utf8(state.docId), signed),

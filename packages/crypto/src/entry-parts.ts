@@ -1,5 +1,6 @@
 import { ed25519 } from '@noble/curves/ed25519.js'
 import {
+  admissionUsable,
   domainMessage,
   HistoryPolicy,
   type MembershipEntry,
@@ -154,8 +155,18 @@ export const entryParts = {
     ]
   },
 
-  /** Rotate: the new epoch for every remaining member, open admission and the recovery key. */
-  rotate(ring: KeyRing, state: MembershipState, index: number, keys: EpochKeys): Part[] {
+  /**
+   * Rotate: the new epoch for every remaining member, every admission still usable at the
+   * rotation's signed time `at` (not revoked, expired or used up: whoever holds an expired link
+   * gets nothing from here on), and the recovery key.
+   */
+  rotate(
+    ring: KeyRing,
+    state: MembershipState,
+    index: number,
+    keys: EpochKeys,
+    at: number,
+  ): Part[] {
     const bundle = encodeBundle([keys])
     const parts: Part[] = []
     for (const m of state.members) {
@@ -166,8 +177,7 @@ export const entryParts = {
     }
     for (const a of state.admissions) {
       const secret = ring.admissions.get(a.index)
-      const open = !a.revoked && (a.maxUses === 0 || a.uses < a.maxUses)
-      if (open && secret !== undefined)
+      if (admissionUsable(a, at) && secret !== undefined)
         parts.push(wrap(ring, index, PartTag.admissionWrap, a.index, secret, bundle))
     }
     if (ring.recoveryKey !== undefined)

@@ -9,6 +9,14 @@ import { aeadOpen, aeadSeal, Suite } from './primitives/aead.js'
 
 const seqKey = (n: number) => String(n).padStart(10, '0')
 
+/** The newest membership chain head a relay has shown this device: its length and hash. */
+export interface ChainHead {
+  /** Number of entries. */
+  readonly length: number
+  /** Chain hash of entry `length - 1` (32 zero bytes when `length` is 0). */
+  readonly hash: Uint8Array
+}
+
 /**
  * The device-local copy of one document's chain (public entries, stored as they are) and of
  * what the device learned from it (epoch keys, admission secrets), stored encrypted under a key
@@ -38,6 +46,31 @@ export class LocalCopy {
       const entry = await this.store.get(this.key('chain', seqKey(i)))
       if (entry === undefined) return out
       out.push([i, entry])
+    }
+  }
+
+  /**
+   * Store the verified chain head. Public data, like the entries: it lets a reloaded session
+   * notice a relay serving an older chain even when it holds fewer entries than it verified.
+   */
+  async saveHead(head: ChainHead): Promise<void> {
+    const enc = encoding.createEncoder()
+    encoding.writeVarUint(enc, head.length)
+    encoding.writeUint8Array(enc, head.hash)
+    await this.store?.put(this.key('head'), encoding.toUint8Array(enc))
+  }
+
+  /** The head {@link saveHead} stored, or `undefined` (none, or unreadable). */
+  async loadHead(): Promise<ChainHead | undefined> {
+    const bytes = await this.store?.get(this.key('head'))
+    if (bytes === undefined) return undefined
+    try {
+      const dec = decoding.createDecoder(bytes)
+      const length = decoding.readVarUint(dec)
+      const hash = decoding.readUint8Array(dec, 32).slice()
+      return Number.isSafeInteger(length) && dec.pos === bytes.length ? { length, hash } : undefined
+    } catch {
+      return undefined
     }
   }
 

@@ -1,5 +1,6 @@
 import { ed25519 } from '@noble/curves/ed25519.js'
 import {
+  admissionUsable,
   CryptoError,
   decodeEntry,
   deriveDocId,
@@ -8,6 +9,7 @@ import {
   ed25519Signer,
   encodeEnvelopeBody,
   encodeEnvelopeHeader,
+  entryHash,
   equalBytes,
   HistoryPolicy,
   indexBytes,
@@ -21,15 +23,16 @@ import {
 } from '@valv/protocol'
 import { epochKeys } from './bundle.js'
 import { PublicCard } from './card.js'
-import { buildEntry } from './entry-builder.js'
+import { buildEntry, nowSeconds } from './entry-builder.js'
 import { entryParts, type Reader } from './entry-parts.js'
+import { exposedAdmissions } from './exposure.js'
 import { padFileStream, unpadFileStream } from './file-padding.js'
 import type { Identity } from './identity.js'
 import { documentSigningSecret } from './identity.js'
 import { admissionKeys, encodeInvite, parseInvite } from './invite.js'
 import type { KeyStore } from './key-store.js'
 import { KeyRing } from './keyring.js'
-import { LocalCopy } from './local-copy.js'
+import { type ChainHead, LocalCopy } from './local-copy.js'
 import { aeadOpen, aeadSeal, keyCommitment, Suite, type SuiteId } from './primitives/aead.js'
 import { blobId, decryptBlobStream, encryptBlobStream } from './primitives/blob-stream.js'
 import { randomBytes } from './primitives/bytes.js'
@@ -93,7 +96,11 @@ export interface MemberInfo {
   readonly self: boolean
 }
 
-/** An open invite as recorded in the chain. */
+/**
+ * An invite (admission) that is not revoked and has uses left, as recorded in the chain.
+ * Expired ones are listed too: their holders keep the keys they received before the expiry,
+ * so an admin may still want to revoke them (revoking rotates).
+ */
 export interface InviteInfo {
   /** Chain index of the admit entry (pass it to `revokeInvite`). */
   readonly admission: number
@@ -101,6 +108,8 @@ export interface InviteInfo {
   readonly role: Role
   /** Unix seconds, 0 = never. */
   readonly expiresAt: number
+  /** Whether it is past `expiresAt`: nobody can join through it and it gets no new keys. */
+  readonly expired: boolean
   /** Joins left, `Infinity` if unlimited. */
   readonly usesLeft: number
   /** Hex user key it was created for (direct shares), if this session can read it. */
@@ -148,6 +157,10 @@ export class DocumentSession {
   private changing = 0
   /** Highest content counter opened per author index: recorded when a writer is demoted. */
   private readonly highest = new Map<number, number>()
+  /** The longest chain a relay has shown (sent or acknowledged); persisted with the chain. */
+  private verified: ChainHead = { length: 0, hash: new Uint8Array(32) }
+  /** Set once the relay served an older or forked chain: membership changes refuse with it. */
+  private relayFault: CryptoError | undefined
 
   private constructor(
     docId: string,
@@ -212,7 +225,7 @@ export class DocumentSession {
           options.recovery,
         ),
     )
-    await session.applyMembership(0, bytes)
+    await session.applyEntry(0, bytes, true)
     session.unsent.push([0, bytes])
     return session
   }
@@ -261,8 +274,9 @@ export class DocumentSession {
   }
 
   private async load(): Promise<void> {
+    this.verified = (await this.local.loadHead()) ?? this.verified
     for (const [index, entry] of await this.local.loadChain())
-      await this.applyMembership(index, entry, false)
+      await this.applyEntry(index, entry, false)
     await this.local.loadSecrets(this.ring, this.state)
     this.absorbAll()
   }
@@ -353,21 +367,20 @@ export class DocumentSession {
     })
   }
 
-  /** Open invites (admissions not revoked, expired or used up). */
-  invites(now = Math.floor(Date.now() / 1000)): InviteInfo[] {
+  /**
+   * Every invite an admin may want to revoke: not revoked and not used up, expired or not
+   * (`expired` says which; `now` in Unix seconds decides it).
+   */
+  invites(now = nowSeconds()): InviteInfo[] {
     return this.state.admissions
-      .filter(
-        (a) =>
-          !a.revoked &&
-          (a.expiresAt === 0 || a.expiresAt >= now) &&
-          (a.maxUses === 0 || a.uses < a.maxUses),
-      )
+      .filter((a) => !a.revoked && (a.maxUses === 0 || a.uses < a.maxUses))
       .map((a) => {
         const note = this.ring.notes.get(a.index)
         return {
           admission: a.index,
           role: a.role,
           expiresAt: a.expiresAt,
+          expired: !admissionUsable(a, now),
           usesLeft: a.maxUses === 0 ? Number.POSITIVE_INFINITY : a.maxUses - a.uses,
           forUser: note && toHex(note),
         }
@@ -463,13 +476,46 @@ export class DocumentSession {
   /**
    * Feed membership entry `index` (from the relay, in order). Verifies it against the chain
    * (throws and changes nothing if it does not extend it), stores it, and takes any keys or
-   * certificates addressed to this reader from its payload.
+   * certificates addressed to this reader from its payload. An entry this session already has
+   * must be the same (`fork-detected` otherwise); either way the relay has now shown the chain
+   * up to `index`, and that head is remembered (see {@link membershipSynced}).
    */
-  async applyMembership(index: number, entry: Uint8Array, persist = true): Promise<void> {
+  async applyMembership(index: number, entry: Uint8Array): Promise<void> {
+    await this.applyEntry(index, entry, true)
+    if (index < this.verified.length) return
+    this.verified = { length: index + 1, hash: entryHash(this.docId, entry) }
+    await this.local.saveHead(this.verified)
+  }
+
+  /**
+   * Told by a provider once a relay finished catching this session up: `relayLength` is how
+   * many membership entries the relay proved it holds (it sent entry `relayLength - 1`; a
+   * provider asks again for the newest entry it knows, so an intact relay always sends one).
+   * Fewer than this session verified before means the relay's chain was rolled back (a storage
+   * restore, or a relay hiding a removal): this throws `rollback-detected`, keeps the verified
+   * chain, and membership changes refuse with that error until a relay shows the chain again.
+   */
+  membershipSynced(relayLength: number): void {
+    if (relayLength >= this.verified.length) {
+      if (this.relayFault?.code === 'rollback-detected') this.relayFault = undefined
+      return
+    }
+    this.relayFault = new CryptoError(
+      'rollback-detected',
+      `the relay holds ${relayLength} membership entries; ${this.verified.length} were verified`,
+    )
+    throw this.relayFault
+  }
+
+  private async applyEntry(index: number, entry: Uint8Array, persist: boolean): Promise<void> {
+    if (index === this.verified.length - 1) {
+      // The stored head outlives lost entries: the relay must show the same one again.
+      if (!equalBytes(entryHash(this.docId, entry), this.verified.hash)) this.forked(index)
+    }
     if (index < this.state.length) {
       const have = this.state.chain[index]
       if (have !== undefined && !equalBytes(decodeEntry(entry).signature, have.signature)) {
-        throw new CryptoError('fork-detected', `a different entry ${index} was seen before`)
+        this.forked(index)
       }
       return
     }
@@ -486,6 +532,11 @@ export class DocumentSession {
     for (const l of this.listeners) l()
     this.maybeJoin()
     this.maybeRotate()
+  }
+
+  private forked(index: number): never {
+    this.relayFault = new CryptoError('fork-detected', `a different entry ${index} was seen before`)
+    throw this.relayFault
   }
 
   /** Who this session reads as: which sealed parts are addressed to it. */
@@ -533,6 +584,7 @@ export class DocumentSession {
     const sink = this.sink
     if (sink === undefined) throw new CryptoError('invalid-state', 'attach a provider first')
     for (let attempt = 0; ; attempt++) {
+      if (this.relayFault !== undefined) throw this.relayFault
       const index = this.state.length
       const bytes = build()
       if (bytes === undefined) return -1
@@ -541,21 +593,30 @@ export class DocumentSession {
         if (this.state.length === index) await this.applyMembership(index, bytes)
         return index
       } catch (err) {
+        if (this.relayFault !== undefined) throw this.relayFault
         if (!isConflict(err) || attempt >= 8) throw err
-        await this.waitForLength(index + 1)
+        // The relay says the head moved, so the entry that moved it must arrive; if it does
+        // not, the relay's chain is not the one verified here (rolled back or withheld).
+        if (!(await this.waitForLength(index + 1))) {
+          throw new CryptoError(
+            'rollback-detected',
+            `the relay refused entry ${index} but sent no other entry ${index}`,
+          )
+        }
       }
     }
   }
 
-  private waitForLength(n: number, ms = 5000): Promise<void> {
-    if (this.state.length >= n) return Promise.resolve()
+  /** Resolves `true` once the chain has `n` entries, `false` if it still has not after `ms`. */
+  private waitForLength(n: number, ms = 5000): Promise<boolean> {
+    if (this.state.length >= n) return Promise.resolve(true)
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms)
-      const off = this.onChange(() => this.state.length >= n && done())
-      function done() {
+      const timer = setTimeout(() => done(false), ms)
+      const off = this.onChange(() => this.state.length >= n && done(true))
+      function done(reached: boolean) {
         clearTimeout(timer)
         off()
-        resolve()
+        resolve(reached)
       }
     })
   }
@@ -641,16 +702,33 @@ export class DocumentSession {
     return encodeInvite({ docId: this.docId, admission: index, secret })
   }
 
-  /** Revoke an invite (see {@link invites}); nobody can join through it afterwards. */
+  /**
+   * Revoke an invite (see {@link invites}), then rotate: nobody can join through it afterwards,
+   * and whoever holds its secret (the link, or a member removed after joining through it) reads
+   * nothing sealed from now on. Members who already joined through it stay members.
+   */
   async revokeInvite(admission: number): Promise<void> {
     this.requireAdmin()
-    await this.submit(() =>
-      buildEntry(
-        this.state,
-        this.requireSecret(),
-        { kind: 'revoke-admission', admission },
-        () => [],
-      ),
+    this.changing++
+    try {
+      await this.revokeAdmission(admission)
+    } finally {
+      this.changing--
+    }
+    await this.rotate()
+  }
+
+  /** Append a revoke-admission entry, unless it is revoked already. */
+  private revokeAdmission(admission: number): Promise<number> {
+    return this.submit(() =>
+      this.state.admission(admission)?.revoked === true
+        ? undefined
+        : buildEntry(
+            this.state,
+            this.requireSecret(),
+            { kind: 'revoke-admission', admission },
+            () => [],
+          ),
     )
   }
 
@@ -665,28 +743,33 @@ export class DocumentSession {
   }
 
   /**
-   * Remove user `userId` (all devices and open invites made for them), then rotate to a new
-   * epoch key that they never receive. If the rotation cannot be appended now it stays owed and
-   * the next admin online completes it.
+   * Remove user `userId` (all devices and invites made for them), then rotate to a new epoch key
+   * that they never receive, however they joined: the rotation first revokes every admission
+   * whose secret they hold (the link they joined through). If the rotation cannot be appended
+   * now it stays owed and the next admin online completes it.
    */
   async unshare(userId: string): Promise<void> {
     this.requireAdmin()
     this.changing++
+    let revoked: boolean
     try {
-      await this.removeUser(userId)
+      revoked = await this.removeUser(userId)
     } finally {
       this.changing--
     }
-    await this.rotate(true)
+    // A revoked invite's holders hold the current epoch even if nobody was removed.
+    await this.rotate(!revoked)
   }
 
-  private async removeUser(userId: string): Promise<void> {
-    for (const inv of this.invites().filter((i) => i.forUser === userId))
-      await this.revokeInvite(inv.admission)
+  /** Revoke the user's invites and remove its devices; returns whether an invite was revoked. */
+  private async removeUser(userId: string): Promise<boolean> {
+    const invites = this.invites().filter((i) => i.forUser === userId)
+    for (const inv of invites) await this.revokeAdmission(inv.admission)
     const targets = this.members().filter((m) => m.userId === userId && m.role !== Role.None)
     for (const t of targets) {
       await this.setRoleOf(t.index, Role.None)
     }
+    return invites.length > 0
   }
 
   /** Remove one device (a lost laptop) from this document and rotate. */
@@ -712,12 +795,20 @@ export class DocumentSession {
 
   /**
    * Start a new key epoch: a fresh random secret sealed to every remaining member's device key
-   * (hybrid X25519 + ML-KEM-768), wrapped for open invites this admin can read, and sealed to
-   * the recovery key. With `onlyIfOwed`, nothing happens unless a removal is still unrotated
-   * (another admin may have rotated meanwhile).
+   * (hybrid X25519 + ML-KEM-768), wrapped for invites still usable at the rotation's time that
+   * this admin can read, and sealed to the recovery key. Invites whose secret a removed member
+   * may hold are revoked first (see `exposedAdmissions`). With `onlyIfOwed`, nothing happens
+   * unless a removal is still unrotated (another admin may have rotated meanwhile).
    */
   async rotate(onlyIfOwed = false): Promise<void> {
     this.requireAdmin()
+    if (onlyIfOwed && !this.state.rotationOwed) return
+    this.changing++
+    try {
+      for (const a of exposedAdmissions(this.state, nowSeconds())) await this.revokeAdmission(a)
+    } finally {
+      this.changing--
+    }
     const secret = randomBytes(32)
     await this.submit(() => {
       if (onlyIfOwed && !this.state.rotationOwed) return undefined
@@ -727,7 +818,7 @@ export class DocumentSession {
         this.state,
         this.requireSecret(),
         { kind: 'rotate', epoch, keyCommitment: keyCommitment(secret) },
-        (index) => entryParts.rotate(this.ring, this.state, index, keys),
+        (index, at) => entryParts.rotate(this.ring, this.state, index, keys, at),
       )
     })
   }
@@ -751,9 +842,10 @@ export class DocumentSession {
       this.myIndex !== undefined
     )
       return
+    const now = nowSeconds()
     const admission = [...this.ring.admissions.keys()].find((a) => {
       const adm = this.state.admission(a)
-      return adm !== undefined && !adm.revoked && (adm.maxUses === 0 || adm.uses < adm.maxUses)
+      return adm !== undefined && admissionUsable(adm, now)
     })
     if (admission === undefined) return
     const me = this.me

@@ -18,6 +18,11 @@ export type CryptoErrorCode =
   | 'unknown-epoch'
   /** Two different entries claim the same place in a hash chain. */
   | 'fork-detected'
+  /**
+   * A relay served an older membership chain than this client already verified (a storage
+   * restore, or a relay hiding entries): the client keeps its own and changes nothing.
+   */
+  | 'rollback-detected'
   /** A key does not match the commitment recorded for it. */
   | 'key-mismatch'
   /** The message or value is larger than allowed. */

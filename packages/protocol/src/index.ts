@@ -41,6 +41,7 @@ export {
   type MembershipEntry,
 } from './membership-entry.js'
 export {
+  admissionUsable,
   type AppendOptions,
   type ChainAdmission,
   type ChainMember,

@@ -46,6 +46,24 @@ export interface ChainAdmission {
   readonly revoked: boolean
 }
 
+/**
+ * Whether admission `a` can still be used at Unix time `at`: not revoked, uses left, and not past
+ * `expiresAt`. The one rule for both sides of an admission: a join signed at `at` is accepted only
+ * if it holds, and a rotation signed at `at` wraps its new epoch only for admissions for which
+ * it holds. Both use the entry's signed `at`, so every member re-checks a chain to the same
+ * verdict whatever its own clock says (the relay also bounds `at` by its clock).
+ *
+ * @example
+ * ```ts
+ * const open = state.admissions.filter((a) => admissionUsable(a, entry.at))
+ * ```
+ */
+export function admissionUsable(a: ChainAdmission, at: number): boolean {
+  return (
+    !a.revoked && (a.maxUses === 0 || a.uses < a.maxUses) && (a.expiresAt === 0 || at <= a.expiresAt)
+  )
+}
+
 /** Options for {@link MembershipState.append}. */
 export interface AppendOptions {
   /**

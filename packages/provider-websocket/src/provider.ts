@@ -144,6 +144,8 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
   private readonly sentCounters = new Set<number>()
   private nextRef = 1
   private compacting = false
+  /** Membership entries the relay proved it holds in the current subscription. */
+  private membershipSeen = 0
   private announced = false
   /** The browser said it is offline: reconnect on `online`, not on a timer. */
   private offline = false
@@ -320,12 +322,15 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
 
   private subscribe(): void {
     const b = this.binding
+    // Ask again for the newest entry known: a relay that still has the chain sends it, one
+    // that lost it (restored from a backup) cannot (see onSynced).
+    this.membershipSeen = 0
     this.send({
       type: 'subscribe',
       docId: b.docId,
       sinceSeq: b.lastSeq,
       snapshotSeq: b.snapshotSeq,
-      membershipFrom: b.crypto.membershipLength?.() ?? 0,
+      membershipFrom: Math.max(0, (b.crypto.membershipLength?.() ?? 0) - 1),
     })
   }
 
@@ -339,7 +344,15 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
         this.subscribe()
         return
       case 'membership':
-        await b.crypto.applyMembership?.(f.index, f.entry)
+        this.membershipSeen = Math.max(this.membershipSeen, f.index + 1)
+        try {
+          await b.crypto.applyMembership?.(f.index, f.entry)
+        } catch (e) {
+          // A different entry where one was verified: the relay forked the chain.
+          if ((e as { code?: string }).code !== 'fork-detected') throw e
+          this.emit('misbehaviour', [{ kind: 'fork', message: (e as Error).message }])
+          return
+        }
         b.retryHeld()
         return
       case 'snapshot':
@@ -367,6 +380,13 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
   }
 
   private onSynced(headSeq: number): void {
+    try {
+      this.binding.crypto.membershipSynced?.(this.membershipSeen)
+    } catch (e) {
+      // The relay's membership chain is older than the one verified: the session keeps its own
+      // and refuses membership changes; content still syncs, checked against the verified chain.
+      this.emit('misbehaviour', [{ kind: 'rollback', message: (e as Error).message }])
+    }
     this.binding.checkHead(headSeq)
     this.synced = true
     for (const e of this.binding.pending()) this.sendEnvelope(e)
