@@ -41,8 +41,8 @@ export {
   type MembershipEntry,
 } from './membership-entry.js'
 export {
-  admissionUsable,
   type AppendOptions,
+  admissionUsable,
   type ChainAdmission,
   type ChainMember,
   entryHash,

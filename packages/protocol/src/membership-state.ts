@@ -60,7 +60,9 @@ export interface ChainAdmission {
  */
 export function admissionUsable(a: ChainAdmission, at: number): boolean {
   return (
-    !a.revoked && (a.maxUses === 0 || a.uses < a.maxUses) && (a.expiresAt === 0 || at <= a.expiresAt)
+    !a.revoked &&
+    (a.maxUses === 0 || a.uses < a.maxUses) &&
+    (a.expiresAt === 0 || at <= a.expiresAt)
   )
 }
 
