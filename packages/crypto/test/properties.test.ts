@@ -41,7 +41,8 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
 }
 
 type Op =
-  | { readonly t: 'share' | 'invite'; readonly who: number; readonly role: Role }
+  | { readonly t: 'share'; readonly who: number; readonly role: Role }
+  | { readonly t: 'invite'; readonly who: number; readonly role: Role; readonly multi: boolean }
   | { readonly t: 'unshare'; readonly who: number }
   | { readonly t: 'rotate' }
 
@@ -50,7 +51,7 @@ const who = fc.nat({ max: USERS - 1 })
 const role = fc.constantFrom(Role.Viewer, Role.Commenter, Role.Editor, Role.Admin)
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ t: fc.constant('share' as const), who, role }),
-  fc.record({ t: fc.constant('invite' as const), who, role }),
+  fc.record({ t: fc.constant('invite' as const), who, role, multi: fc.boolean() }),
   fc.record({ t: fc.constant('unshare' as const), who }),
   fc.record({ t: fc.constant('rotate' as const) }),
 )
@@ -126,7 +127,8 @@ class World {
       await this.admin.share(PublicCard.parse(me.card.toString()), o.role)
       session = await DocumentSession.open(me, this.admin.docId)
     } else {
-      const link = await this.admin.createInviteLink({ role: o.role, singleUse: true })
+      // A multi-use link stays usable after the join: removal must still reach its holder.
+      const link = await this.admin.createInviteLink({ role: o.role, singleUse: !o.multi })
       session = await DocumentSession.join(me, link)
     }
     await this.relay.connect(session)
@@ -201,7 +203,7 @@ describe('chain properties', () => {
     const w = await World.create()
     for (const o of [
       { t: 'share', who: 0, role: Role.Editor },
-      { t: 'invite', who: 1, role: Role.Viewer },
+      { t: 'invite', who: 1, role: Role.Viewer, multi: false },
       { t: 'unshare', who: 0 },
     ] as const) {
       await w.apply(o)
