@@ -73,7 +73,10 @@ export interface SubscribeFrame {
   readonly sinceSeq: number
   /** `upToSeq` of the snapshot the client already has (0 = none). */
   readonly snapshotSeq: number
-  /** Number of membership entries the client already has. */
+  /**
+   * Index of the first membership entry to send. Providers pass one less than the number of
+   * entries they have, so the relay proves it still holds the newest one (rollback check).
+   */
   readonly membershipFrom: number
 }
 /** Client → relay: stop receiving a document. */
