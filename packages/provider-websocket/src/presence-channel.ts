@@ -104,14 +104,6 @@ export class PresenceChannel {
     this.session = newSession()
     this.counter = 0
     this.timer = setInterval(() => void this.sendHeads(), this.intervalMs)
-    const session = this.session
-    const sentAt = Date.now()
-    void this.host.binding.crypto
-      .seal('presence', encodePresence({ session, counter: BYE_COUNTER, sentAt, type: 'bye' }), 0)
-      .then((b) => {
-        if (this.session === session) this.bye = b
-      })
-      .catch(() => undefined)
     void this.sendHeads()
     if (this.host.awareness.getLocalState() !== null) void this.sendAwareness()
   }
@@ -242,10 +234,20 @@ export class PresenceChannel {
     // Sealed one after another: counters must reach the relay in increasing order.
     const run = this.sending.then(async () => {
       try {
-        const sealed = await this.host.binding.crypto.seal('presence', encodePresence(m), 0)
-        if (this.session === m.session) this.host.send(sealed)
+        const crypto = this.host.binding.crypto
+        const sealed = await crypto.seal('presence', encodePresence(m), 0)
+        if (this.session !== m.session) return
+        this.host.send(sealed)
+        // Sealed once per session, as soon as sealing works (a joiner is not a member at once).
+        if (this.bye === undefined) {
+          const bye = { session: m.session, counter: BYE_COUNTER, sentAt: Date.now() }
+          const b = await crypto.seal('presence', encodePresence({ ...bye, type: 'bye' }), 0)
+          if (this.session === m.session) this.bye = b
+        }
       } catch {
-        // Sealing presence fails only without membership; presence is best effort.
+        // Sealing presence fails only without membership (a joiner, early): presence is best
+        // effort, but the acknowledgements ride on the next message.
+        if (this.session === m.session) for (const a of acks) this.acks.add(a)
       }
     })
     this.sending = run
