@@ -65,9 +65,10 @@ export type ApplyOutcome =
 /**
  * Apply an update and tell an integration failure from an exception thrown by the
  * application's own observers. Yjs integrates the whole update, then calls observers (and
- * `update` listeners) and rethrows the first error they threw; an error after
- * `beforeObserverCalls` therefore means the update IS applied and must be counted as such,
- * or the binding would believe it missing and resync it forever.
+ * `update` listeners) and rethrows the first error they threw; the update is applied inside an
+ * outer transaction so that "integration returned" is known before any observer runs. An error
+ * after that means the update IS applied and must be counted as such, or the binding would
+ * believe it missing and resync it forever.
  */
 export function applyContained(
   doc: Y.Doc,
@@ -76,17 +77,19 @@ export function applyContained(
   v2 = false,
 ): ApplyOutcome {
   let integrated = false
-  const mark = (): void => {
-    integrated = true
-  }
-  doc.on('beforeObserverCalls', mark)
   try {
-    if (v2) Y.applyUpdateV2(doc, update, origin)
-    else Y.applyUpdate(doc, update, origin)
+    Y.transact(
+      doc,
+      () => {
+        if (v2) Y.applyUpdateV2(doc, update, origin)
+        else Y.applyUpdate(doc, update, origin)
+        integrated = true
+      },
+      origin,
+      false,
+    )
     return { applied: true }
   } catch (error) {
     return integrated ? { applied: true, observerError: error } : { applied: false, error }
-  } finally {
-    doc.off('beforeObserverCalls', mark)
   }
 }
