@@ -3,7 +3,7 @@ import { MemoryStorageAdapter } from '@valv/storage-memory'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { push, rawMember, team, text } from './client-team.js'
-import { cleanup, connect, until } from './stack.js'
+import { type ConnectOptions, cleanup, connect, until } from './stack.js'
 
 afterEach(cleanup)
 
@@ -69,8 +69,8 @@ describe("an editor forges insertions under another member's Yjs client id", () 
     const seen: Misbehaviour[] = []
     for (const m of [anna, bo]) m.provider.on('misbehaviour', (x) => seen.push(x))
     // Two tabs of the same member (same author, two Yjs client ids), one with local storage.
-    const storage = new MemoryStorageAdapter()
-    const tab1 = await connect(stack.url, bo.session, { storage })
+    const storage = { storage: new MemoryStorageAdapter() } as ConnectOptions
+    const tab1 = await connect(stack.url, bo.session, storage)
     tab1.on('misbehaviour', (x) => seen.push(x))
     tab1.doc.getText('t').insert(0, 'a')
     bo.provider.doc.getText('t').insert(0, 'b')
@@ -78,7 +78,7 @@ describe("an editor forges insertions under another member's Yjs client id", () 
     await until(() => tab1.unsyncedChanges === 0, 5000, 'tab1 acked')
     // Reload tab 1 from its local state: a new Y.Doc restores the old client's content.
     await tab1.destroy()
-    const again = await connect(stack.url, bo.session, { storage })
+    const again = await connect(stack.url, bo.session, storage)
     again.on('misbehaviour', (x) => seen.push(x))
     expect(again.doc.getText('t').length).toBe(2)
     again.doc.getText('t').insert(0, 'c')

@@ -84,7 +84,7 @@ export function decodePresence(bytes: Uint8Array): PresenceMessage {
  * earlier can neither be replayed within its session nor played into a later one once it is
  * older than `maxAgeMs` (session state is forgotten only after that age as well). Within
  * `maxAgeMs`, a replay into a later session is stopped by the acknowledgement rule of
- * {@link PresenceMessage.acks}; a `bye` ({@link BYE_COUNTER}) closes its session for good.
+ * {@link PresenceMessage.acks}; a `bye` (counter 2^53−1) closes its session for good.
  */
 export class ReplayGuard {
   private readonly seen = new Map<string, { counter: number; at: number }>()
