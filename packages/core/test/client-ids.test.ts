@@ -101,4 +101,39 @@ describe('remote update checks', () => {
     const bad = applyContained(doc, new Uint8Array([1, 5, 200]), 'remote')
     expect(bad.applied).toBe(false)
   })
+
+  it('refuses whole an update that plain Yjs would apply halfway before throwing', () => {
+    // Client 7 inserts 'q'; client 5's last item names a later struct of its own client as
+    // origin: Yjs integrates 'q' and 'ab', then throws in the middle of the transaction.
+    const good = new Y.Doc()
+    good.clientID = 7
+    good.getText('u').insert(0, 'q')
+    const bad = new Y.Doc()
+    bad.clientID = 5
+    bad.getText('t').insert(0, 'ab')
+    bad.getMap('m').set('k', 1)
+    const gs = Y.decodeUpdate(Y.encodeStateAsUpdate(good)).structs
+    const bs = Y.decodeUpdate(Y.encodeStateAsUpdate(bad)).structs
+    ;(bs[bs.length - 1] as Y.Item).origin = Y.createID(5, 9)
+    const enc = new Y.UpdateEncoderV1()
+    encoding.writeVarUint(enc.restEncoder, 2)
+    for (const [client, structs] of [
+      [7, gs],
+      [5, bs],
+    ] as const) {
+      encoding.writeVarUint(enc.restEncoder, structs.length)
+      enc.writeClient(client)
+      encoding.writeVarUint(enc.restEncoder, 0)
+      for (const st of structs) st.write(enc, 0)
+    }
+    encoding.writeVarUint(enc.restEncoder, 0)
+    const update = enc.toUint8Array()
+
+    const plain = new Y.Doc()
+    expect(() => Y.applyUpdate(plain, update)).toThrow()
+    expect(plain.getText('u').toString()).toBe('q') // half applied
+    const doc = new Y.Doc()
+    expect(() => inspectUpdate(doc, update)).toThrow(/later struct/)
+    expect(Y.encodeStateVector(doc)).toEqual(Y.encodeStateVector(new Y.Doc()))
+  })
 })
