@@ -188,13 +188,13 @@ export class PresenceChannel {
   }
 
   /** Answer a session heard for the first time soon, so it can show this member at once. */
-  private scheduleReply(): void {
+  private scheduleReply(delayMs = 10): void {
     if (this.replyTimer !== undefined) return
     this.replyTimer = setTimeout(() => {
       this.replyTimer = undefined
       if (this.host.awareness.getLocalState() !== null) void this.sendAwareness()
       else void this.sendHeads()
-    }, 10)
+    }, delayMs)
   }
 
   private readonly onAwareness = (
@@ -247,7 +247,11 @@ export class PresenceChannel {
       } catch {
         // Sealing presence fails only without membership (a joiner, early): presence is best
         // effort, but the acknowledgements ride on the next message.
-        if (this.session === m.session) for (const a of acks) this.acks.add(a)
+        if (this.session !== m.session) return
+        for (const a of acks) this.acks.add(a)
+        // Try again soon rather than at the next heads interval: a joiner becomes a member
+        // moments after it synced, and until then no one can see or answer its session.
+        if (this.timer !== undefined) this.scheduleReply(250)
       }
     })
     this.sending = run
