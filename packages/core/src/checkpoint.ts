@@ -1,5 +1,6 @@
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
+import { ClientIds, hasMore, readClientIds, writeClientIds } from './client-ids.js'
 import { CoreError } from './errors.js'
 import { type Heads, readHeads, writeHeads } from './heads.js'
 import { equalBytes } from './snapshot.js'
@@ -21,6 +22,8 @@ export interface Checkpoint {
   readonly heads: Heads
   /** The local author's last used counter. */
   readonly counter: number
+  /** Yjs client id bindings learned so far (see {@link ClientIds}). */
+  readonly clientIds: ClientIds
 }
 
 /** The checkpoint of a client that has seen nothing. */
@@ -32,6 +35,7 @@ export function emptyCheckpoint(): Checkpoint {
     lastSeq: 0,
     heads: new Map(),
     counter: 0,
+    clientIds: new ClientIds(),
   }
 }
 
@@ -45,6 +49,8 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
   encoding.writeVarUint(enc, c.lastSeq)
   writeHeads(enc, c.heads)
   encoding.writeVarUint(enc, c.counter)
+  // Trailing field: a checkpoint written before client-id binding simply ends here.
+  writeClientIds(enc, c.clientIds)
   return encoding.toUint8Array(enc)
 }
 
@@ -53,7 +59,7 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   try {
     const dec = decoding.createDecoder(bytes)
     if (decoding.readVarUint(dec) !== 1) throw new Error('version')
-    return {
+    const cp = {
       snapshotSeq: decoding.readVarUint(dec),
       snapshotProof: decoding.readVarUint8Array(dec),
       snapshotCounters: readHeads(dec),
@@ -61,6 +67,7 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
       heads: readHeads(dec),
       counter: decoding.readVarUint(dec),
     }
+    return { ...cp, clientIds: hasMore(dec) ? readClientIds(dec) : new ClientIds() }
   } catch (cause) {
     throw new CoreError('corrupt-local-state', 'checkpoint does not decode', { cause })
   }

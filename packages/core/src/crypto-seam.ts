@@ -18,6 +18,11 @@ export interface Opened {
   readonly counter: number
   /** The decrypted bytes. */
   readonly plaintext: Uint8Array
+  /**
+   * Whether the author's role lets it write now (checked against the membership chain when
+   * opening). Signed heads in presence are believed only from writers; omitted = not a writer.
+   */
+  readonly writer?: boolean
 }
 
 /**

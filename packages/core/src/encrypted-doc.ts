@@ -9,11 +9,13 @@ import {
   encodeCheckpoint,
   snapshotRollback,
 } from './checkpoint.js'
+import { ClientIds } from './client-ids.js'
 import type { DocumentCrypto, SealKind } from './crypto-seam.js'
 import { CoreError } from './errors.js'
 import { type Heads, raise } from './heads.js'
 import { LocalStore, type QueuedEnvelope } from './local-store.js'
 import type { Misbehaviour } from './misbehaviour.js'
+import { applyContained, inspectUpdate } from './remote-update.js'
 import { decodeSnapshotBody, encodeSnapshotBody, snapshotProof } from './snapshot.js'
 
 /** Options of {@link EncryptedDoc}. */
@@ -42,7 +44,10 @@ export interface EncryptedDocEvents {
   misbehaviour: (m: Misbehaviour) => void
   /** The number of unacknowledged local changes changed. */
   unsynced: (count: number) => void
-  /** An asynchronous failure (storage, sealing). */
+  /**
+   * An asynchronous failure (storage, sealing), or an application observer that threw while a
+   * remote update was applied (`CoreError` `observer-threw`; the update still counts as applied).
+   */
   error: (e: unknown) => void
 }
 
@@ -84,6 +89,8 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
   private heads: Heads = new Map()
   private readonly headSeqs = new Map<string, number>()
   private readonly ahead = new Set<number>()
+  /** Yjs client ids each queued local envelope carries: bound to the local author on ack. */
+  private readonly queuedClients = new Map<number, number[]>()
   private counter = 0
   /** Batches handed to sealing but not yet queued: still unsynced while crypto runs. */
   private sealing = 0
@@ -162,6 +169,8 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
     if (e === undefined) return
     this.queue.delete(counter)
     if (raise(this.heads, this.crypto.author, counter)) this.headSeqs.set(this.crypto.author, seq)
+    this.bindOwn(this.queuedClients.get(counter) ?? [], seq)
+    this.queuedClients.delete(counter)
     this.markSeq(seq)
     this.store?.dequeue(counter).catch((err) => this.emit('error', [err]))
     this.emit('unsynced', [this.unsynced])
@@ -183,14 +192,20 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
       await this.store?.dequeue(counter)
       this.queue.delete(counter)
       this.queue.set(fresh.counter, fresh)
+      this.queuedClients.set(fresh.counter, this.queuedClients.get(counter) ?? [])
+      this.queuedClients.delete(counter)
       return fresh
     })
   }
 
   /**
    * Verify, decrypt and apply an envelope the relay delivered as `seq`. Nothing touches the
-   * document unless the envelope opens; a delivery whose author counter was already delivered
-   * at a lower sequence number raises `replay`.
+   * document unless the envelope opens, decodes as a Yjs update and carries insertions only
+   * under Yjs client ids bound to its signer (see {@link ClientIds}); a delivery whose author
+   * counter was already delivered at a lower sequence number raises `replay`. A refused
+   * delivery still consumes `seq` (it is never asked for again) and raises `misbehaviour`.
+   * An exception thrown by an application observer does not make the update missing: it is
+   * applied, counted, and the error is emitted as `error` (`observer-threw`).
    */
   receiveUpdate(sealed: Uint8Array, seq: number, origin: object): Promise<ReceiveResult> {
     return this.serial(async () => {
@@ -215,12 +230,30 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
         ])
         return 'rejected'
       }
+      const ids = this.cp.clientIds
+      let clients: Set<number>
+      try {
+        clients = inspectUpdate(this.doc, opened.plaintext)
+      } catch (error) {
+        return this.poisoned(seq, author, counter, error, 'update is not a valid Yjs update')
+      }
+      const refused = ids.refuse(author, clients)
+      if (refused !== undefined) {
+        const why =
+          refused === 'too-many'
+            ? 'update binds more Yjs client ids than an author may'
+            : `update inserts under Yjs client id ${refused}, bound to another member`
+        const error = new CoreError('malformed', why)
+        return this.poisoned(seq, author, counter, error, why, refused)
+      }
       this.remoteOrigins.add(origin)
-      Y.applyUpdate(this.doc, opened.plaintext, origin)
-      if (raise(this.heads, author, counter)) this.headSeqs.set(author, seq)
-      if (author === this.crypto.author && counter > this.counter) this.counter = counter
-      this.markSeq(seq)
-      this.scheduleSave()
+      const outcome = applyContained(this.doc, opened.plaintext, origin)
+      if (!outcome.applied) {
+        return this.poisoned(seq, author, counter, outcome.error, 'update failed to integrate')
+      }
+      ids.bind(author, clients)
+      this.consumed(seq, author, counter)
+      if (outcome.observerError !== undefined) this.observerThrew(outcome.observerError)
       return 'applied'
     })
   }
@@ -233,8 +266,15 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
     return this.serial(async () => {
       try {
         const opened = await this.crypto.open(kind, sealed)
+        const clients = inspectUpdate(this.doc, opened.plaintext)
+        // A tab's `state` diff carries everyone's content; an `update` only its signer's.
+        if (kind === 'update' && this.cp.clientIds.refuse(opened.author, clients) !== undefined) {
+          throw new CoreError('malformed', 'update inserts under a client id bound to another')
+        }
         this.remoteOrigins.add(origin)
-        Y.applyUpdate(this.doc, opened.plaintext, origin)
+        const outcome = applyContained(this.doc, opened.plaintext, origin)
+        if (!outcome.applied) throw outcome.error
+        if (outcome.observerError !== undefined) this.observerThrew(outcome.observerError)
         if (kind === 'update' && opened.author === this.crypto.author) {
           this.counter = Math.max(this.counter, opened.counter)
         }
@@ -276,7 +316,24 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
         return false
       }
       this.remoteOrigins.add(origin)
-      Y.applyUpdateV2(this.doc, body.state, origin)
+      const outcome = applyContained(this.doc, body.state, origin, true)
+      if (!outcome.applied) {
+        this.emit('rejected', [{ kind: 'snapshot', error: outcome.error }])
+        return false
+      }
+      if (outcome.observerError !== undefined) this.observerThrew(outcome.observerError)
+      if (body.clientIds !== undefined) {
+        for (const id of this.cp.clientIds.merge(body.clientIds)) {
+          this.emit('misbehaviour', [
+            {
+              kind: 'fork',
+              message: 'snapshot binds a Yjs client id to another author than the log did',
+              clientId: id,
+              seq: upToSeq,
+            },
+          ])
+        }
+      }
       for (const [a, c] of body.counters) {
         if (raise(this.heads, a, c)) this.headSeqs.set(a, upToSeq)
       }
@@ -315,6 +372,7 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
         prevProof: this.cp.snapshotProof,
         counters: this.relayHeads(),
         state: Y.encodeStateAsUpdateV2(this.doc),
+        clientIds: this.cp.clientIds,
       }
       const sealed = await this.crypto.seal('snapshot', encodeSnapshotBody(body), 0)
       return { sealed, upToSeq, prevSeq: body.prevSeq }
@@ -399,6 +457,7 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
       const e = { counter, sealed: await this.crypto.seal('update', update, counter) }
       await this.store?.enqueue(e)
       this.queue.set(counter, e)
+      this.queuedClients.set(counter, updateClients(update))
       settle()
       this.emit('envelope', [e])
       this.emit('unsynced', [this.unsynced])
@@ -411,6 +470,72 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
   private nextCounter(): number {
     this.counter += 1
     return this.counter
+  }
+
+  /** `seq` is done with: the author's counter is counted as received, the checkpoint moves. */
+  private consumed(seq: number, author: string, counter: number): void {
+    if (raise(this.heads, author, counter)) this.headSeqs.set(author, seq)
+    if (author === this.crypto.author && counter > this.counter) this.counter = counter
+    this.markSeq(seq)
+    this.scheduleSave()
+  }
+
+  /**
+   * A verified envelope whose content is refused (not valid Yjs, or inserting in another
+   * member's name): skipped whole, yet consumed, so no reader waits for it or resyncs it, and
+   * the signer's counter counts as received, so its heads accuse nobody of withholding.
+   */
+  private poisoned(
+    seq: number,
+    author: string,
+    counter: number,
+    error: unknown,
+    message: string,
+    refused?: number | 'too-many',
+  ): ReceiveResult {
+    this.consumed(seq, author, counter)
+    this.emit('rejected', [{ kind: 'update', error }])
+    const impersonation = typeof refused === 'number'
+    this.emit('misbehaviour', [
+      {
+        kind: impersonation ? 'impersonation' : 'malformed-update',
+        message,
+        author,
+        counter,
+        seq,
+        ...(impersonation ? { clientId: refused } : {}),
+      },
+    ])
+    return 'rejected'
+  }
+
+  /** Bind the client ids of an acknowledged local envelope (sequence `seq`) to this author. */
+  private bindOwn(clients: number[], seq: number): void {
+    const me = this.crypto.author
+    const refused = this.cp.clientIds.refuse(me, clients)
+    if (typeof refused === 'number') {
+      // Someone bound our id first: readers refuse this envelope; Yjs already gave this
+      // document a new client id when it applied the squatter's update.
+      this.emit('misbehaviour', [
+        {
+          kind: 'impersonation',
+          message: `Yjs client id ${refused} of this client was bound to another member first`,
+          author: this.cp.clientIds.owner(refused) as string,
+          clientId: refused,
+          seq,
+        },
+      ])
+      return
+    }
+    this.cp.clientIds.bind(me, clients)
+  }
+
+  private observerThrew(cause: unknown): void {
+    // Surfaced, not swallowed; asynchronous so a listener that throws cannot undo the apply.
+    const e = new CoreError('observer-threw', 'an observer threw while an update was applied', {
+      cause,
+    })
+    queueMicrotask(() => this.emit('error', [e]))
   }
 
   private markSeq(seq: number): void {
@@ -470,6 +595,7 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
       })
       Y.applyUpdate(this.doc, opened.plaintext, this)
       this.queue.set(e.counter, e)
+      this.queuedClients.set(e.counter, updateClients(opened.plaintext))
       this.counter = Math.max(this.counter, e.counter)
     }
     if (this.queue.size > 0) this.emit('unsynced', [this.unsynced])
@@ -483,4 +609,9 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
     this.chain = run.catch(() => undefined)
     return run
   }
+}
+
+/** The Yjs client ids whose structs a (local, well-formed) update carries. */
+function updateClients(update: Uint8Array): number[] {
+  return [...Y.parseUpdateMeta(update).to.keys()]
 }

@@ -10,6 +10,11 @@ export type CoreErrorCode =
   | 'malformed'
   /** A locally stored checkpoint or state failed verification. */
   | 'corrupt-local-state'
+  /**
+   * An observer of the application threw while a verified remote update was applied. The
+   * update is applied and counted; the observer's error is the `cause`.
+   */
+  | 'observer-threw'
 
 /**
  * The error type of `@valv/core`. `code` is stable; the message is for humans and never

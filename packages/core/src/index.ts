@@ -9,6 +9,12 @@
  */
 export type { BatchOptions } from './batcher.js'
 export { type Checkpoint, snapshotRollback } from './checkpoint.js'
+export {
+  ClientIds,
+  MAX_CLIENT_IDS_PER_AUTHOR,
+  readClientIds,
+  writeClientIds,
+} from './client-ids.js'
 export type { DocumentCrypto, Opened, SealKind } from './crypto-seam.js'
 export {
   EncryptedDoc,

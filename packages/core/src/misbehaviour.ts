@@ -6,9 +6,20 @@
  *   or a shorter membership chain than the client verified;
  * - `fork`: the relay served a snapshot that does not chain to the known one, or a membership
  *   entry different from one the client verified;
- * - `invalid`: the relay delivered bytes that do not verify (forged, or from a non-writer).
+ * - `invalid`: the relay delivered bytes that do not verify (forged, or from a non-writer);
+ * - `malformed-update`: a writer signed an update that is not valid Yjs (`author` names it);
+ *   it was skipped and its sequence number counted as consumed;
+ * - `impersonation`: a writer's update carries insertions under a Yjs client id bound to
+ *   another member (`author` names the signer, `clientId` the id); it was skipped.
  */
-export type MisbehaviourKind = 'withheld' | 'replay' | 'rollback' | 'fork' | 'invalid'
+export type MisbehaviourKind =
+  | 'withheld'
+  | 'replay'
+  | 'rollback'
+  | 'fork'
+  | 'invalid'
+  | 'malformed-update'
+  | 'impersonation'
 
 /** One detected misbehaviour; never contains content. */
 export interface Misbehaviour {
@@ -22,4 +33,6 @@ export interface Misbehaviour {
   readonly counter?: number
   /** Relay sequence number concerned, when known. */
   readonly seq?: number
+  /** Yjs client id concerned (`impersonation`). */
+  readonly clientId?: number
 }

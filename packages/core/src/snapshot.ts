@@ -1,5 +1,6 @@
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
+import { type ClientIds, hasMore, readClientIds, writeClientIds } from './client-ids.js'
 import { CoreError } from './errors.js'
 import { type Heads, readHeads, writeHeads } from './heads.js'
 
@@ -19,6 +20,8 @@ export interface SnapshotBody {
   readonly counters: Heads
   /** `Y.encodeStateAsUpdateV2` of the document. */
   readonly state: Uint8Array
+  /** Yjs client id bindings up to `upToSeq` (absent in snapshots made before binding). */
+  readonly clientIds?: ClientIds
 }
 
 const VERSION = 1
@@ -32,6 +35,7 @@ export function encodeSnapshotBody(body: SnapshotBody): Uint8Array {
   encoding.writeVarUint8Array(enc, body.prevProof)
   writeHeads(enc, body.counters)
   encoding.writeVarUint8Array(enc, body.state)
+  if (body.clientIds !== undefined) writeClientIds(enc, body.clientIds)
   return encoding.toUint8Array(enc)
 }
 
@@ -40,13 +44,14 @@ export function decodeSnapshotBody(bytes: Uint8Array): SnapshotBody {
   try {
     const dec = decoding.createDecoder(bytes)
     if (decoding.readVarUint(dec) !== VERSION) throw new Error('version')
-    return {
+    const body = {
       upToSeq: decoding.readVarUint(dec),
       prevSeq: decoding.readVarUint(dec),
       prevProof: decoding.readVarUint8Array(dec),
       counters: readHeads(dec),
       state: decoding.readVarUint8Array(dec),
     }
+    return hasMore(dec) ? { ...body, clientIds: readClientIds(dec) } : body
   } catch (cause) {
     throw new CoreError('malformed', 'snapshot body does not decode', { cause })
   }

@@ -184,7 +184,8 @@ export class TestCrypto implements DocumentCrypto {
       this.docKey,
       p.body.subarray(12) as Uint8Array<ArrayBuffer>,
     )
-    return { author, counter: p.counter, plaintext: new Uint8Array(pt) }
+    const writer = this.role(author) >= Role.Editor
+    return { author, counter: p.counter, plaintext: new Uint8Array(pt), writer }
   }
 
   async applyMembership(index: number, entry: Uint8Array): Promise<void> {

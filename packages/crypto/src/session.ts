@@ -455,7 +455,7 @@ export class DocumentSession {
   async open(
     kind: EnvelopeKindName,
     sealed: Uint8Array,
-  ): Promise<{ author: string; counter: number; plaintext: Uint8Array }> {
+  ): Promise<{ author: string; counter: number; plaintext: Uint8Array; writer: boolean }> {
     const self = this.myIndex
     const v = await verifyEnvelopeAsync(this.state, sealed, {
       kind,
@@ -470,7 +470,9 @@ export class DocumentSession {
     if (v.kind === 'update' || v.kind === 'snapshot' || v.kind === 'state') {
       this.highest.set(v.author, Math.max(this.highest.get(v.author) ?? 0, v.counter))
     }
-    return { author: v.authorId, counter: v.counter, plaintext }
+    // Whether the author may write NOW: presence heads are believed only from writers.
+    const writer = this.state.roleOf(v.author) >= this.state.writeRole
+    return { author: v.authorId, counter: v.counter, plaintext, writer }
   }
 
   /**

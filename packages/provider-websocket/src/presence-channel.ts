@@ -1,7 +1,14 @@
 import { type EncryptedDoc, type Misbehaviour, missing } from '@valv/core'
 import * as decoding from 'lib0/decoding'
 import * as awarenessProtocol from 'y-protocols/awareness'
-import { decodePresence, encodePresence, type PresenceMessage, ReplayGuard } from './presence.js'
+import {
+  BYE_COUNTER,
+  decodePresence,
+  encodePresence,
+  MAX_ACKS,
+  type PresenceMessage,
+  ReplayGuard,
+} from './presence.js'
 
 /** Timing of the presence channel. */
 export interface PresenceOptions {
@@ -25,19 +32,54 @@ export interface PresenceHost {
 }
 
 type Heads = Map<string, number>
+type Body =
+  | { type: 'awareness'; update: Uint8Array }
+  | { type: 'heads'; heads: Heads; lastSeq: number }
+  | { type: 'bye' }
+
+/** Most remote sessions remembered per local session (a member can mint sessions at will). */
+const MAX_SESSIONS = 4096
+
+const newSession = (): string =>
+  Array.from(globalThis.crypto.getRandomValues(new Uint8Array(12)))
+    .map((b) => b.toString(16).padStart(2, '0'))
+    .join('')
+
+/** Add `key` to an insertion-ordered set, forgetting the oldest beyond {@link MAX_SESSIONS}. */
+function remember<V>(m: Map<string, V>, key: string, value: V): void {
+  m.delete(key)
+  m.set(key, value)
+  if (m.size > MAX_SESSIONS) m.delete(m.keys().next().value as string)
+}
 
 /**
  * Encrypted, signed presence: awareness (so y-prosemirror / y-codemirror cursors work) and
  * per-author heads, which let members notice that the relay withheld an update from one of
  * them. Nothing here is persisted, by the relay or the client.
+ *
+ * Presence is bound to the sender's session: every connection starts a random session, and a
+ * receiver shows a sender's awareness only after a message of that session acknowledged the
+ * receiver's own current session (see `PresenceMessage.acks`), so a frame recorded earlier
+ * (a member who has left) cannot be played into a later session. A `bye` sealed in advance is
+ * sent on leaving and removes the session's cursors at once. Heads are believed only from
+ * members whose role lets them write: a viewer cannot make anyone accuse the relay.
  */
 export class PresenceChannel {
-  private readonly session = Array.from(globalThis.crypto.getRandomValues(new Uint8Array(12)))
-    .map((b) => b.toString(16).padStart(2, '0'))
-    .join('')
+  private session = newSession()
   private counter = 0
   private readonly guard: ReplayGuard
   private readonly owners = new Map<number, string>()
+  /** Remote sessions heard during the local session (`author/session`). */
+  private readonly heard = new Map<string, true>()
+  /** Remote sessions that acknowledged the local session: their awareness is shown. */
+  private readonly confirmed = new Map<string, Set<number>>()
+  /** Latest awareness of a session not confirmed yet. */
+  private readonly held = new Map<string, { author: string; update: Uint8Array }>()
+  /** Sessions to acknowledge in the next message. */
+  private acks = new Set<string>()
+  private replyTimer: ReturnType<typeof setTimeout> | undefined
+  private sending: Promise<unknown> = Promise.resolve()
+  private bye: Uint8Array | undefined
   private timer: ReturnType<typeof setInterval> | undefined
   private readonly checks = new Set<ReturnType<typeof setTimeout>>()
   private readonly intervalMs: number
@@ -53,20 +95,38 @@ export class PresenceChannel {
     host.awareness.on('update', this.onAwareness)
   }
 
-  /** Start periodic heads (after the document synced) and announce the local awareness. */
+  /**
+   * Start a new session (after the document synced): periodic heads, the local awareness, and
+   * a `bye` sealed in advance so that leaving needs no asynchronous work.
+   */
   start(): void {
     this.stop()
+    this.session = newSession()
+    this.counter = 0
     this.timer = setInterval(() => void this.sendHeads(), this.intervalMs)
     void this.sendHeads()
     if (this.host.awareness.getLocalState() !== null) void this.sendAwareness()
   }
 
-  /** Stop timers and forget remote awareness (connection lost). */
+  /** Leaving while still connected: send the session's `bye` (others drop its cursors). */
+  leave(): void {
+    if (this.bye !== undefined) this.host.send(this.bye)
+    this.bye = undefined
+  }
+
+  /** Stop timers and forget remote awareness and sessions (connection lost). */
   stop(): void {
     if (this.timer !== undefined) clearInterval(this.timer)
     this.timer = undefined
+    if (this.replyTimer !== undefined) clearTimeout(this.replyTimer)
+    this.replyTimer = undefined
     for (const t of this.checks) clearTimeout(t)
     this.checks.clear()
+    this.bye = undefined
+    this.heard.clear()
+    this.confirmed.clear()
+    this.held.clear()
+    this.acks.clear()
     const aw = this.host.awareness
     const others = [...aw.getStates().keys()].filter((c) => c !== aw.clientID)
     awarenessProtocol.removeAwarenessStates(aw, others, this)
@@ -82,19 +142,59 @@ export class PresenceChannel {
   async receive(sealed: Uint8Array): Promise<void> {
     const opened = await this.host.binding.crypto.open('presence', sealed)
     const m = decodePresence(opened.plaintext)
-    if (!this.guard.accept(opened.author, m)) return
-    if (m.type === 'heads') return this.onHeads(opened.author, m.heads)
+    // Before the local session started there is no session to acknowledge or confirm.
+    if (this.timer === undefined || !this.guard.accept(opened.author, m)) return
+    const key = `${opened.author}/${m.session}`
+    if (m.type === 'bye') return this.onBye(key)
+    if (!this.heard.has(key)) {
+      remember(this.heard, key, true)
+      this.acks.add(m.session)
+      this.scheduleReply()
+    }
+    if (m.acks?.includes(this.session) && !this.confirmed.has(key)) {
+      remember(this.confirmed, key, new Set())
+      const held = this.held.get(key)
+      this.held.delete(key)
+      if (held !== undefined) this.applyAwareness(key, held.author, held.update)
+    }
+    if (m.type === 'heads') {
+      if (opened.writer === true) this.onHeads(opened.author, m.heads)
+      return
+    }
+    if (this.confirmed.has(key)) this.applyAwareness(key, opened.author, m.update)
+    else remember(this.held, key, { author: opened.author, update: m.update })
+  }
+
+  private applyAwareness(key: string, author: string, update: Uint8Array): void {
     // A member vouches only for its own awareness clients; a client id is bound to the first
     // author that used it, so one member cannot move another's cursor.
-    const ids = awarenessClients(m.update)
+    const ids = awarenessClients(update)
     for (const id of ids) {
       const owner = this.owners.get(id)
-      if (id === this.host.awareness.clientID || (owner !== undefined && owner !== opened.author)) {
+      if (id === this.host.awareness.clientID || (owner !== undefined && owner !== author)) {
         return
       }
     }
-    for (const id of ids) this.owners.set(id, opened.author)
-    awarenessProtocol.applyAwarenessUpdate(this.host.awareness, m.update, this)
+    for (const id of ids) this.owners.set(id, author)
+    for (const id of ids) this.confirmed.get(key)?.add(id)
+    awarenessProtocol.applyAwarenessUpdate(this.host.awareness, update, this)
+  }
+
+  private onBye(key: string): void {
+    const ids = [...(this.confirmed.get(key) ?? [])]
+    this.confirmed.delete(key)
+    this.held.delete(key)
+    awarenessProtocol.removeAwarenessStates(this.host.awareness, ids, this)
+  }
+
+  /** Answer a session heard for the first time soon, so it can show this member at once. */
+  private scheduleReply(delayMs = 10): void {
+    if (this.replyTimer !== undefined) return
+    this.replyTimer = setTimeout(() => {
+      this.replyTimer = undefined
+      if (this.host.awareness.getLocalState() !== null) void this.sendAwareness()
+      else void this.sendHeads()
+    }, delayMs)
   }
 
   private readonly onAwareness = (
@@ -120,23 +220,42 @@ export class PresenceChannel {
     await this.seal({ type: 'heads', heads: b.relayHeads(), lastSeq: b.lastSeq })
   }
 
-  private async seal(
-    body:
-      | { type: 'awareness'; update: Uint8Array }
-      | { type: 'heads'; heads: Heads; lastSeq: number },
-  ): Promise<void> {
+  private seal(body: Body): Promise<void> {
+    const acks = [...this.acks].slice(0, MAX_ACKS)
+    for (const a of acks) this.acks.delete(a)
+    if (this.acks.size > 0) this.scheduleReply()
     const m = {
       session: this.session,
       counter: ++this.counter,
       sentAt: Date.now(),
+      acks,
       ...body,
     } as PresenceMessage
-    try {
-      const sealed = await this.host.binding.crypto.seal('presence', encodePresence(m), 0)
-      this.host.send(sealed)
-    } catch {
-      // Sealing presence fails only without membership; presence is best effort.
-    }
+    // Sealed one after another: counters must reach the relay in increasing order.
+    const run = this.sending.then(async () => {
+      try {
+        const crypto = this.host.binding.crypto
+        const sealed = await crypto.seal('presence', encodePresence(m), 0)
+        if (this.session !== m.session) return
+        this.host.send(sealed)
+        // Sealed once per session, as soon as sealing works (a joiner is not a member at once).
+        if (this.bye === undefined) {
+          const bye = { session: m.session, counter: BYE_COUNTER, sentAt: Date.now() }
+          const b = await crypto.seal('presence', encodePresence({ ...bye, type: 'bye' }), 0)
+          if (this.session === m.session) this.bye = b
+        }
+      } catch {
+        // Sealing presence fails only without membership (a joiner, early): presence is best
+        // effort, but the acknowledgements ride on the next message.
+        if (this.session !== m.session) return
+        for (const a of acks) this.acks.add(a)
+        // Try again soon rather than at the next heads interval: a joiner becomes a member
+        // moments after it synced, and until then no one can see or answer its session.
+        if (this.timer !== undefined) this.scheduleReply(250)
+      }
+    })
+    this.sending = run
+    return run
   }
 
   private onHeads(from: string, claimed: Heads): void {

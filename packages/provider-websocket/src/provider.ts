@@ -239,6 +239,7 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
     this.reconnectTimer = undefined
     const ws = this.ws
     if (ws !== undefined) {
+      if (this.announced) this.presence.leave()
       this.onClosed(ws, 1000)
       retire(ws, 1000)
     }
