@@ -363,6 +363,9 @@ export async function recordChain() {
   await admin.unshare(cy.userId)
   const late = { author: 'bo', text: 'Efter att Cy togs bort' }
   const sealedLate = await boS.seal('update', textUpdate(22, 'text', late.text), 1)
+  const both = new Y.Doc()
+  Y.applyUpdate(both, textUpdate(11, 'text', early.text))
+  Y.applyUpdate(both, textUpdate(22, 'text', late.text))
   const chain = relay.chains.get(admin.docId)?.entries ?? []
   const docId = admin.docId
   const reader = async (name: string, id: Identity, s: DocumentSession): Promise<ChainReader> => ({
@@ -394,6 +397,7 @@ export async function recordChain() {
       await reader('bo', bo, boS),
       await reader('cy', cy, cyS),
     ],
+    text: both.getText('text').toString(),
     envelopes: [
       { kind: 'update', epoch: 0, ...early, envelope: hex(sealedEarly) },
       { kind: 'update', epoch: 2, ...late, envelope: hex(sealedLate) },
