@@ -1,0 +1,156 @@
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { bytesToHex as hex } from '@noble/hashes/utils.js'
+import { DocumentSession, Identity, PublicCard, Role } from '@valv/crypto'
+import { FsStorageAdapter } from '@valv/storage-fs'
+import type { Frame } from '@valv/wire'
+import { afterEach, describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { cleanup, startStack, until } from '../test/attacks/stack.js'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const reader = join(root, 'interop/python/valv_reader.py')
+
+function python(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync('python3', [reader, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 120_000,
+  })
+  if (r.status !== 0) throw new Error(`valv_reader.py ${args[0]} failed: ${r.stderr}`)
+  return JSON.parse(r.stdout)
+}
+
+afterEach(cleanup)
+
+describe('the independent Python reader (interop/python/valv_reader.py)', () => {
+  it('recomputes every vector in packages/protocol/test/vectors', () => {
+    const out = python(['vectors', join(root, 'packages/protocol/test/vectors')])
+    expect(out).toEqual({
+      chain: 3,
+      envelopes: 6,
+      'epoch-keys': 2,
+      'file-chunks': 3,
+      frames: 16,
+      'join-admission': 1,
+      'payload-aad': 3,
+      presence: 2,
+      snapshot: 1,
+    })
+  })
+
+  it('reads a document the TypeScript stack wrote through the real relay into fs storage', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'valv-interop-'))
+    try {
+      const storage = () => new FsStorageAdapter({ directory: dir, fsync: false })
+      const stack = await startStack({ storage: storage() })
+      const anna = await Identity.create({ displayName: 'Anna Berg' })
+      const bo = await Identity.create({ displayName: 'Bo Ek' })
+      const cy = await Identity.create({ displayName: 'Cy Lund' })
+      const annaS = await DocumentSession.create(anna)
+      const annaDoc = new Y.Doc()
+      await stack.connect(annaS, { doc: annaDoc })
+      const text = annaDoc.getText('text')
+      text.insert(0, 'Protokoll från styrelsemötet. ')
+      await annaS.share(PublicCard.parse(bo.card.toString()), Role.Editor)
+      await annaS.share(PublicCard.parse(cy.card.toString()), Role.Viewer)
+      const boS = await DocumentSession.open(bo, annaS.docId)
+      const boDoc = new Y.Doc()
+      await stack.connect(boS, { doc: boDoc })
+      await boS.joined()
+      const cyS = await DocumentSession.open(cy, annaS.docId)
+      await stack.connect(cyS, { doc: new Y.Doc() })
+      await cyS.joined()
+      await until(() => boDoc.getText('text').length > 0, 10_000, 'bo sees the text')
+      boDoc.getText('text').insert(boDoc.getText('text').length, 'Budgeten 😀 antas. ')
+      await until(() => text.toString().includes('antas'), 10_000, 'anna sees bo')
+      text.delete(0, 10) // "Protokoll " goes
+      await annaS.unshare(cy.userId) // set-role none + rotate: epoch 1
+      text.insert(text.length, 'Cy ser inte detta.')
+      await until(() => boDoc.getText('text').toString() === text.toString(), 10_000, 'converge')
+      const expected = text.toString()
+      await stack.relay.close()
+
+      // A fresh relay on the same directory serves what storage holds.
+      const again = await startStack({ storage: storage() })
+      const raw = await again.raw()
+      raw.send({ type: 'auth', version: 1, token: '' })
+      await raw.next((f) => f.type === 'auth-ok')
+      raw.send({
+        type: 'subscribe',
+        docId: annaS.docId,
+        sinceSeq: 0,
+        snapshotSeq: 0,
+        membershipFrom: 0,
+      })
+      await raw.next((f) => f.type === 'synced')
+      const of = <T extends Frame['type']>(t: T) =>
+        raw.frames.filter((f): f is Extract<Frame, { type: T }> => f.type === t)
+      expect(of('snapshot')).toHaveLength(0)
+      const dump = {
+        format: 'valv-log1',
+        docId: annaS.docId,
+        membership: of('membership').map((f) => hex(f.entry)),
+        snapshot: null,
+        updates: of('deliver').map((f) => ({ seq: f.seq, envelope: hex(f.envelope) })),
+      }
+      writeFileSync(join(dir, 'dump.json'), JSON.stringify(dump))
+      const read = async (who: Identity) => {
+        writeFileSync(join(dir, 'identity.txt'), await who.export('lösenord', { N: 2 ** 10 }))
+        return python(
+          [
+            'read',
+            '--identity',
+            join(dir, 'identity.txt'),
+            '--passphrase-env',
+            'VALV_PASS',
+            '--log',
+            join(dir, 'dump.json'),
+          ],
+          { VALV_PASS: 'lösenord' },
+        )
+      }
+
+      const a = await read(anna)
+      expect(a.text).toEqual({ text: expected })
+      expect(a.rejected).toEqual([])
+      expect(a.updates).toHaveLength(dump.updates.length)
+      expect(a.chain.length).toBe(dump.membership.length)
+      expect(a.chain.epoch).toBe(1)
+      expect(a.me).toEqual({ index: 0, role: 'admin' })
+      expect(a.chain.members.map((m: { name: string; role: string }) => [m.name, m.role])).toEqual([
+        ['Anna Berg', 'admin'],
+        ['Bo Ek', 'editor'],
+        ['Cy Lund', 'none'],
+      ])
+      // Sizes are those of the plaintext Yjs updates the TypeScript sessions opened.
+      const sizes: number[] = []
+      for (const u of dump.updates) {
+        sizes.push(
+          (await annaS.open('update', Uint8Array.from(Buffer.from(u.envelope, 'hex')))).plaintext
+            .length,
+        )
+      }
+      expect(a.updates.map((u: { size: number }) => u.size)).toEqual(sizes)
+
+      const b = await read(bo)
+      expect(b.text).toEqual({ text: expected })
+      expect(b.me.role).toBe('editor')
+
+      // The removed viewer reads only what was written before the rotation.
+      const c = await read(cy)
+      expect(c.me.role).toBe('none')
+      expect(c.epochs).toEqual([0])
+      expect(c.rejected.length).toBeGreaterThan(0)
+      expect(new Set(c.rejected.map((r: { reason: string }) => r.reason))).toEqual(
+        new Set(['unknown-epoch']),
+      )
+      expect(c.text.text).not.toContain('Cy ser inte')
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
