@@ -14,14 +14,26 @@ import { cleanup, startStack, until } from '../test/attacks/stack.js'
 const root = fileURLToPath(new URL('..', import.meta.url))
 const reader = join(root, 'interop/python/valv_reader.py')
 
-function python(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync('python3', [reader, ...args], {
+function run(args: string[], env: Record<string, string> = {}) {
+  return spawnSync('python3', [reader, ...args], {
     encoding: 'utf8',
     env: { ...process.env, ...env },
     timeout: 120_000,
   })
+}
+
+function python(args: string[], env: Record<string, string> = {}) {
+  const r = run(args, env)
   if (r.status !== 0) throw new Error(`valv_reader.py ${args[0]} failed: ${r.stderr}`)
   return JSON.parse(r.stdout)
+}
+
+/** `hex` with the byte at `at` (from the end when negative) flipped. */
+function flip(hexBytes: string, at: number): string {
+  const b = Buffer.from(hexBytes, 'hex')
+  const i = at < 0 ? b.length + at : at
+  b[i] = (b[i] ?? 0) ^ 1
+  return b.toString('hex')
 }
 
 afterEach(cleanup)
@@ -98,20 +110,18 @@ describe('the independent Python reader (interop/python/valv_reader.py)', () => 
         updates: of('deliver').map((f) => ({ seq: f.seq, envelope: hex(f.envelope) })),
       }
       writeFileSync(join(dir, 'dump.json'), JSON.stringify(dump))
+      const args = (log: string) => [
+        'read',
+        '--identity',
+        join(dir, 'identity.txt'),
+        '--passphrase-env',
+        'VALV_PASS',
+        '--log',
+        join(dir, log),
+      ]
       const read = async (who: Identity) => {
         writeFileSync(join(dir, 'identity.txt'), await who.export('lösenord', { N: 2 ** 10 }))
-        return python(
-          [
-            'read',
-            '--identity',
-            join(dir, 'identity.txt'),
-            '--passphrase-env',
-            'VALV_PASS',
-            '--log',
-            join(dir, 'dump.json'),
-          ],
-          { VALV_PASS: 'lösenord' },
-        )
+        return python(args('dump.json'), { VALV_PASS: 'lösenord' })
       }
 
       const a = await read(anna)
@@ -149,6 +159,24 @@ describe('the independent Python reader (interop/python/valv_reader.py)', () => 
         new Set(['unknown-epoch']),
       )
       expect(c.text.text).not.toContain('Cy ser inte')
+
+      // The reader checks, not just decodes: a flipped bit in an update's signature is
+      // refused, one in a membership entry stops the read, and a wrong passphrase is refused.
+      const first = dump.updates[0] as { seq: number; envelope: string }
+      const tampered = { ...dump, updates: [{ ...first, envelope: flip(first.envelope, -1) }] }
+      writeFileSync(join(dir, 'tampered.json'), JSON.stringify(tampered))
+      const t = python(args('tampered.json'), { VALV_PASS: 'lösenord' })
+      expect(t.rejected).toEqual([{ seq: first.seq, reason: 'bad-signature' }])
+      const badChain = {
+        ...dump,
+        membership: dump.membership.map((e, i) => (i === 1 ? flip(e, 40) : e)),
+      }
+      writeFileSync(join(dir, 'bad-chain.json'), JSON.stringify(badChain))
+      const bc = run(args('bad-chain.json'), { VALV_PASS: 'lösenord' })
+      expect(bc.status).toBe(1)
+      expect(JSON.parse(bc.stderr).error).toBe('bad-signature')
+      const wrong = run(args('dump.json'), { VALV_PASS: 'fel' })
+      expect(JSON.parse(wrong.stderr).error).toBe('bad-passphrase')
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

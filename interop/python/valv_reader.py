@@ -1137,6 +1137,8 @@ def decode_frame(data: bytes) -> dict:
 
 
 def read_document(ident: dict, dump: dict) -> dict:
+    if dump.get("format", "valv-log1") != "valv-log1":
+        raise ValvError("unsupported-version", "not a valv-log1 dump")
     doc_id = dump["docId"]
     chain = Chain(doc_id)
     for i, hexentry in enumerate(dump["membership"]):
@@ -1335,8 +1337,13 @@ def main(argv: list[str]) -> int:
             text = f.read().strip()
         with open(args["--log"], encoding="utf-8") as f:
             dump = json.load(f)
-        ident = import_identity(text, os.environ[args["--passphrase-env"]])
-        print(json.dumps(read_document(ident, dump), sort_keys=True, ensure_ascii=False))
+        try:
+            ident = import_identity(text, os.environ[args["--passphrase-env"]])
+            out = read_document(ident, dump)
+        except ValvError as err:
+            print(json.dumps({"error": err.code, "message": str(err)}), file=sys.stderr)
+            return 1
+        print(json.dumps(out, sort_keys=True, ensure_ascii=False))
         return 0
     print(__doc__, file=sys.stderr)
     return 2
