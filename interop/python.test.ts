@@ -8,7 +8,6 @@ import { DocumentSession, Identity, PublicCard, Role } from '@valv/crypto'
 import { FsStorageAdapter } from '@valv/storage-fs'
 import type { Frame } from '@valv/wire'
 import { afterEach, describe, expect, it } from 'vitest'
-import * as Y from 'yjs'
 import { cleanup, startStack, until } from '../test/attacks/stack.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -63,18 +62,16 @@ describe('the independent Python reader (interop/python/valv_reader.py)', () => 
       const bo = await Identity.create({ displayName: 'Bo Ek' })
       const cy = await Identity.create({ displayName: 'Cy Lund' })
       const annaS = await DocumentSession.create(anna)
-      const annaDoc = new Y.Doc()
-      await stack.connect(annaS, { doc: annaDoc })
+      const annaDoc = (await stack.connect(annaS)).doc
       const text = annaDoc.getText('text')
       text.insert(0, 'Protokoll från styrelsemötet. ')
       await annaS.share(PublicCard.parse(bo.card.toString()), Role.Editor)
       await annaS.share(PublicCard.parse(cy.card.toString()), Role.Viewer)
       const boS = await DocumentSession.open(bo, annaS.docId)
-      const boDoc = new Y.Doc()
-      await stack.connect(boS, { doc: boDoc })
+      const boDoc = (await stack.connect(boS)).doc
       await boS.joined()
       const cyS = await DocumentSession.open(cy, annaS.docId)
-      await stack.connect(cyS, { doc: new Y.Doc() })
+      await stack.connect(cyS)
       await cyS.joined()
       await until(() => boDoc.getText('text').length > 0, 10_000, 'bo sees the text')
       boDoc.getText('text').insert(boDoc.getText('text').length, 'Budgeten 😀 antas. ')
