@@ -38,8 +38,12 @@ function flip(hexBytes: string, at: number): string {
 afterEach(cleanup)
 
 describe('the independent Python reader (interop/python/valv_reader.py)', () => {
-  it('recomputes every vector in packages/protocol/test/vectors', () => {
-    const out = python(['vectors', join(root, 'packages/protocol/test/vectors')])
+  it('recomputes every protocol and primitive vector', () => {
+    const out = python([
+      'vectors',
+      join(root, 'packages/protocol/test/vectors'),
+      join(root, 'packages/crypto/test/primitives/vectors.json'),
+    ])
     expect(out).toEqual({
       chain: 3,
       envelopes: 6,
@@ -49,6 +53,7 @@ describe('the independent Python reader (interop/python/valv_reader.py)', () => 
       'join-admission': 1,
       'payload-aad': 3,
       presence: 2,
+      primitives: 31,
       snapshot: 1,
     })
   })

@@ -10,9 +10,10 @@ nothing from Valv. Two commands:
       addressed to it, verifies and decrypts every envelope, and prints one JSON object
       (docs/protocol.md, "Reader output").
 
-  valv_reader.py vectors DIR
-      Recomputes or re-reads every vector file in DIR (packages/protocol/test/vectors) and
-      prints {"<file>": <number of vectors checked>, ...}; exits 1 at the first mismatch.
+  valv_reader.py vectors DIR [PRIMITIVES.json]
+      Recomputes or re-reads every vector file in DIR (packages/protocol/test/vectors), and the
+      primitive vectors (packages/crypto/test/primitives/vectors.json) when given, and prints
+      {"<file>": <number of vectors checked>, ...}; exits 1 at the first mismatch.
 
 Section names in comments ("§ Envelope") refer to docs/protocol.md.
 """
@@ -1323,10 +1324,84 @@ def check_vectors(directory: str) -> dict[str, int]:
     return done
 
 
+def padme(n: int) -> int:
+    """§ Padding: PADMÉ length."""
+    if n < 2:
+        return n
+    e = n.bit_length() - 1
+    s = e.bit_length()
+    step = 2 ** (e - s)
+    return -(-n // step) * step
+
+
+def pad(data: bytes, policy) -> bytes:
+    inner = 4 + len(data)
+    if policy == "none":
+        total = inner
+    elif policy == "padme":
+        total = padme(inner)
+    else:
+        total = -(-inner // policy["bucket"]) * policy["bucket"]
+    return struct.pack(">I", len(data)) + data + bytes(total - inner)
+
+
+def xwing_public(seed: bytes) -> bytes:
+    expanded = hashlib.shake_256(seed).digest(96)
+    mlkem = MLKEM768PrivateKey.from_seed_bytes(expanded[:64]).public_key().public_bytes_raw()
+    x = X25519PrivateKey.from_private_bytes(expanded[64:96]).public_key().public_bytes_raw()
+    return mlkem + x
+
+
+def check_primitives(path: str) -> int:
+    """packages/crypto/test/primitives/vectors.json: every primitive the spec names."""
+    with open(path, encoding="utf-8") as f:
+        v = json.load(f)
+    h = bytes.fromhex
+    n = 0
+    for x in v["aead"]:
+        expect(aead_open(x["suite"], h(x["key"]), h(x["sealed"]), h(x["aad"])).hex() == x["plaintext"], "aead")
+        n += 1
+    for x in v["keyCommitment"]:
+        expect(key_commitment(h(x["key"])).hex() == x["commitment"], "commitment")
+        n += 1
+    for x in v["hkdf"]:
+        expect(hkdf(h(x["ikm"]), h(x["salt"]), x["info"]).hex() == x["okm"], "hkdf")
+        n += 1
+    for x in v["hybridBox"]:
+        expect(xwing_public(h(x["keySeed"])).hex() == x["publicKey"], "X-Wing public key")
+        expect(open_box(h(x["keySeed"]), h(x["box"]), h(x["aad"])).hex() == x["plaintext"], "box")
+        n += 1
+    for x in v["signature"]:
+        sk = Ed25519PrivateKey.from_private_bytes(h(x["seed"]))
+        expect(sk.public_key().public_bytes_raw().hex() == x["publicKey"], "ed25519 key")
+        expect(sk.sign(h(x["message"])).hex() == x["signature"], "ed25519 signature")
+        msg = domain_message(x["domain"], *[h(p) for p in x["parts"]])
+        expect(sk.sign(msg).hex() == x["domainSignature"], "domain signature")
+        n += 1
+    for x in v["padding"]:
+        expect(pad(h(x["input"]), x["policy"]).hex() == x["padded"], f"pad {x['policy']}")
+        expect(unpad(h(x["padded"])).hex() == x["input"], "unpad")
+        n += 1
+    for x in v["passphrase"]:
+        expect(unwrap_passphrase(h(x["wrapped"]), x["passphrase"]).hex() == x["secret"], "passphrase")
+        n += 1
+    for x in v["blob"]:
+        expect(decrypt_file(h(x["key"]), h(x["ciphertext"])).hex() == x["plaintext"], "blob")
+        n += 1
+    for x in v["blobId"]:
+        mac = hmac.new(h(x["idKey"]), b"valv/v1/blob-id" + h(x["input"]), hashlib.sha256).digest()
+        expect(b64url(mac) == x["id"], "blob id")
+        n += 1
+    return n
+
+
 def main(argv: list[str]) -> int:
     if len(argv) >= 2 and argv[0] == "vectors":
         try:
-            print(json.dumps(check_vectors(argv[1]), sort_keys=True))
+            done = check_vectors(argv[1])
+            if len(argv) >= 3:
+                done["primitives"] = check_primitives(argv[2])
+            print(json.dumps(done, sort_keys=True))
         except (AssertionError, ValvError) as err:
             print(f"vector mismatch: {err}", file=sys.stderr)
             return 1

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   decodeEnvelope,
@@ -75,5 +76,15 @@ describe('protocol vectors, public part', () => {
     for (const n of [-1, 1.5, Number.NaN, 2 ** 53]) {
       expect(() => u64Bytes(n)).toThrow(expect.objectContaining({ code: 'malformed' }))
     }
+    // Injective and order-preserving: bytes compare like the numbers, so no two indices share
+    // an encoding (what decimal text without a length could not promise in every context).
+    fc.assert(
+      fc.property(fc.maxSafeNat(), fc.maxSafeNat(), (a, b) => {
+        const [x, y] = [toHex(u64Bytes(a)), toHex(u64Bytes(b))]
+        expect(x.length).toBe(16)
+        expect(x < y ? -1 : x > y ? 1 : 0).toBe(Math.sign(a - b))
+        expect(Number(BigInt(`0x${x}`))).toBe(a)
+      }),
+    )
   })
 })
