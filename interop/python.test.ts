@@ -37,6 +37,25 @@ function flip(hexBytes: string, at: number): string {
 
 afterEach(cleanup)
 
+/** What a relay serves on `subscribe` from 0, as the spec's `valv-log1` dump. */
+async function dumpOf(stack: Awaited<ReturnType<typeof startStack>>, docId: string) {
+  const raw = await stack.raw()
+  raw.send({ type: 'auth', version: 1, token: '' })
+  await raw.next((f) => f.type === 'auth-ok')
+  raw.send({ type: 'subscribe', docId, sinceSeq: 0, snapshotSeq: 0, membershipFrom: 0 })
+  await raw.next((f) => f.type === 'synced')
+  const of = <T extends Frame['type']>(t: T) =>
+    raw.frames.filter((f): f is Extract<Frame, { type: T }> => f.type === t)
+  const snap = of('snapshot')[0]
+  return {
+    format: 'valv-log1',
+    docId,
+    membership: of('membership').map((f) => hex(f.entry)),
+    snapshot: snap === undefined ? null : { upToSeq: snap.upToSeq, envelope: hex(snap.snapshot) },
+    updates: of('deliver').map((f) => ({ seq: f.seq, envelope: hex(f.envelope) })),
+  }
+}
+
 describe('the independent Python reader (interop/python/valv_reader.py)', () => {
   it('recomputes every protocol and primitive vector', () => {
     const out = python([
@@ -90,27 +109,8 @@ describe('the independent Python reader (interop/python/valv_reader.py)', () => 
 
       // A fresh relay on the same directory serves what storage holds.
       const again = await startStack({ storage: storage() })
-      const raw = await again.raw()
-      raw.send({ type: 'auth', version: 1, token: '' })
-      await raw.next((f) => f.type === 'auth-ok')
-      raw.send({
-        type: 'subscribe',
-        docId: annaS.docId,
-        sinceSeq: 0,
-        snapshotSeq: 0,
-        membershipFrom: 0,
-      })
-      await raw.next((f) => f.type === 'synced')
-      const of = <T extends Frame['type']>(t: T) =>
-        raw.frames.filter((f): f is Extract<Frame, { type: T }> => f.type === t)
-      expect(of('snapshot')).toHaveLength(0)
-      const dump = {
-        format: 'valv-log1',
-        docId: annaS.docId,
-        membership: of('membership').map((f) => hex(f.entry)),
-        snapshot: null,
-        updates: of('deliver').map((f) => ({ seq: f.seq, envelope: hex(f.envelope) })),
-      }
+      const dump = await dumpOf(again, annaS.docId)
+      expect(dump.snapshot).toBeNull()
       writeFileSync(join(dir, 'dump.json'), JSON.stringify(dump))
       const args = (log: string) => [
         'read',
@@ -179,6 +179,70 @@ describe('the independent Python reader (interop/python/valv_reader.py)', () => 
       expect(JSON.parse(bc.stderr).error).toBe('bad-signature')
       const wrong = run(args('dump.json'), { VALV_PASS: 'fel' })
       expect(JSON.parse(wrong.stderr).error).toBe('bad-passphrase')
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('reads a compacted document: a snapshot (Yjs v2 state) and the updates after it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'valv-interop-'))
+    try {
+      const stack = await startStack({
+        storage: new FsStorageAdapter({ directory: dir, fsync: false }),
+      })
+      const anna = await Identity.create({ displayName: 'Anna Berg' })
+      const bo = await Identity.create({ displayName: 'Bo Ek' })
+      const annaS = await DocumentSession.create(anna)
+      const annaDoc = (await stack.connect(annaS, { compactAfter: 4 })).doc
+      await annaS.share(PublicCard.parse(bo.card.toString()), Role.Editor)
+      const boS = await DocumentSession.open(bo, annaS.docId)
+      const boDoc = (await stack.connect(boS, { compactAfter: 0 })).doc
+      await boS.joined()
+      const a = annaDoc.getText('text')
+      const b = boDoc.getText('text')
+      const words = ['Ärende 1: ', 'budget. ', 'Ärende 2: ', 'lokaler. ', 'Övrigt. ']
+      for (const [i, w] of words.entries()) {
+        const t = i % 2 === 0 ? a : b
+        t.insert(i === 3 ? 0 : t.length, w)
+        await until(() => a.toString() === b.toString(), 10_000, 'converge')
+      }
+      a.delete(2, 3)
+      b.insert(b.length, 'Slut.')
+      await until(() => a.toString() === b.toString() && a.toString().endsWith('Slut.'))
+      let dump = await dumpOf(stack, annaS.docId)
+      await until(
+        async () => {
+          dump = await dumpOf(stack, annaS.docId)
+          return dump.snapshot !== null
+        },
+        15_000,
+        'a snapshot on the relay',
+      )
+      // Write until the relay holds a snapshot and a tail after it (Anna compacts every 4).
+      for (let i = 0; i < 6 && dump.updates.length === 0; i++) {
+        b.insert(0, '§')
+        await until(() => a.toString() === b.toString())
+        dump = await dumpOf(stack, annaS.docId)
+      }
+      expect(dump.snapshot).not.toBeNull()
+      expect(dump.updates.length).toBeGreaterThan(0)
+      writeFileSync(join(dir, 'dump.json'), JSON.stringify(dump))
+      writeFileSync(join(dir, 'identity.txt'), await bo.export('pw', { N: 2 ** 10 }))
+      const out = python(
+        [
+          'read',
+          '--identity',
+          join(dir, 'identity.txt'),
+          '--passphrase-env',
+          'P',
+          '--log',
+          join(dir, 'dump.json'),
+        ],
+        { P: 'pw' },
+      )
+      expect(out.rejected).toEqual([])
+      expect(out.snapshot.upToSeq).toBe(dump.snapshot?.upToSeq)
+      expect(out.text).toEqual({ text: a.toString() })
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

@@ -838,6 +838,143 @@ def read_any(r: Reader):
     raise ValvError("malformed", f"unknown lib0 any tag {tag}")
 
 
+class UpdateDecoderV1:
+    """Yjs update encoding v1: every field in one lib0 stream."""
+
+    def __init__(self, data: bytes):
+        self.rest = Reader(data)
+        r = self.rest
+        self.client = r.varuint
+        self.info = r.u8
+        self.left_id = self.right_id = lambda: (r.varuint(), r.varuint())
+        self.parent_info = lambda: r.varuint() == 1
+        self.string = self.key = self.json = r.varstring
+        self.len = self.type_ref = r.varuint
+        self.ds_reset = lambda: None
+        self.ds_clock = self.ds_len = r.varuint
+
+
+class _Column(Reader):
+    """A lib0 run-length column of a v2 update."""
+
+    def signed(self) -> tuple[int, bool]:
+        """lib0 varint with its sign bit (so -0 is distinguishable from 0)."""
+        b = self.u8()
+        n, negative, shift = b & 0x3F, bool(b & 0x40), 6
+        while b & 0x80:
+            b = self.u8()
+            n |= (b & 0x7F) << shift
+            shift += 7
+        return (-n if negative else n), negative
+
+
+class _Rle(_Column):
+    def __init__(self, data: bytes):
+        super().__init__(data)
+        self.s, self.count = 0, 0
+
+    def read(self) -> int:
+        if self.count == 0:
+            self.s = self.u8()
+            self.count = self.varuint() + 1 if not self.done() else -1
+        self.count -= 1
+        return self.s
+
+
+class _UintOptRle(_Column):
+    def __init__(self, data: bytes):
+        super().__init__(data)
+        self.s, self.count = 0, 0
+
+    def read(self) -> int:
+        if self.count == 0:
+            v, negative = self.signed()
+            self.s, self.count = abs(v), 1
+            if negative:
+                self.count = self.varuint() + 2
+        self.count -= 1
+        return self.s
+
+
+class _IntDiffOptRle(_Column):
+    def __init__(self, data: bytes):
+        super().__init__(data)
+        self.s, self.diff, self.count = 0, 0, 0
+
+    def read(self) -> int:
+        if self.count == 0:
+            v, _ = self.signed()
+            self.diff, self.count = v // 2, 1  # floor, as lib0's math.floor(diff / 2)
+            if v & 1:
+                self.count = self.varuint() + 2
+        self.s += self.diff
+        self.count -= 1
+        return self.s
+
+
+class _Strings:
+    def __init__(self, data: bytes):
+        self.lengths = _UintOptRle(data)
+        self.units = self.lengths.varstring().encode("utf-16-le", "surrogatepass")
+        self.pos = 0
+
+    def read(self) -> str:
+        end = self.pos + 2 * self.lengths.read()
+        out = self.units[self.pos : end].decode("utf-16-le", "surrogatepass")
+        self.pos = end
+        return out
+
+
+class UpdateDecoderV2:
+    """Yjs update encoding v2 (`encodeStateAsUpdateV2`): a feature flag, nine columns, rest."""
+
+    def __init__(self, data: bytes):
+        r = Reader(data)
+        r.varuint()  # feature flag, 0
+        key_clock = _IntDiffOptRle(r.varbytes())
+        client = _UintOptRle(r.varbytes())
+        left_clock = _IntDiffOptRle(r.varbytes())
+        right_clock = _IntDiffOptRle(r.varbytes())
+        info = _Rle(r.varbytes())
+        strings = _Strings(r.varbytes())
+        parent_info = _Rle(r.varbytes())
+        type_ref = _UintOptRle(r.varbytes())
+        length = _UintOptRle(r.varbytes())
+        self.rest = Reader(r.data[r.pos :])
+        keys: list[str] = []
+
+        def key() -> str:
+            k = key_clock.read()
+            if k < len(keys):
+                return keys[k]
+            keys.append(strings.read())
+            return keys[-1]
+
+        self.client = client.read
+        self.info = info.read
+        self.left_id = lambda: (client.read(), left_clock.read())
+        self.right_id = lambda: (client.read(), right_clock.read())
+        self.parent_info = lambda: parent_info.read() == 1
+        self.string = strings.read
+        self.key = key
+        self.json = lambda: read_any(self.rest)
+        self.len = length.read
+        self.type_ref = type_ref.read
+        self.cur = 0
+
+    def ds_reset(self) -> None:
+        self.cur = 0
+
+    def ds_clock(self) -> int:
+        self.cur += self.rest.varuint()
+        return self.cur
+
+    def ds_len(self) -> int:
+        diff = self.rest.varuint() + 1
+        self.cur += diff
+        return diff
+
+
 class Unit:
     """One clock tick of a Yjs item (items are split to length 1, which Yjs allows)."""
 
@@ -863,78 +1000,83 @@ class YText:
         self.pending: list[Unit] = []
         self.pending_deletes: list[tuple[int, int]] = []
 
-    def apply(self, update: bytes) -> None:
-        r = Reader(update)
+    def apply(self, update: bytes, v2: bool = False) -> None:
+        """Apply a Yjs update: v1 (updates, state) or v2 (snapshot `state`)."""
+        d = UpdateDecoderV2(update) if v2 else UpdateDecoderV1(update)
         structs: list[Unit] = []
-        for _ in range(r.varuint()):
-            n, client, clock = r.varuint(), r.varuint(), r.varuint()
+        for _ in range(d.rest.varuint()):
+            n = d.rest.varuint()
+            client = d.client()
+            clock = d.rest.varuint()
             for _ in range(n):
-                clock += self._read_struct(r, client, clock, structs)
-        for _ in range(r.varuint()):
-            client = r.varuint()
-            for _ in range(r.varuint()):
-                start, length = r.varuint(), r.varuint()
+                clock += self._read_struct(d, client, clock, structs)
+        for _ in range(d.rest.varuint()):
+            d.ds_reset()
+            client = d.rest.varuint()
+            for _ in range(d.rest.varuint()):
+                start = d.ds_clock()
+                length = d.ds_len()
                 self.pending_deletes += [(client, c) for c in range(start, start + length)]
-        if not r.done():
+        if not d.rest.done():
             raise ValvError("malformed", "trailing bytes in Yjs update")
         self.pending += structs
         self._integrate_pending()
 
-    def _read_struct(self, r: Reader, client: int, clock: int, out: list[Unit]) -> int:
-        info = r.u8()
+    def _read_struct(self, d, client: int, clock: int, out: list[Unit]) -> int:
+        info = d.info()
         ref = info & 0x1F
-        if ref in (0, 10):  # GC, Skip
-            length = r.varuint()
+        if ref in (0, 10):  # GC (length from the len column), Skip (length in rest)
+            length = d.len() if ref == 0 else d.rest.varuint()
             if ref == 0:
                 for i in range(length):
                     out.append(Unit(client, clock + i, None, None, None, None, "", False))
             return length
-        origin = (r.varuint(), r.varuint()) if info & 0x80 else None
-        right_origin = (r.varuint(), r.varuint()) if info & 0x40 else None
+        origin = d.left_id() if info & 0x80 else None
+        right_origin = d.right_id() if info & 0x40 else None
         parent = sub = None
         if not info & 0xC0:
-            parent = ("root", r.varstring()) if r.varuint() == 1 else ("item", (r.varuint(), r.varuint()))
+            parent = ("root", d.string()) if d.parent_info() else ("item", d.left_id())
             if info & 0x20:
-                sub = r.varstring()
-        texts, countable = self._read_content(r, ref)
+                sub = d.string()
+        texts, countable = self._read_content(d, ref)
         for i, t in enumerate(texts):
             o = origin if i == 0 else (client, clock + i - 1)
             out.append(Unit(client, clock + i, o, right_origin, parent, sub, t, countable))
         return len(texts)
 
     @staticmethod
-    def _read_content(r: Reader, ref: int) -> tuple[list[str], bool]:
+    def _read_content(d, ref: int) -> tuple[list[str], bool]:
         if ref == 1:  # Deleted
-            return [""] * r.varuint(), False
+            return [""] * d.len(), False
         if ref == 2:  # JSON
-            n = r.varuint()
+            n = d.len()
             for _ in range(n):
-                r.varstring()
+                d.string()
             return [""] * n, True
         if ref == 3:  # Binary
-            r.varbytes()
+            d.rest.varbytes()
             return [""], True
         if ref == 4:  # String: one unit per UTF-16 code unit
-            s = r.varstring().encode("utf-16-le", "surrogatepass")
+            s = d.string().encode("utf-16-le", "surrogatepass")
             return [s[i : i + 2].decode("utf-16-le", "surrogatepass") for i in range(0, len(s), 2)], True
         if ref == 5:  # Embed
-            r.varstring()
+            d.json()
             return [""], True
         if ref == 6:  # Format: not countable in text length
-            r.varstring(), r.varstring()
+            d.key(), d.json()
             return [""], False
         if ref == 7:  # Type
-            type_ref = r.varuint()
+            type_ref = d.type_ref()
             if type_ref in (3, 5):
-                r.varstring()
+                d.key()
             return [""], True
         if ref == 8:  # Any
-            n = r.varuint()
+            n = d.len()
             for _ in range(n):
-                read_any(r)
+                read_any(d.rest)
             return [""] * n, True
         if ref == 9:  # Doc
-            r.varstring(), read_any(r)
+            d.string(), read_any(d.rest)
             return [""], True
         raise ValvError("malformed", f"unknown Yjs content {ref}")
 
@@ -1161,6 +1303,7 @@ def read_document(ident: dict, dump: dict) -> dict:
         entries.append(("snapshot", dump["snapshot"]["upToSeq"], dump["snapshot"]["envelope"]))
     entries += [("update", u["seq"], u["envelope"]) for u in dump["updates"]]
     heads: dict[int, int] = {}
+    snapshot = None
     for kind, seq, hexenv in entries:
         try:
             env = verify_envelope(chain, bytes.fromhex(hexenv), kind)
@@ -1172,7 +1315,10 @@ def read_document(ident: dict, dump: dict) -> dict:
             plain = open_envelope(doc_id, env, k["content"])
             if kind == "snapshot":
                 body = decode_snapshot_body(plain)
-                rejected.append({"seq": seq, "reason": "snapshot-state-v2-not-decoded"})
+                if body["upToSeq"] != seq:
+                    raise ValvError("malformed", "snapshot upToSeq differs from the dump's")
+                ytext.apply(body["state"], v2=True)
+                snapshot = {"upToSeq": seq, "size": len(body["state"]), "counters": body["counters"]}
                 continue
             heads[env["author"]] = env["counter"]
             ytext.apply(plain)
@@ -1206,6 +1352,7 @@ def read_document(ident: dict, dump: dict) -> dict:
         },
         "me": {"index": my_index, "role": ROLES[chain.members[my_index]["role"]] if my_index is not None else "none"},
         "epochs": sorted(k for k, v in keys.epochs.items() if "content" in v),
+        "snapshot": snapshot,
         "updates": updates,
         "rejected": rejected,
         "text": ytext.texts(),
@@ -1274,6 +1421,9 @@ def check_vectors(directory: str) -> dict[str, int]:
     expect(body["upToSeq"] == v["upToSeq"] and body["prevSeq"] == v["prevSeq"], "snapshot seqs")
     expect(body["prevProof"].hex() == v["prevProof"] and body["counters"] == v["counters"], "snapshot")
     expect(body["state"].hex() == v["state"], "snapshot state")
+    y = YText()
+    y.apply(body["state"], v2=True)
+    expect(y.texts() == {"text": v["text"]}, "snapshot text (Yjs v2)")
     expect(snapshot_proof(body["prevProof"], h(v["envelope"]["envelope"])).hex() == v["proof"], "proof")
     done["snapshot"] = 1
     for x in load("presence"):
