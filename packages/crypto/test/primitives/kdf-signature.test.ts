@@ -55,6 +55,8 @@ describe('kdf', () => {
     }
     expect(hkdfN(ikm, new Uint8Array(), 'valv/v1/x', 1)).toHaveLength(1)
     expect(hkdfN(ikm, new Uint8Array(), 'valv/v1/x', 8160)).toHaveLength(8160)
+    for (const n of [-1, 0.5, Number.NaN]) expectCode(() => randomBytes(n), 'malformed')
+    expect(randomBytes(0)).toHaveLength(0)
   })
 
   it('hmac256 matches RFC 4231 test case 2', () => {
