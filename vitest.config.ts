@@ -36,6 +36,7 @@ export default defineConfig({
       'examples/*/test/**/*.test.ts',
       'bench/**/*.test.ts',
       'test/**/*.test.ts',
+      'interop/**/*.test.ts',
     ],
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -1,4 +1,4 @@
-import { domainMessage, utf8 } from '@valv/protocol'
+import { domainMessage, u64Bytes, utf8 } from '@valv/protocol'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { hkdf32 } from './primitives/kdf.js'
@@ -22,7 +22,7 @@ export interface EpochKeys {
 
 /** Derive the content and roster keys of an epoch from its secret. */
 export function epochKeys(docId: string, epoch: number, secret: Uint8Array): EpochKeys {
-  const salt = domainMessage('epoch', utf8(docId), utf8(String(epoch)))
+  const salt = domainMessage('epoch', utf8(docId), u64Bytes(epoch))
   return {
     epoch,
     secret,

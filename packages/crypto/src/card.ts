@@ -1,4 +1,11 @@
-import { CryptoError, fromBase64Url, toBase64Url, toHex, verifyDomain } from '@valv/protocol'
+import {
+  CryptoError,
+  fromBase64Url,
+  toBase64Url,
+  toHex,
+  u64Bytes,
+  verifyDomain,
+} from '@valv/protocol'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 
@@ -16,7 +23,7 @@ export interface DeviceCert {
 
 /** Bytes a device certificate's signature covers. */
 export function deviceCertParts(d: Omit<DeviceCert, 'signature'>): Uint8Array[] {
-  return [d.deviceKey, d.kemKey, new TextEncoder().encode(String(d.createdAt))]
+  return [d.deviceKey, d.kemKey, u64Bytes(d.createdAt)]
 }
 
 /** Whether a device certificate was signed by `userKey`. */

@@ -1,4 +1,4 @@
-import { domainMessage, equalBytes, indexBytes, type MembershipState, utf8 } from '@valv/protocol'
+import { domainMessage, equalBytes, type MembershipState, u64Bytes, utf8 } from '@valv/protocol'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { decodeBundle, type EpochKeys, encodeBundle } from './bundle.js'
@@ -73,7 +73,7 @@ export class KeyRing {
   }
 
   private partAad(entryIndex: number, tag: number): Uint8Array {
-    return domainMessage('payload', utf8(this.docId), indexBytes(entryIndex), new Uint8Array([tag]))
+    return domainMessage('payload', utf8(this.docId), u64Bytes(entryIndex), new Uint8Array([tag]))
   }
 
   /** Encrypt a payload part under the roster key of `epoch`. */

@@ -12,12 +12,12 @@ import {
   entryHash,
   equalBytes,
   HistoryPolicy,
-  indexBytes,
   joinSignature,
   type MembershipEntry,
   MembershipState,
   Role,
   toHex,
+  u64Bytes,
   utf8,
   verifyEnvelopeAsync,
 } from '@valv/protocol'
@@ -856,7 +856,7 @@ export class DocumentSession {
       const adm = admissionKeys(this.docId, secret)
       const signer = this.signingKey as Uint8Array
       const admissionSignature = ed25519.sign(
-        domainMessage('admission', utf8(this.docId), indexBytes(admission), signer),
+        domainMessage('admission', utf8(this.docId), u64Bytes(admission), signer),
         adm.signingSecret,
       )
       return buildEntry(

@@ -1,8 +1,24 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import * as encoding from 'lib0/encoding'
+import { CryptoError } from './errors.js'
 
 /** UTF-8 bytes of `s`. */
 export const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
+
+/**
+ * An unsigned integer as 8 bytes, big-endian: the one encoding of integers inside signed,
+ * hashed and derived inputs (admission signatures, payload associated data, epoch-key salts,
+ * device certificates). Fixed width, so every language encodes it the same way
+ * (docs/protocol.md, "Encoding"). Throws `malformed` for anything but a safe integer ≥ 0.
+ */
+export function u64Bytes(n: number): Uint8Array {
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new CryptoError('malformed', 'integer must be a safe integer >= 0')
+  }
+  const out = new Uint8Array(8)
+  new DataView(out.buffer).setBigUint64(0, BigInt(n))
+  return out
+}
 
 /** Constant-time equality of two byte arrays. */
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

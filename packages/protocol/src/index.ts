@@ -12,6 +12,7 @@ export {
   fromBase64Url,
   toBase64Url,
   toHex,
+  u64Bytes,
   utf8,
 } from './bytes.js'
 export { CounterWindow } from './counter-window.js'
@@ -46,7 +47,6 @@ export {
   type ChainAdmission,
   type ChainMember,
   entryHash,
-  indexBytes,
   MembershipState,
 } from './membership-state.js'
 export { isRole, Role, roleName } from './roles.js'

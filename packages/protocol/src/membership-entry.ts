@@ -3,8 +3,12 @@ import * as encoding from 'lib0/encoding'
 import { CryptoError } from './errors.js'
 import { isRole, type Role } from './roles.js'
 
-/** Version byte of membership entries. */
-export const MEMBERSHIP_VERSION = 1
+/**
+ * Version byte of membership entries. 2 since protocol v1.1: integers inside the inputs the
+ * chain defines (admission signature, payload associated data, epoch-key salt) are u64
+ * big-endian instead of decimal text (docs/protocol.md, change log).
+ */
+export const MEMBERSHIP_VERSION = 2
 
 /** How new members see history: all old epoch keys, or only the current epoch's. */
 export const HistoryPolicy = {

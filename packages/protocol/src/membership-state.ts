@@ -1,4 +1,4 @@
-import { domainHash, equalBytes, toHex, utf8 } from './bytes.js'
+import { domainHash, equalBytes, toHex, u64Bytes, utf8 } from './bytes.js'
 import { deriveDocId } from './doc-id.js'
 import { CryptoError } from './errors.js'
 import {
@@ -79,9 +79,6 @@ export interface AppendOptions {
 
 const ZERO = new Uint8Array(32)
 const ADMIN_KINDS = new Set(['admit', 'set-role', 'rotate', 'revoke-admission'])
-
-/** Encode a chain index for signatures (a decimal string: unambiguous and portable). */
-export const indexBytes = (n: number): Uint8Array => utf8(String(n))
 
 /**
  * The public state of a document's membership chain: members by per-document key and role,
@@ -296,7 +293,7 @@ export class MembershipState {
       a.key,
       b.admissionSignature,
       utf8(this.docId),
-      indexBytes(b.admission),
+      u64Bytes(b.admission),
       e.signer,
     )
     if (!ok) throw new CryptoError('bad-signature', 'admission signature does not verify')

@@ -8,10 +8,10 @@ import {
   encodeEntryFields,
   encodeEnvelopeBody,
   encodeEnvelopeHeader,
-  indexBytes,
   joinSignature,
   MembershipState,
   Role,
+  u64Bytes,
   utf8,
 } from '../src/index.js'
 
@@ -94,7 +94,7 @@ export function joinEntry(
   time?: number,
 ) {
   const admissionSignature = ed25519.sign(
-    domainMessage('admission', utf8(state.docId), indexBytes(at), member.pub),
+    domainMessage('admission', utf8(state.docId), u64Bytes(at), member.pub),
     admission.secret,
   )
   return entry(

@@ -48,6 +48,17 @@ describe('kdf', () => {
     expectCode(() => hkdf32(ikm, new Uint8Array(), 'epoch'), 'malformed')
   })
 
+  it('refuses output lengths outside 1 … 8160 with a typed error, never empty bytes', () => {
+    const ikm = randomBytes(32)
+    for (const n of [0, -1, 8161, 1.5, Number.NaN]) {
+      expectCode(() => hkdfN(ikm, new Uint8Array(), 'valv/v1/x', n), 'malformed')
+    }
+    expect(hkdfN(ikm, new Uint8Array(), 'valv/v1/x', 1)).toHaveLength(1)
+    expect(hkdfN(ikm, new Uint8Array(), 'valv/v1/x', 8160)).toHaveLength(8160)
+    for (const n of [-1, 0.5, Number.NaN]) expectCode(() => randomBytes(n), 'malformed')
+    expect(randomBytes(0)).toHaveLength(0)
+  })
+
   it('hmac256 matches RFC 4231 test case 2', () => {
     expect(bytesToHex(hmac256(utf8('Jefe'), utf8('what do ya want '), utf8('for nothing?')))).toBe(
       '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
