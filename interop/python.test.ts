@@ -71,7 +71,7 @@ describe('the independent Python reader (interop/python/valv_reader.py)', () => 
       frames: 16,
       'join-admission': 1,
       'payload-aad': 3,
-      presence: 2,
+      presence: 3,
       primitives: 31,
       snapshot: 1,
     })

@@ -222,6 +222,7 @@ function presence() {
     session: '0123456789abcdef01234567',
     counter: 8,
     sentAt: 1_800_000_000_456,
+    acks: ['fedcba9876543210fedcba98', '00112233445566778899aabb'],
     type: 'heads' as const,
     heads: new Map([
       ['bb'.repeat(32), 12],
@@ -229,13 +230,23 @@ function presence() {
     ]),
     lastSeq: 15,
   }
+  const bye = {
+    session: '0123456789abcdef01234567',
+    counter: Number.MAX_SAFE_INTEGER,
+    sentAt: 1_800_000_000_789,
+    type: 'bye' as const,
+  }
   const heads = encoding.createEncoder()
   writeHeads(heads, headsMsg.heads)
-  return [awareness, headsMsg].map((m, i) => {
+  return [awareness, headsMsg, bye].map((m, i) => {
     const plaintext = encodePresence(m)
     return {
       ...m,
-      ...('update' in m ? { update: hex(m.update) } : { heads: Object.fromEntries(m.heads) }),
+      ...('update' in m
+        ? { update: hex(m.update) }
+        : 'heads' in m
+          ? { heads: Object.fromEntries(m.heads) }
+          : {}),
       plaintext: hex(plaintext),
       envelope: sealEnvelope({
         suite: 1,

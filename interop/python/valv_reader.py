@@ -1202,14 +1202,20 @@ def snapshot_proof(prev_proof: bytes, sealed: bytes) -> bytes:
 
 def decode_presence(data: bytes) -> dict:
     r = Reader(data)
-    if r.varuint() != 1:
+    if r.varuint() != 2:
         raise ValvError("malformed", "presence version")
     m = {"session": r.varstring(), "counter": r.varuint(), "sentAt": r.varuint()}
+    n = r.varuint()
+    if n > 64:
+        raise ValvError("malformed", "presence acks")
+    m["acks"] = [r.varstring() for _ in range(n)]
     t = r.varuint()
     if t == 0:
         m.update(type="awareness", update=r.varbytes())
     elif t == 1:
         m.update(type="heads", heads=read_heads(r), lastSeq=r.varuint())
+    elif t == 2:
+        m.update(type="bye")
     else:
         raise ValvError("malformed", "presence type")
     return m
@@ -1430,7 +1436,10 @@ def check_vectors(directory: str) -> dict[str, int]:
         m = decode_presence(open_vector(x["envelope"]))
         expect(m["session"] == x["session"] and m["counter"] == x["counter"], "presence")
         expect(m["sentAt"] == x["sentAt"] and m["type"] == x["type"], "presence")
-        if m["type"] == "awareness":
+        expect(m["acks"] == x.get("acks", []), "presence acks")
+        if m["type"] == "bye":
+            pass
+        elif m["type"] == "awareness":
             expect(m["update"].hex() == x["update"], "awareness")
         else:
             expect(m["heads"] == x["heads"] and m["lastSeq"] == x["lastSeq"], "heads")
