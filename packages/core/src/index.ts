@@ -9,7 +9,7 @@
  */
 export type { BatchOptions } from './batcher.js'
 export { type Checkpoint, snapshotRollback } from './checkpoint.js'
-export type { DocumentCrypto, Opened, SealKind } from './crypto-seam.js'
+export type { DocumentCrypto, Opened, SealKind, SnapshotPosition } from './crypto-seam.js'
 export {
   EncryptedDoc,
   type EncryptedDocEvents,
@@ -20,9 +20,4 @@ export { CoreError, type CoreErrorCode } from './errors.js'
 export { type Heads, missing, readHeads, writeHeads } from './heads.js'
 export type { QueuedEnvelope } from './local-store.js'
 export type { Misbehaviour, MisbehaviourKind } from './misbehaviour.js'
-export {
-  decodeSnapshotBody,
-  encodeSnapshotBody,
-  type SnapshotBody,
-  snapshotProof,
-} from './snapshot.js'
+export { decodeSnapshotBody, encodeSnapshotBody, type SnapshotBody } from './snapshot.js'

@@ -4,9 +4,17 @@
  * - `replay`: the relay delivered an update whose author counter was already delivered;
  * - `rollback`: the relay served an older snapshot or a shorter log than the local checkpoint;
  * - `fork`: the relay served a snapshot that does not chain to the known one;
- * - `invalid`: the relay delivered bytes that do not verify (forged, or from a non-writer).
+ * - `invalid`: the relay delivered bytes that do not verify (forged, or from a non-writer);
+ * - `forged-snapshot`: a member signed a snapshot whose content differs from the updates it
+ *   covers, or confirmed such a snapshot; `author` names that member.
  */
-export type MisbehaviourKind = 'withheld' | 'replay' | 'rollback' | 'fork' | 'invalid'
+export type MisbehaviourKind =
+  | 'withheld'
+  | 'replay'
+  | 'rollback'
+  | 'fork'
+  | 'invalid'
+  | 'forged-snapshot'
 
 /** One detected misbehaviour; never contains content. */
 export interface Misbehaviour {

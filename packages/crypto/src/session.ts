@@ -1,11 +1,13 @@
 import { ed25519 } from '@noble/curves/ed25519.js'
 import {
   CryptoError,
+  confirmationMessage,
   decodeEntry,
   deriveDocId,
   domainMessage,
   type EnvelopeKindName,
   ed25519Signer,
+  encodeConfirmation,
   encodeEnvelopeBody,
   encodeEnvelopeHeader,
   equalBytes,
@@ -15,8 +17,11 @@ import {
   type MembershipEntry,
   MembershipState,
   Role,
+  type SnapshotHeader,
+  snapshotId,
   toHex,
   utf8,
+  verifyConfirmation,
   verifyEnvelopeAsync,
 } from '@valv/protocol'
 import { epochKeys } from './bundle.js'
@@ -411,8 +416,16 @@ export class DocumentSession {
     return decryptBlobStream(key)
   }
 
-  /** Seal `plaintext` as `kind`: pad, encrypt under the current epoch, sign. */
-  async seal(kind: EnvelopeKindName, plaintext: Uint8Array, counter: number): Promise<Uint8Array> {
+  /**
+   * Seal `plaintext` as `kind`: pad, encrypt under the current epoch, sign. A `snapshot` needs
+   * its signed `header` (what it covers and replaces).
+   */
+  async seal(
+    kind: EnvelopeKindName,
+    plaintext: Uint8Array,
+    counter: number,
+    header?: SnapshotHeader,
+  ): Promise<Uint8Array> {
     const author = this.myIndex
     const secret = this.signingSecret
     if (author === undefined || secret === undefined)
@@ -421,7 +434,14 @@ export class DocumentSession {
     const content = this.ring.epochs.get(epoch)?.content
     if (content === undefined) throw new CryptoError('unknown-epoch', `no key for epoch ${epoch}`)
     const suite = this.state.suite
-    const headerBytes = encodeEnvelopeHeader({ suite, kind, epoch, author, counter })
+    const headerBytes = encodeEnvelopeHeader({
+      suite,
+      kind,
+      epoch,
+      author,
+      counter,
+      ...(header === undefined ? {} : { snapshot: header }),
+    })
     const aad = domainMessage('envelope-aad', utf8(this.docId), headerBytes)
     const sealed = aeadSeal(
       suite as SuiteId,
@@ -442,7 +462,12 @@ export class DocumentSession {
   async open(
     kind: EnvelopeKindName,
     sealed: Uint8Array,
-  ): Promise<{ author: string; counter: number; plaintext: Uint8Array }> {
+  ): Promise<{
+    author: string
+    counter: number
+    plaintext: Uint8Array
+    snapshot?: SnapshotHeader & { id: Uint8Array }
+  }> {
     const self = this.myIndex
     const v = await verifyEnvelopeAsync(this.state, sealed, {
       kind,
@@ -457,7 +482,31 @@ export class DocumentSession {
     if (v.kind === 'update' || v.kind === 'snapshot' || v.kind === 'state') {
       this.highest.set(v.author, Math.max(this.highest.get(v.author) ?? 0, v.counter))
     }
-    return { author: v.authorId, counter: v.counter, plaintext }
+    const opened = { author: v.authorId, counter: v.counter, plaintext }
+    if (v.snapshot === undefined) return opened
+    return { ...opened, snapshot: { ...v.snapshot, id: snapshotId(this.docId, sealed) } }
+  }
+
+  /**
+   * Sign a confirmation of snapshot `id` (its `snapshotId`) with this member's per-document
+   * key. Call it only after recomputing the snapshot from the updates it covers.
+   */
+  async confirmSnapshot(id: Uint8Array): Promise<Uint8Array> {
+    const author = this.myIndex
+    const secret = this.signingSecret
+    if (author === undefined || secret === undefined || !this.canWrite())
+      throw new CryptoError('not-authorised', 'only writers confirm snapshots')
+    const sign = this.signer ?? ed25519Signer(secret)
+    return encodeConfirmation(author, await sign(confirmationMessage(this.docId, id)))
+  }
+
+  /**
+   * Verify a confirmation of snapshot `id`: signed by a member who writes (or wrote) content.
+   * Resolves with the confirming author id; throws a {@link CryptoError}.
+   */
+  async openConfirmation(confirmation: Uint8Array, id: Uint8Array): Promise<string> {
+    const v = await verifyConfirmation(this.state, confirmation, id, { formerWriters: true })
+    return v.authorId
   }
 
   /**
