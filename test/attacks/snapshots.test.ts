@@ -135,6 +135,7 @@ describe('attacks on compaction (snapshots)', () => {
     const forged = new Y.Doc()
     forged.getText('t').insert(0, 'beslut: ja')
     const body = encodeSnapshotBody({
+      gc: true,
       counters: mal.provider.binding.relayHeads(),
       state: Y.encodeStateAsUpdateV2(forged),
     })

@@ -23,7 +23,7 @@ interface Covered {
 /**
  * What a client needs to build or check a snapshot: its base and the plaintext of every relay
  * update applied after it, by sequence number. A snapshot's body is
- * `encodeSnapshotBody({ counters, state })` of a fresh `Y.Doc` (gc on) to which the base state
+ * `encodeSnapshotBody({ gc, counters, state })` of a fresh `Y.Doc({ gc })` to which the base state
  * and then each covered update are applied in sequence order — a pure function of what it
  * covers, so two members holding the same updates compute the same bytes and a forged
  * snapshot is caught by comparison. Sequence numbers below the client's start (it resumed
@@ -66,10 +66,13 @@ export class Compaction {
   }
 
   /** The body of the snapshot covering up to `upToSeq` (which the caller has applied). */
-  build(upToSeq: number): { body: Uint8Array; state: Uint8Array; counters: Heads } | undefined {
+  build(
+    upToSeq: number,
+    gc: boolean,
+  ): { body: Uint8Array; state: Uint8Array; counters: Heads } | undefined {
     const base = this.current
     if (base === undefined || upToSeq <= base.upToSeq) return undefined
-    const doc = new Y.Doc()
+    const doc = new Y.Doc({ gc })
     if (base.state.length > 0) Y.applyUpdateV2(doc, base.state)
     const counters = new Map(base.counters)
     for (let seq = base.upToSeq + 1; seq <= upToSeq; seq++) {
@@ -85,6 +88,6 @@ export class Compaction {
     }
     const state = Y.encodeStateAsUpdateV2(doc)
     doc.destroy()
-    return { body: encodeSnapshotBody({ counters, state }), state, counters }
+    return { body: encodeSnapshotBody({ gc, counters, state }), state, counters }
   }
 }

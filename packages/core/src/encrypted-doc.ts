@@ -363,7 +363,7 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
       if (!this.crypto.canWrite()) throw new CoreError('not-a-writer', 'only writers snapshot')
       const base = this.compaction.base
       const upToSeq = this.cp.lastSeq
-      const built = this.compaction.build(upToSeq)
+      const built = this.compaction.build(upToSeq, this.doc.gc)
       if (base === undefined || built === undefined) {
         throw new CoreError('cannot-compact', 'no new updates on a base this client holds')
       }

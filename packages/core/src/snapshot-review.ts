@@ -75,7 +75,7 @@ export class SnapshotReview {
       const confirmer = await check.call(this.deps.crypto, confirmation, s.position.id)
       if (confirmer === s.author) throw new CoreError('malformed', 'author confirmed itself')
     }
-    if (this.forged.has(key) || this.check(s.position, s.plaintext) === false) {
+    if (this.forged.has(key) || this.check(s.position, s.plaintext, s.body.gc) === false) {
       this.forged.add(key)
       this.accuse(
         s.author,
@@ -103,7 +103,7 @@ export class SnapshotReview {
       })
       return undefined
     }
-    const verdict = this.check(s.position, s.plaintext)
+    const verdict = this.check(s.position, s.plaintext, s.body.gc)
     const status = verdict === undefined ? 'unchecked' : verdict ? 'verified' : 'forged'
     this.remember({ ...s.position, author: s.author, ...s.body, status })
     if (status === 'forged') {
@@ -160,12 +160,12 @@ export class SnapshotReview {
   }
 
   /** True/false: recomputed and compared; undefined: this client does not hold the updates. */
-  private check(p: Position, plaintext: Uint8Array): boolean | undefined {
+  private check(p: Position, plaintext: Uint8Array, gc: boolean): boolean | undefined {
     const compaction = this.deps.compaction()
     const base = compaction.base
     if (base === undefined || p.upToSeq > this.deps.lastSeq()) return undefined
     if (base.upToSeq !== p.prevSeq || !equalBytes(base.id, p.prev)) return undefined
-    const built = compaction.build(p.upToSeq)
+    const built = compaction.build(p.upToSeq, gc)
     return built !== undefined && equalBytes(built.body, plaintext)
   }
 

@@ -10,6 +10,12 @@ import { type Heads, readHeads, writeHeads } from './heads.js'
  * recompute it byte for byte.
  */
 export interface SnapshotBody {
+  /**
+   * Whether deleted content was garbage-collected (`Y.Doc` option `gc`). The builder follows its
+   * own document; checkers recompute with the same value, so documents kept with `gc: false`
+   * (version history) keep their history in snapshots.
+   */
+  readonly gc: boolean
   /** Per-author highest counter covered. */
   readonly counters: Heads
   /** `Y.encodeStateAsUpdateV2` of the covered document. */
@@ -23,6 +29,7 @@ const VERSION = 2
 export function encodeSnapshotBody(body: SnapshotBody): Uint8Array {
   const enc = encoding.createEncoder()
   encoding.writeVarUint(enc, VERSION)
+  encoding.writeUint8(enc, body.gc ? 1 : 0)
   writeHeads(enc, body.counters)
   encoding.writeVarUint8Array(enc, body.state)
   return encoding.toUint8Array(enc)
@@ -33,7 +40,9 @@ export function decodeSnapshotBody(bytes: Uint8Array): SnapshotBody {
   try {
     const dec = decoding.createDecoder(bytes)
     if (decoding.readVarUint(dec) !== VERSION) throw new Error('version')
-    const body = { counters: readHeads(dec), state: decoding.readVarUint8Array(dec) }
+    const gc = decoding.readUint8(dec)
+    if (gc > 1) throw new Error('gc flag')
+    const body = { gc: gc === 1, counters: readHeads(dec), state: decoding.readVarUint8Array(dec) }
     if (dec.pos !== bytes.length) throw new Error('trailing bytes')
     return body
   } catch (cause) {

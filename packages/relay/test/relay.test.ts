@@ -120,7 +120,13 @@ describe('relay: ordered log of verified ciphertext', () => {
       a.send({ type: 'snapshot-upload', docId: 'doc', ref, prevSeq, upToSeq, snapshot })
       return a.next((f) => (f.type === 'ack' || f.type === 'error') && f.ref === ref)
     }
-    const snap = (prevSeq: number, upToSeq: number, counter: number, ref: number, prev = none) =>
+    const snap = (
+      prevSeq: number,
+      upToSeq: number,
+      counter: number,
+      ref: number,
+      prev: Uint8Array = none,
+    ) =>
       upload(
         signSnapshot(cast.editor, 'doc', counter, { upToSeq, prevSeq, prev }, new Uint8Array(8)),
         prevSeq,
