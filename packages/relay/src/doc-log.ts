@@ -147,7 +147,7 @@ function encodeSnapshot(s: StoredSnapshot): Uint8Array {
   return encoding.toUint8Array(enc)
 }
 
-/** Version 1 (before signed snapshot headers) holds a snapshot clients refuse: dropped. */
+/** Version 1 (before signed snapshot headers) holds a snapshot clients refuse: not loaded. */
 function decodeSnapshot(docId: string, seq: number, raw: Uint8Array): StoredSnapshot {
   const dec = decoding.createDecoder(raw)
   const version = decoding.readVarUint(dec)

@@ -175,6 +175,34 @@ describe('relay: ordered log of verified ciphertext', () => {
     expect(logKeys()).toHaveLength(1)
   })
 
+  it('keeps a pending snapshot and every update it covers across a restart', async () => {
+    const storage = new TestMemoryStorage()
+    const h1 = await startRelay({ storage })
+    const a = await h1.client(['doc'])
+    const cast = await setupMembers(a, 'doc')
+    for (let i = 1; i <= 3; i++) await write(a, cast.editor, 'doc', i)
+    const position = { upToSeq: 3, prevSeq: 0, prev: new Uint8Array(32) }
+    const snapshot = signSnapshot(cast.editor, 'doc', 9, position, new Uint8Array(8))
+    a.send({ type: 'snapshot-upload', docId: 'doc', ref: 1, prevSeq: 0, upToSeq: 3, snapshot })
+    expect(await a.next((f) => f.type === 'ack' && f.ref === 1)).toMatchObject({ seq: 3 })
+    await h1.relay.close()
+    const h2 = await startRelay({ storage })
+    const b = await h2.client()
+    await b.subscribe('doc')
+    const kinds = b.frames.map((f) =>
+      f.type === 'deliver' ? `d${f.seq}` : f.type === 'snapshot' ? `s${f.upToSeq}` : f.type,
+    )
+    expect(kinds).toEqual(['membership', 'membership', 'membership', 'd1', 'd2', 'd3', 's3'])
+    // The author cannot confirm its own snapshot; another writer can, and only then it compacts.
+    const self = signConfirmation(cast.editor, 'doc', snapshotId('doc', snapshot))
+    b.send({ type: 'snapshot-confirm', docId: 'doc', ref: 2, upToSeq: 3, confirmation: self })
+    expect(await b.next((f) => f.type === 'error')).toMatchObject({ code: 'forbidden' })
+    const byAdmin = signConfirmation(cast.admin, 'doc', snapshotId('doc', snapshot))
+    b.send({ type: 'snapshot-confirm', docId: 'doc', ref: 3, upToSeq: 3, confirmation: byAdmin })
+    expect(await b.next((f) => f.type === 'ack')).toMatchObject({ ref: 3, seq: 3 })
+    expect([...storage.values.keys()].filter((k) => k.includes('/log/'))).toHaveLength(0)
+  })
+
   it('relays presence to the other subscribers without storing it', async () => {
     const storage = new TestMemoryStorage()
     const h = await startRelay({ storage })
