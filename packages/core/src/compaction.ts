@@ -33,9 +33,18 @@ interface Covered {
 export class Compaction {
   private current: Base | undefined
   private readonly covered = new Map<number, Covered>()
+  /** Updates up to here were not recorded (applied in an earlier session, or given up). */
+  private startSeq: number
 
-  /** `startSeq`: the relay sequence number the client had already applied when it started. */
-  constructor(private readonly startSeq: number) {
+  /**
+   * `startSeq`: the relay sequence number the client had already applied when it started.
+   * `maxCovered`: updates held at most; beyond, the client gives up its base (bounded memory).
+   */
+  constructor(
+    startSeq: number,
+    private readonly maxCovered = 20_000,
+  ) {
+    this.startSeq = startSeq
     if (startSeq === 0) {
       this.current = {
         upToSeq: 0,
@@ -53,8 +62,14 @@ export class Compaction {
 
   /** An update applied from the relay (or acknowledged by it) at `seq`. */
   record(seq: number, author: string, counter: number, update: Uint8Array): void {
-    if (seq > (this.current?.upToSeq ?? this.startSeq))
-      this.covered.set(seq, { author, counter, update })
+    if (seq <= (this.current?.upToSeq ?? this.startSeq)) return
+    this.covered.set(seq, { author, counter, update })
+    if (this.covered.size > this.maxCovered) {
+      // No snapshot for this long: stop holding updates until one covering them is adopted.
+      this.startSeq = Math.max(...this.covered.keys())
+      this.current = undefined
+      this.covered.clear()
+    }
   }
 
   /** Build on `base` from now on (its updates are dropped); ignored unless it is newer. */

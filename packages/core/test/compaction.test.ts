@@ -89,4 +89,16 @@ describe('Compaction (deterministic snapshots)', () => {
     c.adopt({ upToSeq: 8, id: new Uint8Array(32), state: new Uint8Array(), counters: new Map() })
     expect(c.base?.upToSeq).toBe(8)
   })
+
+  it('holds a bounded number of updates: beyond it, it gives up its base', () => {
+    const c = new Compaction(0, 3)
+    for (let seq = 1; seq <= 3; seq++) c.record(seq, 'a', seq, new Uint8Array([0, 0]))
+    expect(c.build(3, true)).toBeDefined()
+    c.record(4, 'a', 4, new Uint8Array([0, 0]))
+    expect(c.base).toBeUndefined()
+    c.adopt({ upToSeq: 3, id: new Uint8Array(32), state: new Uint8Array(), counters: new Map() })
+    expect(c.base).toBeUndefined()
+    c.adopt({ upToSeq: 4, id: new Uint8Array(32), state: new Uint8Array(), counters: new Map() })
+    expect(c.base?.upToSeq).toBe(4)
+  })
 })
