@@ -10,6 +10,19 @@
  */
 export type SealKind = 'update' | 'snapshot' | 'state' | 'presence' | 'checkpoint'
 
+/**
+ * The signed public position of a snapshot: what it covers and what it replaces (see
+ * docs/protocol.md, "Snapshots (v1)").
+ */
+export interface SnapshotPosition {
+  /** Last relay sequence number the snapshot covers. */
+  readonly upToSeq: number
+  /** `upToSeq` of the snapshot it replaces (0 = none). */
+  readonly prevSeq: number
+  /** Id of the snapshot it replaces (32 zero bytes = none). */
+  readonly prev: Uint8Array
+}
+
 /** A verified and decrypted message. */
 export interface Opened {
   /** Stable author id (for example hex of the signing public key). */
@@ -23,6 +36,8 @@ export interface Opened {
    * opening). Signed heads in presence are believed only from writers; omitted = not a writer.
    */
   readonly writer?: boolean
+  /** For a snapshot: its signed position and its id (hash of the sealed bytes). */
+  readonly snapshot?: SnapshotPosition & { readonly id: Uint8Array }
 }
 
 /**
@@ -49,8 +64,16 @@ export interface DocumentCrypto {
   readonly author: string
   /** Whether the local member may currently seal `update` and `snapshot` messages. */
   canWrite(): boolean
-  /** Encrypt and sign `plaintext` as `kind` with the author's `counter`. */
-  seal(kind: SealKind, plaintext: Uint8Array, counter: number): Promise<Uint8Array>
+  /**
+   * Encrypt and sign `plaintext` as `kind` with the author's `counter`; a `snapshot` carries
+   * its signed `position`.
+   */
+  seal(
+    kind: SealKind,
+    plaintext: Uint8Array,
+    counter: number,
+    position?: SnapshotPosition,
+  ): Promise<Uint8Array>
   /** Verify (signature, role for `kind`) and decrypt; throws if anything does not check out. */
   open(kind: SealKind, sealed: Uint8Array): Promise<Opened>
   /**
@@ -67,4 +90,15 @@ export interface DocumentCrypto {
    * Throws (`rollback-detected`) if the relay holds fewer than this client verified before.
    */
   membershipSynced?(relayLength: number): void
+  /**
+   * Sign a confirmation of snapshot `id` after recomputing it from the updates it covers.
+   * Optional: without it this member never confirms others' snapshots.
+   */
+  confirmSnapshot?(id: Uint8Array): Promise<Uint8Array>
+  /**
+   * Verify a confirmation of snapshot `id` (a writer's signature); resolves with the
+   * confirming author id, throws otherwise. Optional: without it only snapshots of a sole
+   * writer (no confirmation) are accepted as a base.
+   */
+  openConfirmation?(confirmation: Uint8Array, id: Uint8Array): Promise<string>
 }

@@ -10,13 +10,14 @@ import {
   snapshotRollback,
 } from './checkpoint.js'
 import { ClientIds } from './client-ids.js'
+import { Compaction } from './compaction.js'
 import type { DocumentCrypto, SealKind } from './crypto-seam.js'
 import { CoreError } from './errors.js'
 import { type Heads, raise } from './heads.js'
 import { LocalStore, type QueuedEnvelope } from './local-store.js'
 import type { Misbehaviour } from './misbehaviour.js'
 import { applyContained, inspectUpdate } from './remote-update.js'
-import { decodeSnapshotBody, encodeSnapshotBody, snapshotProof } from './snapshot.js'
+import { SnapshotReview } from './snapshot-review.js'
 
 /** Options of {@link EncryptedDoc}. */
 export interface EncryptedDocOptions {
@@ -85,6 +86,10 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
   private readonly batcher: Batcher
   private readonly remoteOrigins = new WeakSet<object>()
   private readonly queue = new Map<number, QueuedEnvelope>()
+  /** Plaintext of queued envelopes: recorded for compaction once acknowledged. */
+  private readonly plain = new Map<number, Uint8Array>()
+  private compaction = new Compaction(0)
+  private readonly review: SnapshotReview
   private cp: Checkpoint = emptyCheckpoint()
   private heads: Heads = new Map()
   private readonly headSeqs = new Map<string, number>()
@@ -114,6 +119,12 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
     this.remoteOrigins.add(this)
     this.batcher = new Batcher(this.doc, (u) => this.sealLocal(u), options.batch)
     this.doc.on('update', this.onUpdate)
+    this.review = new SnapshotReview({
+      crypto: this.crypto,
+      compaction: () => this.compaction,
+      lastSeq: () => this.cp.lastSeq,
+      misbehaviour: (m) => this.emit('misbehaviour', [m]),
+    })
     this.ready = this.serial(() => this.load())
   }
 
@@ -168,9 +179,15 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
     const e = this.queue.get(counter)
     if (e === undefined) return
     this.queue.delete(counter)
+    const plain = this.plain.get(counter)
+    this.plain.delete(counter)
     if (raise(this.heads, this.crypto.author, counter)) this.headSeqs.set(this.crypto.author, seq)
-    this.bindOwn(this.queuedClients.get(counter) ?? [], seq)
+    const clients = this.queuedClients.get(counter) ?? []
     this.queuedClients.delete(counter)
+    // Readers refuse an envelope whose ids were bound to someone else: so do snapshots.
+    if (this.bindOwn(clients, seq) && plain !== undefined) {
+      this.compaction.record(seq, this.crypto.author, counter, plain, clients)
+    }
     this.markSeq(seq)
     this.store?.dequeue(counter).catch((err) => this.emit('error', [err]))
     this.emit('unsynced', [this.unsynced])
@@ -194,6 +211,8 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
       this.queue.set(fresh.counter, fresh)
       this.queuedClients.set(fresh.counter, this.queuedClients.get(counter) ?? [])
       this.queuedClients.delete(counter)
+      this.plain.delete(counter)
+      this.plain.set(fresh.counter, plaintext)
       return fresh
     })
   }
@@ -252,6 +271,7 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
         return this.poisoned(seq, author, counter, outcome.error, 'update failed to integrate')
       }
       ids.bind(author, clients)
+      this.compaction.record(seq, author, counter, opened.plaintext, clients)
       this.consumed(seq, author, counter)
       if (outcome.observerError !== undefined) this.observerThrew(outcome.observerError)
       return 'applied'
@@ -288,15 +308,21 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
   }
 
   /**
-   * Open a compaction snapshot the relay served as covering `upToSeq`, check it against the
-   * local checkpoint (rollback, fork) and apply it. Resolves false if it was refused.
+   * Open the relay's confirmed snapshot (its base) served as covering `upToSeq` with the
+   * second writer's `confirmation` (empty: the author was the only writer), check it against
+   * the local checkpoint (rollback, fork) and against what this client caught as forged, and
+   * apply it. Resolves false if it was refused.
    */
-  receiveSnapshot(sealed: Uint8Array, upToSeq: number, origin: object): Promise<boolean> {
+  receiveSnapshot(
+    sealed: Uint8Array,
+    upToSeq: number,
+    origin: object,
+    confirmation: Uint8Array = new Uint8Array(),
+  ): Promise<boolean> {
     return this.serial(async () => {
-      let body: ReturnType<typeof decodeSnapshotBody>
+      let s: Awaited<ReturnType<SnapshotReview['openBase']>>
       try {
-        body = decodeSnapshotBody((await this.crypto.open('snapshot', sealed)).plaintext)
-        if (body.upToSeq !== upToSeq) throw new CoreError('malformed', 'upToSeq mismatch')
+        s = await this.review.openBase(sealed, upToSeq, confirmation)
       } catch (error) {
         this.emit('rejected', [{ kind: 'snapshot', error }])
         this.emit('misbehaviour', [
@@ -308,22 +334,26 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
         ])
         return false
       }
-      const proof = await snapshotProof(body.prevProof, sealed)
-      const why = snapshotRollback(this.cp, body, proof)
+      if (s === undefined) return false
+      const why = snapshotRollback(
+        this.cp,
+        { ...s.position, prevProof: s.position.prev, counters: s.body.counters },
+        s.position.id,
+      )
       if (why !== undefined) {
         const kind = why.includes('fork') || why.includes('chain') ? 'fork' : 'rollback'
         this.emit('misbehaviour', [{ kind, message: why, seq: upToSeq }])
         return false
       }
       this.remoteOrigins.add(origin)
-      const outcome = applyContained(this.doc, body.state, origin, true)
+      const outcome = applyContained(this.doc, s.body.state, origin, true)
       if (!outcome.applied) {
         this.emit('rejected', [{ kind: 'snapshot', error: outcome.error }])
         return false
       }
       if (outcome.observerError !== undefined) this.observerThrew(outcome.observerError)
-      if (body.clientIds !== undefined) {
-        for (const id of this.cp.clientIds.merge(body.clientIds)) {
+      if (s.body.clientIds !== undefined) {
+        for (const id of this.cp.clientIds.merge(s.body.clientIds)) {
           this.emit('misbehaviour', [
             {
               kind: 'fork',
@@ -334,10 +364,40 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
           ])
         }
       }
-      for (const [a, c] of body.counters) {
+      for (const [a, c] of s.body.counters) {
         if (raise(this.heads, a, c)) this.headSeqs.set(a, upToSeq)
       }
-      this.acceptSnapshot(upToSeq, proof, body.counters)
+      this.adoptBase(
+        s.position.upToSeq,
+        s.position.id,
+        s.body.state,
+        s.body.counters,
+        s.body.clientIds,
+      )
+      return true
+    })
+  }
+
+  /**
+   * Check a snapshot the relay holds but no second writer confirmed yet: recompute it from the
+   * covered updates (when this client holds them all) and raise `forged-snapshot` naming its
+   * author if it differs. It is never applied: the relay still serves the updates it covers.
+   * Resolves with a signed confirmation to send when it matched and this member may confirm.
+   */
+  reviewSnapshot(sealed: Uint8Array, upToSeq: number): Promise<Uint8Array | undefined> {
+    return this.serial(() => this.review.review(sealed, upToSeq))
+  }
+
+  /**
+   * The relay made its pending snapshot covering `upToSeq` the new base, with `confirmation`
+   * (empty: the author was the only writer). A snapshot this client built or checked becomes
+   * its base; one it caught as forged raises `forged-snapshot` naming the confirmer instead.
+   */
+  confirmationReceived(upToSeq: number, confirmation: Uint8Array): Promise<boolean> {
+    return this.serial(async () => {
+      const c = await this.review.confirmed(upToSeq, confirmation)
+      if (c === undefined || c.upToSeq < this.cp.snapshotSeq) return false
+      this.adoptBase(c.upToSeq, c.id, c.state, c.counters, c.clientIds)
       return true
     })
   }
@@ -359,32 +419,33 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
   }
 
   /**
-   * Seal a compaction snapshot of the current state covering every relay update up to
-   * {@link lastSeq}. Call {@link snapshotStored} once the relay acknowledged it.
+   * Seal a compaction snapshot covering every relay update up to {@link lastSeq}, built on the
+   * current base (see `Compaction`). The relay keeps it pending until a second writer confirms
+   * it; {@link confirmationReceived} then makes it the base. Throws `not-a-writer` or
+   * `cannot-compact`.
    */
   createSnapshot(): Promise<{ sealed: Uint8Array; upToSeq: number; prevSeq: number }> {
     return this.serial(async () => {
       if (!this.crypto.canWrite()) throw new CoreError('not-a-writer', 'only writers snapshot')
+      const base = this.compaction.base
       const upToSeq = this.cp.lastSeq
-      const body = {
-        upToSeq,
-        prevSeq: this.cp.snapshotSeq,
-        prevProof: this.cp.snapshotProof,
-        counters: this.relayHeads(),
-        state: Y.encodeStateAsUpdateV2(this.doc),
-        clientIds: this.cp.clientIds,
+      const built = this.compaction.build(upToSeq, this.doc.gc)
+      if (base === undefined || built === undefined) {
+        throw new CoreError('cannot-compact', 'no new updates on a base this client holds')
       }
-      const sealed = await this.crypto.seal('snapshot', encodeSnapshotBody(body), 0)
-      return { sealed, upToSeq, prevSeq: body.prevSeq }
+      const position = { upToSeq, prevSeq: base.upToSeq, prev: base.id }
+      const sealed = await this.crypto.seal('snapshot', built.body, 0, position)
+      await this.review.own(sealed, built)
+      return { sealed, upToSeq, prevSeq: base.upToSeq }
     })
   }
 
-  /** The relay stored the snapshot from {@link createSnapshot}: it becomes the checkpoint's. */
+  /** The relay confirmed the snapshot from {@link createSnapshot}: it becomes the base. */
   snapshotStored(sealed: Uint8Array): Promise<void> {
     return this.serial(async () => {
-      const body = decodeSnapshotBody((await this.crypto.open('snapshot', sealed)).plaintext)
-      if (body.upToSeq < this.cp.snapshotSeq) return
-      this.acceptSnapshot(body.upToSeq, await snapshotProof(body.prevProof, sealed), body.counters)
+      const c = await this.review.ownConfirmed(sealed)
+      if (c === undefined || c.upToSeq < this.cp.snapshotSeq) return
+      this.adoptBase(c.upToSeq, c.id, c.state, c.counters, c.clientIds)
     })
   }
 
@@ -458,6 +519,7 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
       await this.store?.enqueue(e)
       this.queue.set(counter, e)
       this.queuedClients.set(counter, updateClients(update))
+      this.plain.set(counter, update)
       settle()
       this.emit('envelope', [e])
       this.emit('unsynced', [this.unsynced])
@@ -509,8 +571,11 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
     return 'rejected'
   }
 
-  /** Bind the client ids of an acknowledged local envelope (sequence `seq`) to this author. */
-  private bindOwn(clients: number[], seq: number): void {
+  /**
+   * Bind the client ids of an acknowledged local envelope (sequence `seq`) to this author;
+   * false if readers refuse it (an id was bound to another member first, or too many ids).
+   */
+  private bindOwn(clients: number[], seq: number): boolean {
     const me = this.crypto.author
     const refused = this.cp.clientIds.refuse(me, clients)
     if (typeof refused === 'number') {
@@ -525,9 +590,11 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
           seq,
         },
       ])
-      return
+      return false
     }
+    if (refused !== undefined) return false
     this.cp.clientIds.bind(me, clients)
+    return true
   }
 
   private observerThrew(cause: unknown): void {
@@ -543,6 +610,17 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
     let last = this.cp.lastSeq
     while (this.ahead.delete(last + 1)) last++
     if (last !== this.cp.lastSeq) this.cp = { ...this.cp, lastSeq: last }
+  }
+
+  private adoptBase(
+    upToSeq: number,
+    id: Uint8Array,
+    state: Uint8Array,
+    counters: Heads,
+    clientIds: ClientIds | undefined,
+  ): void {
+    this.compaction.adopt({ upToSeq, id, state, counters, clientIds: clientIds ?? new ClientIds() })
+    this.acceptSnapshot(upToSeq, id, counters)
   }
 
   private acceptSnapshot(upToSeq: number, proof: Uint8Array, counters: Heads): void {
@@ -596,8 +674,11 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
       Y.applyUpdate(this.doc, opened.plaintext, this)
       this.queue.set(e.counter, e)
       this.queuedClients.set(e.counter, updateClients(opened.plaintext))
+      this.plain.set(e.counter, opened.plaintext)
       this.counter = Math.max(this.counter, e.counter)
     }
+    // Updates before lastSeq were applied in an earlier session and are not held.
+    this.compaction = new Compaction(this.cp.lastSeq)
     if (this.queue.size > 0) this.emit('unsynced', [this.unsynced])
   }
 

@@ -15,6 +15,12 @@ export type CoreErrorCode =
    * update is applied and counted; the observer's error is the `cause`.
    */
   | 'observer-threw'
+  /**
+   * No snapshot can be built now: nothing new to cover, or this client does not hold every
+   * update since the current base (it started from local state; it compacts after the next
+   * confirmed snapshot).
+   */
+  | 'cannot-compact'
 
 /**
  * The error type of `@valv/core`. `code` is stable; the message is for humans and never

@@ -15,7 +15,7 @@ export {
   readClientIds,
   writeClientIds,
 } from './client-ids.js'
-export type { DocumentCrypto, Opened, SealKind } from './crypto-seam.js'
+export type { DocumentCrypto, Opened, SealKind, SnapshotPosition } from './crypto-seam.js'
 export {
   EncryptedDoc,
   type EncryptedDocEvents,
@@ -26,9 +26,4 @@ export { CoreError, type CoreErrorCode } from './errors.js'
 export { type Heads, missing, readHeads, writeHeads } from './heads.js'
 export type { QueuedEnvelope } from './local-store.js'
 export type { Misbehaviour, MisbehaviourKind } from './misbehaviour.js'
-export {
-  decodeSnapshotBody,
-  encodeSnapshotBody,
-  type SnapshotBody,
-  snapshotProof,
-} from './snapshot.js'
+export { decodeSnapshotBody, encodeSnapshotBody, type SnapshotBody } from './snapshot.js'

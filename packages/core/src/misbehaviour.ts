@@ -10,7 +10,9 @@
  * - `malformed-update`: a writer signed an update that is not valid Yjs (`author` names it);
  *   it was skipped and its sequence number counted as consumed;
  * - `impersonation`: a writer's update carries insertions under a Yjs client id bound to
- *   another member (`author` names the signer, `clientId` the id); it was skipped.
+ *   another member (`author` names the signer, `clientId` the id); it was skipped;
+ * - `forged-snapshot`: a member signed a snapshot whose content differs from the updates it
+ *   covers, or confirmed such a snapshot; `author` names that member.
  */
 export type MisbehaviourKind =
   | 'withheld'
@@ -20,6 +22,7 @@ export type MisbehaviourKind =
   | 'invalid'
   | 'malformed-update'
   | 'impersonation'
+  | 'forged-snapshot'
 
 /** One detected misbehaviour; never contains content. */
 export interface Misbehaviour {

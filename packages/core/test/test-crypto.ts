@@ -1,4 +1,5 @@
-import type { DocumentCrypto, Opened, SealKind } from '@valv/core'
+import type { DocumentCrypto, Opened, SealKind, SnapshotPosition } from '@valv/core'
+import { snapshotId } from '@valv/protocol'
 
 /**
  * A real (WebCrypto Ed25519 + AES-256-GCM) implementation of the `DocumentCrypto` seam for
@@ -98,18 +99,42 @@ export async function checkEntry(docId: string, chain: readonly Uint8Array[], en
   }
 }
 
+/** A snapshot's position, signed in front of its iv: `upToSeq(u32) | prevSeq(u32) | prev(32)`. */
+const POSITION = 40
+
 /** Parse the public part of a sealed message (used by the relay-side verifier too). */
 export function peek(sealed: Uint8Array) {
   if (sealed.length < 1 + 32 + 4 + 64 + 12 + 16) throw new Error('short envelope')
   const kind = KINDS[sealed[0] as number]
   if (kind === undefined) throw new Error('unknown kind')
+  const body = sealed.subarray(101)
+  const position =
+    kind === 'snapshot'
+      ? { upToSeq: readU32(body, 0), prevSeq: readU32(body, 4), prev: body.slice(8, POSITION) }
+      : undefined
   return {
     kind,
     pub: sealed.subarray(1, 33),
     counter: readU32(sealed, 33),
     sig: sealed.subarray(37, 101),
-    body: sealed.subarray(101),
+    body,
+    position,
+    cipher: kind === 'snapshot' ? body.subarray(POSITION) : body,
   }
+}
+
+/** A confirmation of snapshot `id`: `pub(32) | sig(64)` over `docId | "confirm" | id`. */
+export async function confirmationOf(id: Identity, docId: string, snap: Uint8Array) {
+  return concat(id.pub, await sign(id, concat(te.encode(docId), te.encode('confirm'), snap)))
+}
+
+/** Verify a confirmation's signature; resolves with the signer's hex key. */
+export async function checkConfirmation(docId: string, bytes: Uint8Array, snap: Uint8Array) {
+  if (bytes.length !== 96) throw new Error('bad confirmation')
+  const pub = bytes.subarray(0, 32)
+  const data = concat(te.encode(docId), te.encode('confirm'), snap)
+  if (!(await verify(pub, bytes.subarray(32), data))) throw new Error('bad confirmation')
+  return hex(pub)
 }
 
 /** Verify a sealed message's signature (no role check). */
@@ -143,7 +168,12 @@ export class TestCrypto implements DocumentCrypto {
     return this.role() >= Role.Editor
   }
 
-  async seal(kind: SealKind, plaintext: Uint8Array, counter: number): Promise<Uint8Array> {
+  async seal(
+    kind: SealKind,
+    plaintext: Uint8Array,
+    counter: number,
+    position?: SnapshotPosition,
+  ): Promise<Uint8Array> {
     const iv = globalThis.crypto.getRandomValues(new Uint8Array(12))
     const k = new Uint8Array([KINDS.indexOf(kind)])
     const aad = concat(te.encode(this.docId), k, u32(counter))
@@ -154,7 +184,11 @@ export class TestCrypto implements DocumentCrypto {
         plaintext as Uint8Array<ArrayBuffer>,
       ),
     )
-    const body = concat(iv, ct)
+    const pos =
+      kind === 'snapshot' && position !== undefined
+        ? concat(u32(position.upToSeq), u32(position.prevSeq), position.prev)
+        : new Uint8Array()
+    const body = concat(pos, iv, ct)
     const sig = await sign(this.id, concat(te.encode(this.docId), k, u32(counter), body))
     return concat(k, this.id.pub, u32(counter), sig, body)
   }
@@ -178,14 +212,26 @@ export class TestCrypto implements DocumentCrypto {
     const pt = await subtle.decrypt(
       {
         name: 'AES-GCM',
-        iv: p.body.subarray(0, 12) as Uint8Array<ArrayBuffer>,
+        iv: p.cipher.subarray(0, 12) as Uint8Array<ArrayBuffer>,
         additionalData: aad,
       },
       this.docKey,
-      p.body.subarray(12) as Uint8Array<ArrayBuffer>,
+      p.cipher.subarray(12) as Uint8Array<ArrayBuffer>,
     )
     const writer = this.role(author) >= Role.Editor
-    return { author, counter: p.counter, plaintext: new Uint8Array(pt), writer }
+    const opened = { author, counter: p.counter, plaintext: new Uint8Array(pt), writer }
+    if (p.position === undefined) return opened
+    return { ...opened, snapshot: { ...p.position, id: snapshotId(this.docId, sealed) } }
+  }
+
+  async confirmSnapshot(snap: Uint8Array): Promise<Uint8Array> {
+    return confirmationOf(this.id, this.docId, snap)
+  }
+
+  async openConfirmation(bytes: Uint8Array, snap: Uint8Array): Promise<string> {
+    const who = await checkConfirmation(this.docId, bytes, snap)
+    if (this.role(who) < Role.Editor) throw new Error('confirmer is not a writer')
+    return who
   }
 
   async applyMembership(index: number, entry: Uint8Array): Promise<void> {

@@ -2,11 +2,13 @@ import { ed25519 } from '@noble/curves/ed25519.js'
 import {
   admissionUsable,
   CryptoError,
+  confirmationMessage,
   decodeEntry,
   deriveDocId,
   domainMessage,
   type EnvelopeKindName,
   ed25519Signer,
+  encodeConfirmation,
   encodeEnvelopeBody,
   encodeEnvelopeHeader,
   entryHash,
@@ -16,9 +18,12 @@ import {
   type MembershipEntry,
   MembershipState,
   Role,
+  type SnapshotHeader,
+  snapshotId,
   toHex,
   u64Bytes,
   utf8,
+  verifyConfirmation,
   verifyEnvelopeAsync,
 } from '@valv/protocol'
 import { epochKeys } from './bundle.js'
@@ -424,8 +429,16 @@ export class DocumentSession {
     return decryptBlobStream(key)
   }
 
-  /** Seal `plaintext` as `kind`: pad, encrypt under the current epoch, sign. */
-  async seal(kind: EnvelopeKindName, plaintext: Uint8Array, counter: number): Promise<Uint8Array> {
+  /**
+   * Seal `plaintext` as `kind`: pad, encrypt under the current epoch, sign. A `snapshot` needs
+   * its signed `header` (what it covers and replaces).
+   */
+  async seal(
+    kind: EnvelopeKindName,
+    plaintext: Uint8Array,
+    counter: number,
+    header?: SnapshotHeader,
+  ): Promise<Uint8Array> {
     const author = this.myIndex
     const secret = this.signingSecret
     if (author === undefined || secret === undefined)
@@ -434,7 +447,14 @@ export class DocumentSession {
     const content = this.ring.epochs.get(epoch)?.content
     if (content === undefined) throw new CryptoError('unknown-epoch', `no key for epoch ${epoch}`)
     const suite = this.state.suite
-    const headerBytes = encodeEnvelopeHeader({ suite, kind, epoch, author, counter })
+    const headerBytes = encodeEnvelopeHeader({
+      suite,
+      kind,
+      epoch,
+      author,
+      counter,
+      ...(header === undefined ? {} : { snapshot: header }),
+    })
     const aad = domainMessage('envelope-aad', utf8(this.docId), headerBytes)
     const sealed = aeadSeal(
       suite as SuiteId,
@@ -455,7 +475,13 @@ export class DocumentSession {
   async open(
     kind: EnvelopeKindName,
     sealed: Uint8Array,
-  ): Promise<{ author: string; counter: number; plaintext: Uint8Array; writer: boolean }> {
+  ): Promise<{
+    author: string
+    counter: number
+    plaintext: Uint8Array
+    writer: boolean
+    snapshot?: SnapshotHeader & { id: Uint8Array }
+  }> {
     const self = this.myIndex
     const v = await verifyEnvelopeAsync(this.state, sealed, {
       kind,
@@ -472,7 +498,31 @@ export class DocumentSession {
     }
     // Whether the author may write NOW: presence heads are believed only from writers.
     const writer = this.state.roleOf(v.author) >= this.state.writeRole
-    return { author: v.authorId, counter: v.counter, plaintext, writer }
+    const opened = { author: v.authorId, counter: v.counter, plaintext, writer }
+    if (v.snapshot === undefined) return opened
+    return { ...opened, snapshot: { ...v.snapshot, id: snapshotId(this.docId, sealed) } }
+  }
+
+  /**
+   * Sign a confirmation of snapshot `id` (its `snapshotId`) with this member's per-document
+   * key. Call it only after recomputing the snapshot from the updates it covers.
+   */
+  async confirmSnapshot(id: Uint8Array): Promise<Uint8Array> {
+    const author = this.myIndex
+    const secret = this.signingSecret
+    if (author === undefined || secret === undefined || !this.canWrite())
+      throw new CryptoError('not-authorised', 'only writers confirm snapshots')
+    const sign = this.signer ?? ed25519Signer(secret)
+    return encodeConfirmation(author, await sign(confirmationMessage(this.docId, id)))
+  }
+
+  /**
+   * Verify a confirmation of snapshot `id`: signed by a member who writes (or wrote) content.
+   * Resolves with the confirming author id; throws a {@link CryptoError}.
+   */
+  async openConfirmation(confirmation: Uint8Array, id: Uint8Array): Promise<string> {
+    const v = await verifyConfirmation(this.state, confirmation, id, { formerWriters: true })
+    return v.authorId
   }
 
   /**

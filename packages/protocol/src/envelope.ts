@@ -15,8 +15,11 @@ export const SIGNATURE_LENGTH = 64
 export const EnvelopeKind = {
   /** A batch of Yjs updates sent to the relay. */
   update: 1,
-  /** A full document state for compaction. */
-  snapshot: 2,
+  /**
+   * A full document state for compaction, with a signed {@link SnapshotHeader} after the
+   * counter. Kind 2 (snapshots without that header) is retired and refused as unknown.
+   */
+  snapshot: 6,
   /** Awareness and signed heads. */
   presence: 3,
   /** A state diff exchanged between tabs, never stored by a relay. */
@@ -32,6 +35,20 @@ const KIND_NAMES = Object.fromEntries(
   Object.entries(EnvelopeKind).map(([name, n]) => [n, name]),
 ) as Record<number, EnvelopeKindName>
 
+/**
+ * The public, signed position of a snapshot envelope: what it covers and what it replaces. The
+ * relay checks it (freshness, compare-and-swap) without any key; see docs/protocol.md,
+ * "Snapshots (v1)".
+ */
+export interface SnapshotHeader {
+  /** Last relay sequence number the snapshot covers. */
+  readonly upToSeq: number
+  /** `upToSeq` of the snapshot it replaces (0 = none). */
+  readonly prevSeq: number
+  /** Id (`snapshotId`) of the snapshot it replaces; 32 zero bytes = none. */
+  readonly prev: Uint8Array
+}
+
 /** The public fields of an envelope, everything but ciphertext and signature. */
 export interface EnvelopeHeader {
   /** Cipher suite of the ciphertext (see docs/protocol.md). */
@@ -44,6 +61,8 @@ export interface EnvelopeHeader {
   readonly author: number
   /** The author's counter for this document; strictly increasing per author and kind stream. */
   readonly counter: number
+  /** Present exactly when `kind` is `snapshot`. */
+  readonly snapshot?: SnapshotHeader
 }
 
 /** A decoded envelope. `signed` is the exact byte range the signature covers (minus domain). */
@@ -67,6 +86,15 @@ export function encodeEnvelopeHeader(h: EnvelopeHeader): Uint8Array {
   encoding.writeVarUint(enc, h.epoch)
   encoding.writeVarUint(enc, h.author)
   encoding.writeVarUint(enc, h.counter)
+  if (h.kind === 'snapshot') {
+    const sh = h.snapshot
+    if (sh === undefined || sh.prev.length !== 32 || !(sh.upToSeq > sh.prevSeq)) {
+      throw new CryptoError('malformed', 'a snapshot needs a header with upToSeq > prevSeq')
+    }
+    encoding.writeVarUint(enc, sh.upToSeq)
+    encoding.writeVarUint(enc, sh.prevSeq)
+    encoding.writeUint8Array(enc, sh.prev)
+  }
   return encoding.toUint8Array(enc)
 }
 
@@ -113,12 +141,22 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
     const epoch = readSafeVarUint(dec)
     const author = readSafeVarUint(dec)
     const counter = readSafeVarUint(dec)
+    const snapshot = kind === 'snapshot' ? readSnapshotHeader(dec) : undefined
     const headerBytes = signed.subarray(0, dec.pos)
     const ciphertext = decoding.readVarUint8Array(dec)
     if (dec.pos !== signed.length) throw new Error('trailing bytes')
     const signature = bytes.slice(signedLength)
-    return { suite, kind, epoch, author, counter, headerBytes, ciphertext, signed, signature }
+    const env = { suite, kind, epoch, author, counter, headerBytes, ciphertext, signed, signature }
+    return snapshot === undefined ? env : { ...env, snapshot }
   } catch (cause) {
     throw new CryptoError('malformed', 'envelope does not decode', { cause })
   }
+}
+
+function readSnapshotHeader(dec: decoding.Decoder): SnapshotHeader {
+  const upToSeq = readSafeVarUint(dec)
+  const prevSeq = readSafeVarUint(dec)
+  const prev = decoding.readUint8Array(dec, 32).slice()
+  if (!(upToSeq > prevSeq)) throw new Error('snapshot covers nothing')
+  return { upToSeq, prevSeq, prev }
 }

@@ -29,6 +29,7 @@ export {
   encodeEnvelopeHeader,
   joinSignature,
   SIGNATURE_LENGTH,
+  type SnapshotHeader,
 } from './envelope.js'
 export { CryptoError, type CryptoErrorCode } from './errors.js'
 export {
@@ -51,6 +52,15 @@ export {
 } from './membership-state.js'
 export { isRole, Role, roleName } from './roles.js'
 export { verifyDomain, verifyDomainAsync } from './signature.js'
+export {
+  CONFIRMATION_VERSION,
+  confirmationMessage,
+  encodeConfirmation,
+  NO_SNAPSHOT,
+  snapshotId,
+  type VerifiedConfirmation,
+  verifyConfirmation,
+} from './snapshot.js'
 export {
   requiredRole,
   type VerifiedEnvelope,

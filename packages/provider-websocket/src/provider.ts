@@ -87,7 +87,8 @@ export interface WebsocketProviderEvents {
 
 type Pending =
   | { readonly kind: 'update'; readonly counter: number; readonly sealed: Uint8Array }
-  | { readonly kind: 'snapshot'; readonly sealed: Uint8Array }
+  | { readonly kind: 'snapshot'; readonly upToSeq: number }
+  | { readonly kind: 'confirm'; readonly upToSeq: number; readonly confirmation: Uint8Array }
   | {
       readonly kind: 'membership'
       readonly index: number
@@ -146,6 +147,8 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
   private compacting = false
   /** Membership entries the relay proved it holds in the current subscription. */
   private membershipSeen = 0
+  /** No compaction before this sequence number (after one was sent, refused or impossible). */
+  private compactAt = 0
   private announced = false
   /** The browser said it is offline: reconnect on `online`, not on a timer. */
   private offline = false
@@ -357,7 +360,11 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
         b.retryHeld()
         return
       case 'snapshot':
-        await b.receiveSnapshot(f.snapshot, f.upToSeq, this)
+        if (f.confirmed) await b.receiveSnapshot(f.snapshot, f.upToSeq, this, f.confirmation)
+        else await this.review(f.snapshot, f.upToSeq)
+        return
+      case 'snapshot-confirm':
+        await b.confirmationReceived(f.upToSeq, f.confirmation)
         return
       case 'deliver':
         await b.receiveUpdate(f.envelope, f.seq, this)
@@ -409,8 +416,10 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
       this.binding.acknowledge(p.counter, seq)
       this.afterSeq()
     } else if (p.kind === 'snapshot') {
+      // Stored; it becomes the base once confirmed (a `snapshot-confirm` frame).
       this.compacting = false
-      void this.binding.snapshotStored(p.sealed).catch((e) => this.fail(e))
+    } else if (p.kind === 'confirm') {
+      void this.binding.confirmationReceived(p.upToSeq, p.confirmation).catch((e) => this.fail(e))
     } else {
       // The relay forwards an entry to the other subscribers only; learn our own here.
       const crypto = this.binding.crypto
@@ -440,6 +449,11 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
       }
     } else if (p?.kind === 'snapshot') {
       this.compacting = false
+      // Lost the compare-and-swap: the base moved. Re-subscribing serves the new base (the
+      // relay sends it to clients whose snapshotSeq is older); compaction resumes from it.
+      if (code === 'snapshot-conflict') this.resync()
+    } else if (p?.kind === 'confirm') {
+      // Another writer confirmed first, or a newer snapshot replaced it: nothing to do.
       if (code === 'snapshot-conflict') return
     }
     const err = new WebsocketProviderError('rejected', `relay rejected: ${code} (${message})`, {
@@ -458,22 +472,34 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
         if (this.binding.hasGap) this.resync()
       }, 250)
     }
-    const tail = this.binding.lastSeq - this.binding.snapshotSeq
-    if (this.compactAfter > 0 && tail >= this.compactAfter && !this.compacting) {
-      if (this.binding.crypto.canWrite()) void this.compact()
+    const last = this.binding.lastSeq
+    const tail = last - this.binding.snapshotSeq
+    if (this.compactAfter > 0 && tail >= this.compactAfter && last >= this.compactAt) {
+      if (!this.compacting && this.binding.crypto.canWrite()) void this.compact()
     }
+  }
+
+  /** Check a pending snapshot; confirm it to the relay if it matches what it covers. */
+  private async review(sealed: Uint8Array, upToSeq: number): Promise<void> {
+    const confirmation = await this.binding.reviewSnapshot(sealed, upToSeq)
+    if (confirmation === undefined) return
+    const ref = this.nextRef++
+    this.inflight.set(ref, { kind: 'confirm', upToSeq, confirmation })
+    this.send({ type: 'snapshot-confirm', docId: this.binding.docId, ref, upToSeq, confirmation })
   }
 
   private async compact(): Promise<void> {
     this.compacting = true
+    // Whatever happens, the next attempt waits for `compactAfter` more updates.
+    this.compactAt = this.binding.lastSeq + this.compactAfter
     try {
       const s = await this.binding.createSnapshot()
-      if (!this.synced || s.upToSeq === 0) {
+      if (!this.synced) {
         this.compacting = false
         return
       }
       const ref = this.nextRef++
-      this.inflight.set(ref, { kind: 'snapshot', sealed: s.sealed })
+      this.inflight.set(ref, { kind: 'snapshot', upToSeq: s.upToSeq })
       this.send({
         type: 'snapshot-upload',
         docId: this.binding.docId,
@@ -484,7 +510,8 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
       })
     } catch (e) {
       this.compacting = false
-      this.fail(e)
+      // No base held (resumed from local state): it compacts after the next confirmed one.
+      if ((e as { code?: string }).code !== 'cannot-compact') this.fail(e)
     }
   }
 

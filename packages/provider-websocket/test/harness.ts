@@ -5,6 +5,7 @@ import { decodeFrame, encodeFrame, type Frame } from '@valv/wire'
 import { WebSocket, WebSocketServer } from 'ws'
 import * as Y from 'yjs'
 import {
+  checkConfirmation,
   checkEntry,
   hex,
   type Identity,
@@ -30,7 +31,24 @@ export const verifier: EnvelopeVerifier = {
     }
   },
   async verifySnapshot(ctx, snap) {
-    await checkSealed(ctx.docId, ctx.membership, snap, 'snapshot')
+    const { author } = await checkSealed(ctx.docId, ctx.membership, snap, 'snapshot')
+    const p = peek(snap)
+    if (p.position === undefined) throw new RelayError('malformed', 'no position')
+    const roles = rolesOf(ctx.membership)
+    const soleWriter = ![...roles].some(([who, role]) => who !== author && role >= Role.Editor)
+    return { author, ...p.position, soleWriter }
+  },
+  async verifyConfirmation(ctx, bytes, snap) {
+    let author: string
+    try {
+      author = await checkConfirmation(ctx.docId, bytes, snap)
+    } catch (e) {
+      throw new RelayError('bad-signature', (e as Error).message)
+    }
+    if ((rolesOf(ctx.membership).get(author) ?? Role.Removed) < Role.Editor) {
+      throw new RelayError('forbidden', 'not a writer')
+    }
+    return { author }
   },
   peekUpdate(env) {
     const p = peek(env)

@@ -3,17 +3,27 @@ import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { RelayError } from './errors.js'
 
-/** A stored snapshot: covers updates `1..upToSeq`; `counters` are the relay's freshness state. */
+/**
+ * A stored snapshot: covers updates `1..upToSeq`; `counters` are the relay's freshness state;
+ * `id`, `author`, `prevSeq` come from its signed header; `confirmation` is the second writer's
+ * (empty while pending, or when the author was the only writer).
+ */
 export interface StoredSnapshot {
   readonly upToSeq: number
+  readonly prevSeq: number
+  readonly id: Uint8Array
+  readonly author: string
   readonly bytes: Uint8Array
   readonly counters: ReadonlyMap<string, number>
+  readonly confirmation: Uint8Array
 }
 
 // Membership entries are kept as blobs of the document (so erasure of the document removes
 // them too) until `DocumentStore` has a place of its own for them. Zero-padded so the blob
 // listing, in byte order, is chain order.
 const MEMBER = 'member-'
+// A snapshot no second writer confirmed yet: stored beside the log, which it does not compact.
+const PENDING = 'snapshot-pending'
 const memberBlob = (index: number) => `${MEMBER}${String(index).padStart(9, '0')}`
 
 /**
@@ -59,7 +69,25 @@ export class DocLog {
 
   async readSnapshot(): Promise<StoredSnapshot | undefined> {
     const snap = await this.store.getSnapshot(this.docId)
-    return snap && decodeSnapshot(snap.seq, snap.bytes)
+    return snap && decodeSnapshot(this.docId, snap.seq, snap.bytes)
+  }
+
+  /** The pending snapshot, unless a crash left one the confirmed snapshot already covers. */
+  async readPending(confirmedSeq: number): Promise<StoredSnapshot | undefined> {
+    const stream = await this.store.getBlob(this.docId, PENDING)
+    if (stream === undefined) return undefined
+    const raw = await collect(stream)
+    const snap = decodeSnapshot(this.docId, 0, raw)
+    return snap.upToSeq > confirmedSeq ? snap : undefined
+  }
+
+  /** Store `next` as the pending snapshot (replacing any); the log is not touched. */
+  async writePending(next: StoredSnapshot): Promise<void> {
+    await this.store.putBlob(this.docId, PENDING, once(encodeSnapshot(next)))
+  }
+
+  async deletePending(): Promise<void> {
+    await this.store.deleteBlob(this.docId, PENDING)
   }
 
   /** Store `next`, then (DocumentStore's compaction) delete older snapshots and covered updates. */
@@ -104,22 +132,39 @@ async function collect(stream: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
 
 function encodeSnapshot(s: StoredSnapshot): Uint8Array {
   const enc = encoding.createEncoder()
-  encoding.writeVarUint(enc, 1)
+  encoding.writeVarUint(enc, 2)
   encoding.writeVarUint(enc, s.counters.size)
   for (const [author, counter] of s.counters) {
     encoding.writeVarString(enc, author)
     encoding.writeVarUint(enc, counter)
   }
+  encoding.writeVarUint(enc, s.upToSeq)
+  encoding.writeVarUint(enc, s.prevSeq)
+  encoding.writeVarString(enc, s.author)
+  encoding.writeVarUint8Array(enc, s.id)
+  encoding.writeVarUint8Array(enc, s.confirmation)
   encoding.writeVarUint8Array(enc, s.bytes)
   return encoding.toUint8Array(enc)
 }
 
-function decodeSnapshot(upToSeq: number, raw: Uint8Array): StoredSnapshot {
+/** Version 1 (before signed snapshot headers) holds a snapshot clients refuse: not loaded. */
+function decodeSnapshot(docId: string, seq: number, raw: Uint8Array): StoredSnapshot {
   const dec = decoding.createDecoder(raw)
-  if (decoding.readVarUint(dec) !== 1) throw new RelayError('storage-failed', 'snapshot format')
+  const version = decoding.readVarUint(dec)
+  if (version !== 2) throw new RelayError('storage-failed', `snapshot format ${version} (${docId})`)
   const counters = new Map<string, number>()
   for (let n = decoding.readVarUint(dec); n > 0; n--) {
     counters.set(decoding.readVarString(dec), decoding.readVarUint(dec))
   }
-  return { upToSeq, counters, bytes: decoding.readVarUint8Array(dec).slice() }
+  const upToSeq = decoding.readVarUint(dec)
+  if (seq !== 0 && seq !== upToSeq) throw new RelayError('storage-failed', 'snapshot seq')
+  return {
+    upToSeq,
+    counters,
+    prevSeq: decoding.readVarUint(dec),
+    author: decoding.readVarString(dec),
+    id: decoding.readVarUint8Array(dec).slice(),
+    confirmation: decoding.readVarUint8Array(dec).slice(),
+    bytes: decoding.readVarUint8Array(dec).slice(),
+  }
 }

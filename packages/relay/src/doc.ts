@@ -4,7 +4,10 @@ import type { Session } from './session.js'
 /** In-memory state of one open document. Writes run one at a time through {@link Doc.exclusive}. */
 export class Doc {
   headSeq = 0
+  /** The confirmed snapshot: the base; the log holds only what follows it. */
   snapshot: StoredSnapshot | undefined
+  /** A newer snapshot waiting for a second writer's confirmation; covers log entries kept. */
+  unconfirmed: StoredSnapshot | undefined
   membership: Uint8Array[] = []
   readonly counters = new Map<string, number>()
   readonly subscribers = new Set<Session>()

@@ -3,6 +3,8 @@ import {
   decodeEnvelope,
   equalBytes,
   MembershipState,
+  type SnapshotHeader,
+  verifyConfirmation,
   verifyEnvelopeAsync,
 } from '@valv/protocol'
 import type { RejectCodeValue } from '@valv/wire'
@@ -95,9 +97,23 @@ export function defaultVerifier(options: ProtocolVerifierOptions = {}): Envelope
     },
     async verifySnapshot(ctx, snapshot) {
       try {
-        await verifyEnvelopeAsync(stateFor(ctx), snapshot, { kind: 'snapshot' })
+        const state = stateFor(ctx)
+        const v = await verifyEnvelopeAsync(state, snapshot, { kind: 'snapshot' })
+        const h = v.snapshot as SnapshotHeader
+        const soleWriter = !state.members.some(
+          (m) => m.index !== v.author && m.role >= state.writeRole,
+        )
+        return { author: String(v.author), ...h, soleWriter }
       } catch (err) {
-        reject(err, 'snapshot-invalid')
+        return reject(err, 'snapshot-invalid')
+      }
+    },
+    async verifyConfirmation(ctx, confirmation, id) {
+      try {
+        const v = await verifyConfirmation(stateFor(ctx), confirmation, id)
+        return { author: String(v.author) }
+      } catch (err) {
+        return reject(err, 'snapshot-invalid')
       }
     },
     peekUpdate(envelope) {

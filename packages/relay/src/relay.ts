@@ -13,14 +13,28 @@ import {
 } from '@valv/wire'
 import { type RawData, type WebSocket, WebSocketServer } from 'ws'
 import { Doc } from './doc.js'
-import { DocLog } from './doc-log.js'
+import { DocLog, type StoredSnapshot } from './doc-log.js'
 import { RelayError } from './errors.js'
 import { Hooks, type RelayExtension } from './hooks.js'
 import { DEFAULT_LIMITS, type RelayLimits } from './limits.js'
 import { jsonLogger, type RelayLogger } from './logger.js'
 import { RelayMetrics, renderMetrics } from './metrics.js'
 import { Session, type SessionInfo } from './session.js'
+import { confirmSnapshot, uploadSnapshot } from './snapshots.js'
 import type { EnvelopeVerifier } from './verifier.js'
+
+type WriteType = 'envelope' | 'membership-append' | 'snapshot-upload' | 'snapshot-confirm'
+
+function snapshotFrame(docId: string, s: StoredSnapshot, confirmed: boolean): Frame {
+  return {
+    type: 'snapshot',
+    docId,
+    upToSeq: s.upToSeq,
+    snapshot: s.bytes,
+    confirmed,
+    confirmation: s.confirmation,
+  }
+}
 
 /** Options of {@link Relay}. */
 export interface RelayOptions {
@@ -304,6 +318,7 @@ export class Relay {
       case 'envelope':
       case 'membership-append':
       case 'snapshot-upload':
+      case 'snapshot-confirm':
         return this.write(session, frame, size)
       default:
         return this.reject(session, '', 0, new RelayError('malformed', `unexpected ${frame.type}`))
@@ -319,12 +334,14 @@ export class Relay {
       const doc = new Doc(new DocLog(this.store, docId))
       doc.membership = await doc.log.readMembers()
       doc.snapshot = await doc.log.readSnapshot()
+      doc.unconfirmed = await doc.log.readPending(doc.snapshot?.upToSeq ?? 0)
       let stored = doc.membership.reduce((n, e) => n + e.length, 0)
       if (doc.snapshot) {
         doc.headSeq = doc.snapshot.upToSeq
         for (const [a, c] of doc.snapshot.counters) doc.counters.set(a, c)
         stored += doc.snapshot.bytes.length
       }
+      stored += doc.unconfirmed?.bytes.length ?? 0
       for await (const { seq, envelope } of doc.log.readUpdates(doc.headSeq)) {
         const { author, counter } = this.options.verifier.peekUpdate(envelope)
         doc.counters.set(author, Math.max(counter, doc.counters.get(author) ?? 0))
@@ -391,21 +408,20 @@ export class Relay {
     }
     let after = f.sinceSeq
     const snap = doc.snapshot
-    if (snap && snap.upToSeq > f.sinceSeq) {
-      // Covered updates are gone: the client needs the snapshot unless it already has it.
-      if (snap.upToSeq > f.snapshotSeq) {
-        this.send(session, {
-          type: 'snapshot',
-          docId,
-          upToSeq: snap.upToSeq,
-          snapshot: snap.bytes,
-        })
-      }
-      after = snap.upToSeq
+    // The base, unless the client has it: covered updates are gone, and a client that missed
+    // it (its compaction lost the compare-and-swap) learns the base it must build on.
+    if (snap && snap.upToSeq > f.snapshotSeq) {
+      this.send(session, snapshotFrame(docId, snap, true))
+      after = Math.max(after, snap.upToSeq)
     }
     for await (const { seq, envelope } of doc.log.readUpdates(after)) {
       if (session.closed) return
       this.send(session, { type: 'deliver', docId, seq, envelope })
+    }
+    // After the updates it covers, so the client can recompute and check it.
+    const pending = doc.unconfirmed
+    if (pending && pending.upToSeq > f.snapshotSeq) {
+      this.send(session, snapshotFrame(docId, pending, false))
     }
     this.send(session, { type: 'synced', docId, headSeq: doc.headSeq })
   }
@@ -439,7 +455,7 @@ export class Relay {
 
   private async write(
     session: Session,
-    f: Extract<Frame, { type: 'envelope' | 'membership-append' | 'snapshot-upload' }>,
+    f: Extract<Frame, { type: WriteType }>,
     size: number,
   ): Promise<void> {
     const limit =
@@ -477,7 +493,7 @@ export class Relay {
   private async apply(
     doc: Doc,
     session: Session,
-    f: Extract<Frame, { type: 'envelope' | 'membership-append' | 'snapshot-upload' }>,
+    f: Extract<Frame, { type: WriteType }>,
   ): Promise<number> {
     const ctx = { docId: doc.id, membership: doc.membership }
     const verifier = this.options.verifier
@@ -507,24 +523,25 @@ export class Relay {
       for (const peer of doc.subscribers) if (peer !== session) this.send(peer, out)
       return f.index
     }
-    const prev = doc.snapshot?.upToSeq ?? 0
-    if (f.prevSeq !== prev) throw new RelayError('snapshot-conflict', `current snapshot is ${prev}`)
-    if (f.upToSeq <= prev || f.upToSeq > doc.headSeq) {
-      throw new RelayError('snapshot-invalid', 'upToSeq out of range')
+    const { snapshot, confirmed, storedDelta } =
+      f.type === 'snapshot-upload'
+        ? await uploadSnapshot(doc, verifier, ctx, f)
+        : await confirmSnapshot(doc, verifier, ctx, f)
+    this.metrics.bytesStored += storedDelta
+    const upToSeq = snapshot.upToSeq
+    const done: Frame = {
+      type: 'snapshot-confirm',
+      docId: doc.id,
+      ref: 0,
+      upToSeq,
+      confirmation: snapshot.confirmation,
     }
-    await verifier.verifySnapshot(ctx, f.snapshot)
-    let freed = doc.snapshot?.bytes.length ?? 0
-    for await (const u of doc.log.readUpdates(prev)) {
-      if (u.seq > f.upToSeq) break
-      freed += u.envelope.length
-    }
-    const next = { upToSeq: f.upToSeq, bytes: f.snapshot, counters: new Map(doc.counters) }
-    await doc.log.replaceSnapshot(next)
-    doc.snapshot = next
-    this.metrics.bytesStored += f.snapshot.length - freed
-    const out: Frame = { type: 'snapshot', docId: doc.id, upToSeq: f.upToSeq, snapshot: f.snapshot }
+    // Peers learn a new pending or base snapshot, or that the pending one became the base.
+    const out = f.type === 'snapshot-confirm' ? done : snapshotFrame(doc.id, snapshot, confirmed)
     for (const peer of doc.subscribers) if (peer !== session) this.send(peer, out)
-    return f.upToSeq
+    // The author of a snapshot that needed nobody's confirmation learns it is the base.
+    if (f.type === 'snapshot-upload' && confirmed) this.send(session, done)
+    return upToSeq
   }
 
   private hookFailed(hook: string, err: unknown): void {

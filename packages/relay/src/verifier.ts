@@ -20,14 +20,40 @@ export interface VerifiedUpdate {
   readonly counter: number
 }
 
+/** What the relay learns from a verified snapshot: its author and signed position. */
+export interface VerifiedSnapshot {
+  /** Stable author identifier, as {@link VerifiedUpdate.author}. */
+  readonly author: string
+  /** Last sequence number it covers (signed). */
+  readonly upToSeq: number
+  /** `upToSeq` of the snapshot it replaces, 0 = none (signed). */
+  readonly prevSeq: number
+  /** Id of the snapshot it replaces, 32 zero bytes = none (signed). */
+  readonly prev: Uint8Array
+  /** Whether no other member may write: then nobody could confirm it, and it needs no one. */
+  readonly soleWriter: boolean
+}
+
 /** Public verification used by the relay. All methods may be sync or async. */
 export interface EnvelopeVerifier {
   /** Check signature, role and size-independent structure of an update envelope. */
   verifyUpdate(ctx: VerifyContext, envelope: Uint8Array): VerifiedUpdate | Promise<VerifiedUpdate>
   /** Check that `entry` is a valid successor of `ctx.membership` (signature, signer's role). */
   verifyMembershipEntry(ctx: VerifyContext, entry: Uint8Array): void | Promise<void>
-  /** Check a snapshot's signature and that its author may write. */
-  verifySnapshot(ctx: VerifyContext, snapshot: Uint8Array): void | Promise<void>
+  /** Check a snapshot's signature and that its author may write; return its signed header. */
+  verifySnapshot(
+    ctx: VerifyContext,
+    snapshot: Uint8Array,
+  ): VerifiedSnapshot | Promise<VerifiedSnapshot>
+  /**
+   * Check a confirmation of snapshot `id` (`snapshotId` of `@valv/protocol`): signed by a
+   * member who may write now. Returns the confirming author (as {@link VerifiedUpdate.author}).
+   */
+  verifyConfirmation(
+    ctx: VerifyContext,
+    confirmation: Uint8Array,
+    id: Uint8Array,
+  ): { author: string } | Promise<{ author: string }>
   /**
    * Read author and counter of an already-stored envelope without cryptography, to rebuild
    * counter state when a document is loaded from storage.

@@ -43,14 +43,15 @@ describe('relay stores and logs no plaintext', () => {
       expect(await write(a, cast.editor, 'doc', i, seal(`${CANARY} #${i}`))).toBe(i)
     a.send({ type: 'presence', docId: 'doc', payload: seal(`${CANARY} cursor`) })
     await b.next((f) => f.type === 'presence')
-    const { signUpdate } = await import('./signed.js')
+    const { signSnapshot } = await import('./signed.js')
+    const position = { upToSeq: 3, prevSeq: 0, prev: new Uint8Array(32) }
     a.send({
       type: 'snapshot-upload',
       docId: 'doc',
       ref: 99,
       prevSeq: 0,
       upToSeq: 3,
-      snapshot: signUpdate(cast.editor, 'doc', 50, seal(`${CANARY} snapshot`)),
+      snapshot: signSnapshot(cast.editor, 'doc', 50, position, seal(`${CANARY} snapshot`)),
     })
     await a.next((f) => f.type === 'ack' && f.ref === 99)
     // A rejected write with a plaintext payload must not leak into logs either.

@@ -1,4 +1,4 @@
-import { decodeFrame, encodeFrame, type Frame } from '@valv/wire'
+import { decodeFrame, encodeFrame, type Frame, WIRE_VERSION } from '@valv/wire'
 import WebSocket from 'ws'
 
 /** A raw wire client that records every frame it receives. */
@@ -30,7 +30,7 @@ export class TestClient {
   /** Connect, authenticate and subscribe to `docs`, waiting for `synced` of each. */
   static async ready(url: string, docs: string[], token = 't'): Promise<TestClient> {
     const c = await TestClient.connect(url)
-    c.send({ type: 'auth', version: 1, token })
+    c.send({ type: 'auth', version: WIRE_VERSION, token })
     await c.next((f) => f.type === 'auth-ok')
     for (const docId of docs) await c.subscribe(docId)
     return c

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { CloseCode } from '@valv/wire'
+import { CloseCode, WIRE_VERSION } from '@valv/wire'
 import { describe, expect, it } from 'vitest'
 import type { RelayExtension } from '../src/hooks.js'
 import { verifyWebhook, webhookExtension } from '../src/webhook.js'
@@ -26,7 +26,7 @@ describe('relay hooks', () => {
     expect(order).toEqual(['high', 'low'])
     expect(ok.closeCode).toBeUndefined()
     const bad = track(await TestClient.connect(h.url))
-    bad.send({ type: 'auth', version: 1, token: 'forged' })
+    bad.send({ type: 'auth', version: WIRE_VERSION, token: 'forged' })
     expect(await bad.closed()).toBe(CloseCode.Unauthenticated)
     expect(order).toEqual(['high', 'low', 'high'])
   })

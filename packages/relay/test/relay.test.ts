@@ -1,8 +1,9 @@
+import { snapshotId } from '@valv/protocol'
 import { encodeFrame } from '@valv/wire'
 import { describe, expect, it } from 'vitest'
 import { TestMemoryStorage } from './memory-storage.js'
 import { setupMembers, startRelay, write } from './setup.js'
-import { member, Role, signMember, signUpdate } from './signed.js'
+import { member, Role, signConfirmation, signMember, signSnapshot, signUpdate } from './signed.js'
 
 describe('relay: ordered log of verified ciphertext', () => {
   it('multiplexes documents over one socket and routes each only to its subscribers', async () => {
@@ -114,26 +115,92 @@ describe('relay: ordered log of verified ciphertext', () => {
     const a = await h.client(['doc'])
     const cast = await setupMembers(a, 'doc')
     for (let i = 1; i <= 6; i++) await write(a, cast.editor, 'doc', i)
-    const snap = (prevSeq: number, upToSeq: number, counter: number, ref: number) => {
-      const snapshot = signUpdate(cast.editor, 'doc', counter, new Uint8Array(8))
+    const none = new Uint8Array(32)
+    const upload = (snapshot: Uint8Array, prevSeq: number, upToSeq: number, ref: number) => {
       a.send({ type: 'snapshot-upload', docId: 'doc', ref, prevSeq, upToSeq, snapshot })
       return a.next((f) => (f.type === 'ack' || f.type === 'error') && f.ref === ref)
     }
-    expect(await snap(0, 4, 100, 1)).toMatchObject({ type: 'ack', seq: 4 })
-    expect(await snap(0, 5, 101, 2)).toMatchObject({ type: 'error', code: 'snapshot-conflict' })
-    expect(await snap(4, 99, 102, 3)).toMatchObject({ type: 'error', code: 'snapshot-invalid' })
-    const logKeys = [...storage.values.keys()].filter((k) => k.includes('/log/'))
-    expect(logKeys).toHaveLength(2)
+    const snap = (
+      prevSeq: number,
+      upToSeq: number,
+      counter: number,
+      ref: number,
+      prev: Uint8Array = none,
+    ) =>
+      upload(
+        signSnapshot(cast.editor, 'doc', counter, { upToSeq, prevSeq, prev }, new Uint8Array(8)),
+        prevSeq,
+        upToSeq,
+        ref,
+      )
+    const confirm = (upToSeq: number, id: Uint8Array, ref: number) => {
+      const confirmation = signConfirmation(cast.admin, 'doc', id)
+      a.send({ type: 'snapshot-confirm', docId: 'doc', ref, upToSeq, confirmation })
+      return a.next((f) => (f.type === 'ack' || f.type === 'error') && f.ref === ref)
+    }
+    const logKeys = () => [...storage.values.keys()].filter((k) => k.includes('/log/'))
+    const s4 = signSnapshot(
+      cast.editor,
+      'doc',
+      100,
+      { upToSeq: 4, prevSeq: 0, prev: none },
+      new Uint8Array(8),
+    )
+    expect(await upload(s4, 0, 4, 1)).toMatchObject({ type: 'ack', seq: 4 })
+    // Pending until a second writer confirms it: nothing is deleted yet.
+    expect(logKeys()).toHaveLength(6)
+    const id4 = snapshotId('doc', s4)
+    expect(await confirm(4, id4, 2)).toMatchObject({ type: 'ack', seq: 4 })
+    expect(await snap(0, 5, 101, 3)).toMatchObject({ type: 'error', code: 'snapshot-conflict' })
+    expect(await snap(4, 99, 102, 4, id4)).toMatchObject({
+      type: 'error',
+      code: 'snapshot-invalid',
+    })
+    expect(logKeys()).toHaveLength(2)
     const b = await h.client()
     await b.subscribe('doc')
     const kinds = b.frames.map((f) =>
       f.type === 'deliver' ? `d${f.seq}` : f.type === 'snapshot' ? `s${f.upToSeq}` : f.type,
     )
     expect(kinds).toEqual(['membership', 'membership', 'membership', 's4', 'd5', 'd6'])
-    // Chained: the next snapshot must name 4 as its predecessor; the old one is deleted.
-    expect(await snap(4, 6, 103, 4)).toMatchObject({ type: 'ack', seq: 6 })
-    expect([...storage.values.keys()].filter((k) => k.includes('/snap/'))).toHaveLength(1)
+    // Chained: the next snapshot must name 4 (and its id) as its predecessor; the old one goes.
+    expect(await snap(4, 6, 103, 5, id4)).toMatchObject({ type: 'ack', seq: 6 })
     expect(await write(a, cast.editor, 'doc', 7)).toBe(7)
+    const s6 = [...b.frames].reverse().find((f) => f.type === 'snapshot' && f.upToSeq === 6)
+    expect(s6).toMatchObject({ confirmed: false })
+    expect(
+      await confirm(6, snapshotId('doc', (s6 as { snapshot: Uint8Array }).snapshot), 6),
+    ).toMatchObject({ type: 'ack', seq: 6 })
+    expect([...storage.values.keys()].filter((k) => k.includes('/snap/'))).toHaveLength(1)
+    expect(logKeys()).toHaveLength(1)
+  })
+
+  it('keeps a pending snapshot and every update it covers across a restart', async () => {
+    const storage = new TestMemoryStorage()
+    const h1 = await startRelay({ storage })
+    const a = await h1.client(['doc'])
+    const cast = await setupMembers(a, 'doc')
+    for (let i = 1; i <= 3; i++) await write(a, cast.editor, 'doc', i)
+    const position = { upToSeq: 3, prevSeq: 0, prev: new Uint8Array(32) }
+    const snapshot = signSnapshot(cast.editor, 'doc', 9, position, new Uint8Array(8))
+    a.send({ type: 'snapshot-upload', docId: 'doc', ref: 1, prevSeq: 0, upToSeq: 3, snapshot })
+    expect(await a.next((f) => f.type === 'ack' && f.ref === 1)).toMatchObject({ seq: 3 })
+    await h1.relay.close()
+    const h2 = await startRelay({ storage })
+    const b = await h2.client()
+    await b.subscribe('doc')
+    const kinds = b.frames.map((f) =>
+      f.type === 'deliver' ? `d${f.seq}` : f.type === 'snapshot' ? `s${f.upToSeq}` : f.type,
+    )
+    expect(kinds).toEqual(['membership', 'membership', 'membership', 'd1', 'd2', 'd3', 's3'])
+    // The author cannot confirm its own snapshot; another writer can, and only then it compacts.
+    const self = signConfirmation(cast.editor, 'doc', snapshotId('doc', snapshot))
+    b.send({ type: 'snapshot-confirm', docId: 'doc', ref: 2, upToSeq: 3, confirmation: self })
+    expect(await b.next((f) => f.type === 'error')).toMatchObject({ code: 'forbidden' })
+    const byAdmin = signConfirmation(cast.admin, 'doc', snapshotId('doc', snapshot))
+    b.send({ type: 'snapshot-confirm', docId: 'doc', ref: 3, upToSeq: 3, confirmation: byAdmin })
+    expect(await b.next((f) => f.type === 'ack')).toMatchObject({ ref: 3, seq: 3 })
+    expect([...storage.values.keys()].filter((k) => k.includes('/log/'))).toHaveLength(0)
   })
 
   it('relays presence to the other subscribers without storing it', async () => {

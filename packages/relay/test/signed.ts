@@ -32,6 +32,24 @@ export function signUpdate(m: Member, docId: string, counter: number, payload: U
   return concatBytes(m.pub, u32(counter), sig, payload)
 }
 
+/** A snapshot: an update whose payload starts with `upToSeq(u32) | prevSeq(u32) | prev(32)`. */
+export function signSnapshot(
+  m: Member,
+  docId: string,
+  counter: number,
+  position: { upToSeq: number; prevSeq: number; prev: Uint8Array },
+  payload: Uint8Array,
+) {
+  const head = concatBytes(u32(position.upToSeq), u32(position.prevSeq), position.prev)
+  return signUpdate(m, docId, counter, concatBytes(head, payload))
+}
+
+/** A confirmation of snapshot `id`: `pub(32) | sig(64)` over `docId | "confirm" | id`. */
+export function signConfirmation(m: Member, docId: string, id: Uint8Array) {
+  const sig = ed25519.sign(concatBytes(utf8ToBytes(docId), utf8ToBytes('confirm'), id), m.secret)
+  return concatBytes(m.pub, sig)
+}
+
 export function signMember(
   signer: Member,
   docId: string,
@@ -84,7 +102,28 @@ export const testVerifier: EnvelopeVerifier = {
     }
   },
   verifySnapshot(ctx, snapshot) {
-    this.verifyUpdate(ctx, snapshot)
+    const { author } = this.verifyUpdate(ctx, snapshot) as { author: string }
+    if (snapshot.length < 140) throw new RelayError('malformed', 'short snapshot')
+    const p = snapshot.subarray(100)
+    const others = [...roles(ctx)].filter(([who, r]) => who !== author && r >= Role.Editor)
+    return {
+      author,
+      upToSeq: readU32(p, 0),
+      prevSeq: readU32(p, 4),
+      prev: p.slice(8, 40),
+      soleWriter: others.length === 0,
+    }
+  },
+  verifyConfirmation(ctx, bytes, id) {
+    const pub = bytes.subarray(0, 32)
+    const data = concatBytes(utf8ToBytes(ctx.docId), utf8ToBytes('confirm'), id)
+    if (bytes.length !== 96 || !ed25519.verify(bytes.subarray(32), data, pub)) {
+      throw new RelayError('bad-signature', 'confirmation does not verify')
+    }
+    if ((roles(ctx).get(bytesToHex(pub)) ?? Role.Removed) < Role.Editor) {
+      throw new RelayError('forbidden', 'not a writer')
+    }
+    return { author: bytesToHex(pub) }
   },
   peekUpdate(env) {
     return { author: bytesToHex(env.subarray(0, 32)), counter: readU32(env, 32) }

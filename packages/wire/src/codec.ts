@@ -102,6 +102,15 @@ export function encodeFrame(frame: Frame): Uint8Array {
       writeDocId(enc, frame.docId)
       encoding.writeVarUint(enc, frame.upToSeq)
       encoding.writeVarUint8Array(enc, frame.snapshot)
+      encoding.writeUint8(enc, frame.confirmed ? 1 : 0)
+      encoding.writeVarUint8Array(enc, frame.confirmation)
+      break
+    case 'snapshot-confirm':
+      encoding.writeVarUint(enc, FrameType.SnapshotConfirm)
+      writeDocId(enc, frame.docId)
+      encoding.writeVarUint(enc, frame.ref)
+      encoding.writeVarUint(enc, frame.upToSeq)
+      encoding.writeVarUint8Array(enc, frame.confirmation)
       break
     case 'presence':
       encoding.writeVarUint(enc, FrameType.Presence)
@@ -168,8 +177,20 @@ function decodeBody(dec: decoding.Decoder, tag: number): Frame {
         upToSeq: u(),
         snapshot: b(),
       }
-    case FrameType.Snapshot:
-      return { type: 'snapshot', docId: readDocId(dec), upToSeq: u(), snapshot: b() }
+    case FrameType.Snapshot: {
+      const head = { type: 'snapshot', docId: readDocId(dec), upToSeq: u(), snapshot: b() } as const
+      const flag = decoding.readUint8(dec)
+      if (flag > 1) throw new WireError('malformed-frame', 'confirmed must be 0 or 1')
+      return { ...head, confirmed: flag === 1, confirmation: b() }
+    }
+    case FrameType.SnapshotConfirm:
+      return {
+        type: 'snapshot-confirm',
+        docId: readDocId(dec),
+        ref: u(),
+        upToSeq: u(),
+        confirmation: b(),
+      }
     case FrameType.Presence:
       return { type: 'presence', docId: readDocId(dec), payload: b() }
     case FrameType.Ping:
@@ -214,8 +235,15 @@ function copyBytes(frame: Frame): Frame {
     case 'membership-append':
       return { ...frame, entry: frame.entry.slice() }
     case 'snapshot':
+      return {
+        ...frame,
+        snapshot: frame.snapshot.slice(),
+        confirmation: frame.confirmation.slice(),
+      }
     case 'snapshot-upload':
       return { ...frame, snapshot: frame.snapshot.slice() }
+    case 'snapshot-confirm':
+      return { ...frame, confirmation: frame.confirmation.slice() }
     case 'presence':
       return { ...frame, payload: frame.payload.slice() }
     default:

@@ -38,10 +38,15 @@ export const FrameType = {
   Ping: 14,
   /** Tag of {@link PongFrame}. */
   Pong: 15,
+  /** Tag of {@link SnapshotConfirmFrame}. */
+  SnapshotConfirm: 16,
 } as const
 
-/** Version of this frame format, sent in {@link AuthFrame}. */
-export const WIRE_VERSION = 1
+/**
+ * Version of this frame format, sent in {@link AuthFrame}. 2: snapshots carry their
+ * confirmation state ({@link SnapshotFrame}) and {@link SnapshotConfirmFrame} exists.
+ */
+export const WIRE_VERSION = 2
 
 /** Client → relay, first frame: protocol version and an opaque credential for `onAuthenticate`. */
 export interface AuthFrame {
@@ -173,9 +178,10 @@ export interface MembershipFrame {
 }
 /**
  * Client → relay: an encrypted, signed snapshot covering every update up to `upToSeq`.
- * Compare-and-swap: accepted only if the relay's current snapshot covers `prevSeq` (0 = none).
- * The snapshot itself states per-author counters and chains to the previous snapshot's proof;
- * the relay checks the signature and the writer's role, then drops the covered updates.
+ * `prevSeq` and `upToSeq` must equal the snapshot's signed header, which also names the
+ * previous snapshot's id. Compare-and-swap: accepted only if that is the relay's confirmed
+ * snapshot. The relay keeps the covered updates until a second writer confirms it
+ * ({@link SnapshotConfirmFrame}), or at once if its author is the only writer.
  */
 export interface SnapshotUploadFrame {
   /** Frame discriminator. */
@@ -191,7 +197,11 @@ export interface SnapshotUploadFrame {
   /** Encrypted, signed snapshot (opaque). */
   readonly snapshot: Uint8Array
 }
-/** Relay → client: the newest snapshot, covering updates up to `upToSeq`. */
+/**
+ * Relay → client: a snapshot covering updates up to `upToSeq`. Confirmed: the document's base
+ * (covered updates are gone). Not confirmed: pending, sent after the updates it covers so that
+ * members can check it; never a base.
+ */
 export interface SnapshotFrame {
   /** Frame discriminator. */
   readonly type: 'snapshot'
@@ -201,6 +211,28 @@ export interface SnapshotFrame {
   readonly upToSeq: number
   /** Encrypted, signed snapshot (opaque). */
   readonly snapshot: Uint8Array
+  /** Whether the relay made it the base. */
+  readonly confirmed: boolean
+  /** The second writer's signed confirmation (empty: pending, or the author is sole writer). */
+  readonly confirmation: Uint8Array
+}
+/**
+ * Client → relay: a writer's signed confirmation of the pending snapshot covering `upToSeq`,
+ * after recomputing it; the relay then makes it the base and deletes the covered updates.
+ * Relay → client (`ref` 0): the pending snapshot at `upToSeq` became the base with this
+ * confirmation (empty: its author is the only writer).
+ */
+export interface SnapshotConfirmFrame {
+  /** Frame discriminator. */
+  readonly type: 'snapshot-confirm'
+  /** Document the frame is about. */
+  readonly docId: string
+  /** Client-chosen request id, echoed by the matching `ack` or `error`; 0 from the relay. */
+  readonly ref: number
+  /** `upToSeq` of the confirmed snapshot. */
+  readonly upToSeq: number
+  /** Signed confirmation (opaque to the wire layer). */
+  readonly confirmation: Uint8Array
 }
 /**
  * Both directions: an encrypted presence/awareness payload, relayed to the document's other
@@ -244,6 +276,7 @@ export type Frame =
   | MembershipFrame
   | SnapshotUploadFrame
   | SnapshotFrame
+  | SnapshotConfirmFrame
   | PresenceFrame
   | PingFrame
   | PongFrame

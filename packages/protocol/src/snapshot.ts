@@ -1,0 +1,90 @@
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+import { domainHash, domainMessage, toHex, utf8 } from './bytes.js'
+import { SIGNATURE_LENGTH } from './envelope.js'
+import { CryptoError } from './errors.js'
+import type { ChainMember, MembershipState } from './membership-state.js'
+import { verifyDomainAsync } from './signature.js'
+
+/** Version byte of a snapshot confirmation. */
+export const CONFIRMATION_VERSION = 1
+
+/** The id of no snapshot (the `prev` of a document's first snapshot). */
+export const NO_SNAPSHOT = new Uint8Array(32)
+
+/**
+ * A snapshot's id: `SHA-256(domain "snapshot-id", docId, sealed envelope)`. Epoch keys are
+ * committed in the chain, so the id also pins the plaintext. Snapshot headers name their
+ * predecessor by id, which makes the snapshots of a document one hash chain.
+ */
+export function snapshotId(docId: string, sealed: Uint8Array): Uint8Array {
+  return domainHash('snapshot-id', utf8(docId), sealed)
+}
+
+/** The bytes a confirmation's signature covers. */
+export function confirmationMessage(docId: string, id: Uint8Array): Uint8Array {
+  return domainMessage('snapshot-confirm', utf8(docId), id)
+}
+
+/**
+ * Encode a confirmation: `version u8 ‖ author varuint ‖ signature(64)`, the signature by the
+ * confirming writer's per-document key over {@link confirmationMessage}.
+ */
+export function encodeConfirmation(author: number, signature: Uint8Array): Uint8Array {
+  const enc = encoding.createEncoder()
+  encoding.writeUint8(enc, CONFIRMATION_VERSION)
+  encoding.writeVarUint(enc, author)
+  encoding.writeUint8Array(enc, signature)
+  return encoding.toUint8Array(enc)
+}
+
+/** A confirmation whose signature and signer were checked. */
+export interface VerifiedConfirmation {
+  /** Chain index of the confirming member. */
+  readonly author: number
+  /** Hex of its per-document key. */
+  readonly authorId: string
+  /** The member as the chain knows it. */
+  readonly member: ChainMember
+}
+
+/**
+ * Check that `bytes` confirms snapshot `id`: it decodes, its signer is a member whose role
+ * writes (or, with `formerWriters`, wrote) content, and the signature verifies. Throws
+ * `malformed`, `unsupported-version`, `not-authorised` or `bad-signature`. That the signer is
+ * not the snapshot's author is the caller's check.
+ */
+export async function verifyConfirmation(
+  state: MembershipState,
+  bytes: Uint8Array,
+  id: Uint8Array,
+  options: { readonly formerWriters?: boolean } = {},
+): Promise<VerifiedConfirmation> {
+  let author: number
+  let signature: Uint8Array
+  try {
+    const dec = decoding.createDecoder(bytes)
+    const version = decoding.readUint8(dec)
+    if (version !== CONFIRMATION_VERSION) {
+      throw new CryptoError('unsupported-version', `confirmation version ${version}`)
+    }
+    author = decoding.readVarUint(dec)
+    signature = decoding.readUint8Array(dec, SIGNATURE_LENGTH).slice()
+    if (!Number.isSafeInteger(author) || dec.pos !== bytes.length) throw new Error('trailing')
+  } catch (cause) {
+    if (cause instanceof CryptoError) throw cause
+    throw new CryptoError('malformed', 'confirmation does not decode', { cause })
+  }
+  const member = state.member(author)
+  if (member === undefined) throw new CryptoError('not-authorised', 'signer is not a member')
+  const writes = member.role >= state.writeRole
+  if (!writes && !(options.formerWriters === true && member.wroteUntil !== undefined)) {
+    throw new CryptoError('not-authorised', 'only writers confirm snapshots')
+  }
+  if (
+    !(await verifyDomainAsync('snapshot-confirm', member.key, signature, utf8(state.docId), id))
+  ) {
+    throw new CryptoError('bad-signature', 'confirmation signature does not verify')
+  }
+  return { author, authorId: toHex(member.key), member }
+}
