@@ -4,7 +4,9 @@
  * - `replay`: the relay delivered an update whose author counter was already delivered;
  * - `rollback`: the relay served an older snapshot or a shorter log than the local checkpoint;
  * - `fork`: the relay served a snapshot that does not chain to the known one;
- * - `invalid`: the relay delivered bytes that do not verify (forged, or from a non-writer).
+ * - `invalid`: the relay delivered bytes that do not verify (forged, or from a non-writer); when
+ *   `author` is set, the bytes prove that author made them (e.g. an Ed25519 signature outside
+ *   the acceptance rule that only the author's key could produce), and the author is to blame.
  */
 export type MisbehaviourKind = 'withheld' | 'replay' | 'rollback' | 'fork' | 'invalid'
 
