@@ -26,6 +26,8 @@ export type CryptoErrorCode =
   | 'truncated'
   /** The passphrase does not open the exported key. */
   | 'bad-passphrase'
+  /** A passphrase too short to protect anything (empty, or under 8 characters). */
+  | 'weak-passphrase'
   /** An invite or certificate is past its expiry, or was revoked or already used. */
   | 'expired'
   /** A key has the wrong length or form. */
