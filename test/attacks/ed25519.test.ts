@@ -97,6 +97,9 @@ describe('Ed25519: one acceptance rule on every path', () => {
     const refused = await raw.next((f) => f.type === 'error' || f.type === 'ack')
     expect(refused).toMatchObject({ type: 'error', ref: 7, code: 'bad-signature' })
     expect(s.relay.metrics.rejections.get('bad-signature')).toBe(1)
+    expect(s.logs).toContainEqual(
+      expect.objectContaining({ event: 'reject', code: 'bad-signature', ref: 7 }),
+    )
     expect(await log.headSeq(admin.docId)).toBe(before)
 
     // Every member refuses it too: WebCrypto (Anna), pure JS (Cai), and the synchronous path,
