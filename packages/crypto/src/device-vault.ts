@@ -3,6 +3,7 @@ import { type Identity, identityBytes, identityFromBytes } from './identity.js'
 import type { KeyStore } from './key-store.js'
 import { aeadOpen, aeadSeal, Suite } from './primitives/aead.js'
 import { randomBytes } from './primitives/bytes.js'
+import { hkdf32 } from './primitives/kdf.js'
 import {
   checkPassphrase,
   type PassphraseParams,
@@ -11,6 +12,7 @@ import {
 } from './primitives/passphrase.js'
 
 const HEADER = ['valv-vault', 'key']
+const PLATFORM = ['valv-vault', 'platform']
 const record = (name: string) => ['valv-vault', 'record', name]
 const IDENTITY = 'identity'
 const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/
@@ -86,6 +88,39 @@ export class DeviceVault {
     return new DeviceVault(store, await unwrapWithPassphrase(header, passphrase))
   }
 
+  /**
+   * Open the vault with a platform secret registered by {@link addPlatformKey} (for example a
+   * WebAuthn PRF output, which the authenticator releases only after user verification). Throws
+   * `bad-passphrase` for a wrong secret, `invalid-state` if none was registered.
+   */
+  static async unlockWithPlatformKey(store: KeyStore, secret: Uint8Array): Promise<DeviceVault> {
+    const wrapped = await store.get(PLATFORM)
+    if (wrapped === undefined) throw new CryptoError('invalid-state', 'no platform key registered')
+    try {
+      return new DeviceVault(
+        store,
+        aeadOpen(Suite.XChaCha20Poly1305, platformKey(secret), wrapped, PLATFORM_AAD),
+      )
+    } catch (cause) {
+      throw new CryptoError('bad-passphrase', 'the platform key does not open the vault', { cause })
+    }
+  }
+
+  /**
+   * Also let `secret` (at least 32 bytes from a platform authenticator, e.g. a WebAuthn PRF
+   * output; never stored) unlock this vault, replacing an earlier one. The passphrase keeps
+   * working. The secret must come from outside the profile, or it protects nothing.
+   */
+  async addPlatformKey(secret: Uint8Array): Promise<void> {
+    const wrapped = aeadSeal(
+      Suite.XChaCha20Poly1305,
+      platformKey(secret),
+      this.requireKey(),
+      PLATFORM_AAD,
+    )
+    await this.store.put(PLATFORM, wrapped)
+  }
+
   /** Whether {@link lock} was called. */
   get locked(): boolean {
     return this.key === undefined
@@ -145,6 +180,14 @@ export class DeviceVault {
     if (this.key === undefined) throw new CryptoError('invalid-state', 'the vault is locked')
     return this.key
   }
+}
+
+const PLATFORM_AAD = domainMessage('vault-platform')
+
+function platformKey(secret: Uint8Array): Uint8Array {
+  if (secret.length < 32)
+    throw new CryptoError('invalid-key', 'a platform secret is 32 bytes or more')
+  return hkdf32(secret, new Uint8Array(0), 'valv/v1/vault-platform')
 }
 
 function checkName(name: string): string {

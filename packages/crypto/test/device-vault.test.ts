@@ -66,6 +66,26 @@ describe('DeviceVault', () => {
     expect([...((await again.get('drive')) ?? [])]).toEqual([1, 2, 3])
   })
 
+  it('unlocks with a registered platform secret (e.g. WebAuthn PRF) as well as the passphrase', async () => {
+    const store = profile()
+    const vault = await DeviceVault.create(store, PASS, fast)
+    await vault.put('drive', new Uint8Array([7]))
+    expect(await code(DeviceVault.unlockWithPlatformKey(store, new Uint8Array(32)))).toBe(
+      'invalid-state',
+    )
+    const prf = new Uint8Array(32).fill(9)
+    await vault.addPlatformKey(prf)
+    const viaPlatform = await DeviceVault.unlockWithPlatformKey(store, prf)
+    expect([...((await viaPlatform.get('drive')) ?? [])]).toEqual([7])
+    expect(await code(DeviceVault.unlockWithPlatformKey(store, new Uint8Array(32).fill(8)))).toBe(
+      'bad-passphrase',
+    )
+    expect(await code(DeviceVault.unlockWithPlatformKey(store, new Uint8Array(16)))).toBe(
+      'bad-passphrase',
+    )
+    expect([...((await (await DeviceVault.unlock(store, PASS)).get('drive')) ?? [])]).toEqual([7])
+  })
+
   it('refuses a record swapped to another name or changed on disk', async () => {
     const store = profile()
     const vault = await DeviceVault.create(store, PASS, fast)
