@@ -1,7 +1,12 @@
-/** Where the relay is: `?relay=` wins, then the server's `/config.json`, then port 8080 here. */
+/**
+ * Where the relay is, from configuration only: the build-time `VITE_VALV_RELAY_URL`, else the
+ * server's `/config.json`, else port 8080 on this page's own host. Never from the page's URL:
+ * a link with `?relay=` must not be able to send a user's session to another server.
+ */
 export async function relayUrl(): Promise<string> {
-  const fromQuery = new URLSearchParams(location.search).get('relay')
-  if (fromQuery) return fromQuery
+  const built = (import.meta as { env?: Record<string, string | undefined> }).env
+    ?.VITE_VALV_RELAY_URL
+  if (built) return built
   try {
     const res = await fetch('/config.json', { cache: 'no-store' })
     if (res.ok) {

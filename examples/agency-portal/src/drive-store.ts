@@ -1,3 +1,4 @@
+import type { DeviceVault } from '@valv/crypto'
 import type { DocKind } from './documents.js'
 
 /** A document in this user's drive list. */
@@ -8,26 +9,53 @@ export interface DriveEntry {
   readonly folder: string
 }
 
-// The drive list is kept per identity on this device; the shared drive model of @valv/models
-// is planned and will replace it.
-const key = (userId: string) => `valv.portal.drive.${userId}`
+// The drive list (titles are content the relay may not read) lives encrypted in the device
+// vault, never in plaintext `localStorage`. It is read once when the vault is unlocked.
+const RECORD = 'portal.drive'
+const LEGACY = (userId: string) => `valv.portal.drive.${userId}`
 
-/** Every document this user has created or joined here. */
-export function listDrive(userId: string): DriveEntry[] {
-  try {
-    return JSON.parse(localStorage.getItem(key(userId)) ?? '[]') as DriveEntry[]
-  } catch {
-    return []
+let vault: DeviceVault | undefined
+let entries: DriveEntry[] = []
+
+/**
+ * Load the drive list from the unlocked `v`. A list an older portal kept in plaintext
+ * `localStorage` moves into the vault and is deleted there.
+ */
+export async function openDrive(v: DeviceVault, userId: string): Promise<void> {
+  vault = v
+  const bytes = await v.get(RECORD)
+  entries = bytes === undefined ? [] : (JSON.parse(new TextDecoder().decode(bytes)) as DriveEntry[])
+  const legacy = localStorage.getItem(LEGACY(userId))
+  if (legacy !== null) {
+    try {
+      const old = JSON.parse(legacy) as DriveEntry[]
+      const known = new Set(entries.map((e) => e.docId))
+      entries = [...entries, ...old.filter((e) => !known.has(e.docId))]
+      await persist()
+    } catch {
+      // Unreadable: nothing to keep.
+    }
+    localStorage.removeItem(LEGACY(userId))
   }
 }
 
-/** Add or update an entry. */
-export function saveDriveEntry(userId: string, entry: DriveEntry): void {
-  const rest = listDrive(userId).filter((e) => e.docId !== entry.docId)
-  localStorage.setItem(key(userId), JSON.stringify([...rest, entry]))
+async function persist(): Promise<void> {
+  if (vault === undefined) throw new Error('the vault is locked')
+  await vault.put(RECORD, new TextEncoder().encode(JSON.stringify(entries)))
+}
+
+/** Every document this user has created or joined here. */
+export function listDrive(): DriveEntry[] {
+  return [...entries]
+}
+
+/** Add or update an entry (stored encrypted in the vault). */
+export function saveDriveEntry(entry: DriveEntry): Promise<void> {
+  entries = [...entries.filter((e) => e.docId !== entry.docId), entry]
+  return persist()
 }
 
 /** Folder names in use, sorted. */
-export function folders(userId: string): string[] {
-  return [...new Set(listDrive(userId).map((e) => e.folder))].filter(Boolean).sort()
+export function folders(): string[] {
+  return [...new Set(entries.map((e) => e.folder))].filter(Boolean).sort()
 }

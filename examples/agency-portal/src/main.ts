@@ -2,7 +2,7 @@ import { parseInvite } from '@valv/crypto'
 import { relayUrl } from './config.js'
 import { h } from './dom.js'
 import { onLangChange, setLang, t } from './i18n.js'
-import { loadIdentity } from './keychain.js'
+import { hasVault } from './keychain.js'
 import { type App, render } from './router.js'
 
 async function boot(): Promise<void> {
@@ -11,7 +11,8 @@ async function boot(): Promise<void> {
   const app: App = {
     root,
     relayUrl: await relayUrl(),
-    me: await loadIdentity(),
+    me: undefined,
+    locked: await hasVault(),
     pendingInvite: undefined,
   }
   // An invite link is a URL whose fragment carries the capability; keep it out of the address

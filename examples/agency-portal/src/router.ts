@@ -5,12 +5,15 @@ import { disposeAll } from './lifecycle.js'
 import { renderDocument } from './views/document.js'
 import { renderDrive } from './views/drive.js'
 import { renderIdentity } from './views/identity.js'
+import { renderUnlock } from './views/unlock.js'
 
 /** State shared by every view. */
 export interface App {
   readonly root: HTMLElement
   readonly relayUrl: string
   me: Identity | undefined
+  /** A vault exists on this device but is not unlocked yet. */
+  locked: boolean
   /** An invite fragment read on load, joined once an identity exists. */
   pendingInvite: string | undefined
 }
@@ -69,7 +72,8 @@ export function render(app: App): void {
   const announcer = h('div', { id: 'announcer', class: 'sr-only', 'aria-live': 'polite' })
   app.root.replaceChildren(header(app), main, announcer)
   const params = new URLSearchParams(location.search)
-  if (!app.me) renderIdentity(app, main)
+  if (!app.me && app.locked) renderUnlock(app, main)
+  else if (!app.me) renderIdentity(app, main)
   else if (app.pendingInvite || params.get('doc')) renderDocument(app, main)
   else if (params.get('view') === 'identity') renderIdentity(app, main)
   else renderDrive(app, main)

@@ -12,6 +12,7 @@ import {
   type Stack,
   startStack,
   type User,
+  visit,
 } from './portal.js'
 
 /** CI uploads this folder; the screenshot of two users editing lands here. */
@@ -111,7 +112,7 @@ describe('agency portal in headless Chromium against the real relay', () => {
   it('a formula edited by one user recalculates for both', async () => {
     await createDoc(anna, 'sheet', 'Budget')
     const link = await inviteLink(anna, EDITOR)
-    await bo.page.goto(link)
+    await visit(bo.page, link)
     await bo.page.getByRole('heading', { name: 'Budget', level: 1 }).waitFor()
     await setCell(anna.page, 'A1', '2')
     await setCell(anna.page, 'A2', '3')
@@ -137,8 +138,8 @@ describe('agency portal in headless Chromium against the real relay', () => {
   }, 120_000)
 
   it('an edit made offline survives closing the tab and merges when back online', async () => {
-    await bo.page.goto(textDocUrl)
-    await anna.page.goto(textDocUrl)
+    await visit(bo.page, textDocUrl)
+    await visit(anna.page, textDocUrl)
     await editor(bo.page).waitFor()
     await expect
       .poll(() => editor(bo.page).textContent(), { timeout: 15_000 })
@@ -162,7 +163,7 @@ describe('agency portal in headless Chromium against the real relay', () => {
     await bo.page.close()
     await bo.context.setOffline(false)
     bo.page = await bo.context.newPage()
-    await bo.page.goto(textDocUrl)
+    await visit(bo.page, textDocUrl)
     await expect
       .poll(() => editor(anna.page).textContent(), { timeout: 20_000 })
       .toContain('offline-kanarie')
@@ -220,7 +221,7 @@ describe('agency portal in headless Chromium against the real relay', () => {
     await expect.poll(() => page.getByRole('log').textContent()).toContain('hej kansliet')
     expect(await axeViolations(page)).toEqual([])
 
-    await page.goto(textDocUrl)
+    await visit(page, textDocUrl)
     await page.getByLabel('Version name').fill('Före granskning')
     await page.getByRole('button', { name: 'Save version' }).click()
     await editor(page).click()

@@ -85,6 +85,17 @@ export interface User {
   page: Page
 }
 
+const PASSPHRASE = 'korrekt häst batteri'
+
+/** Go to `url` in a page whose profile holds a vault, and unlock it with the passphrase. */
+export async function visit(page: Page, url: string): Promise<void> {
+  await page.goto(url)
+  await page.locator('#unlock-h').waitFor()
+  await page.getByLabel(/^(Lösenfras|Passphrase)$/).fill(PASSPHRASE)
+  await page.getByRole('button', { name: /^(Lås upp|Unlock)$/ }).click()
+  await page.locator('#unlock-h').waitFor({ state: 'detached', timeout: 30_000 })
+}
+
 /** Open a fresh context at `url` and create an identity named `name`. */
 export async function newUser(stack: Stack, name: string, url = stack.url): Promise<User> {
   const context = await stack.browser.newContext()
@@ -95,7 +106,7 @@ export async function newUser(stack: Stack, name: string, url = stack.url): Prom
   await page
     .getByLabel(/Lösenfras|Passphrase/)
     .first()
-    .fill('korrekt häst batteri')
+    .fill(PASSPHRASE)
   await page.getByRole('button', { name: /Skapa identitet|Create identity/ }).click()
   await page.locator('#create-h').waitFor({ state: 'detached', timeout: 30_000 })
   return { context, page }

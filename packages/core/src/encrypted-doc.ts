@@ -235,9 +235,7 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
       } catch (error) {
         this.markSeq(seq)
         this.emit('rejected', [{ kind: 'update', error }])
-        this.emit('misbehaviour', [
-          { kind: 'invalid', message: 'relay delivered an envelope that does not verify', seq },
-        ])
+        this.emit('misbehaviour', [invalidUpdate(error, seq)])
         return 'rejected'
       }
       const { author, counter } = opened
@@ -695,4 +693,22 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
 /** The Yjs client ids whose structs a (local, well-formed) update carries. */
 function updateClients(update: Uint8Array): number[] {
   return [...Y.parseUpdateMeta(update).to.keys()]
+}
+
+/**
+ * Who is to blame for an update that did not open: its author when the bytes prove the author
+ * made them (a signature only the author's key could produce, outside the acceptance rule),
+ * otherwise the relay, which should have refused it.
+ */
+function invalidUpdate(error: unknown, seq: number): Misbehaviour {
+  const author = (error as { author?: unknown } | undefined)?.author
+  if (typeof author === 'string') {
+    return {
+      kind: 'invalid',
+      message: 'the author signed outside the acceptance rule',
+      author,
+      seq,
+    }
+  }
+  return { kind: 'invalid', message: 'relay delivered an envelope that does not verify', seq }
 }

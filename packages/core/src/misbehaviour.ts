@@ -6,7 +6,9 @@
  *   or a shorter membership chain than the client verified;
  * - `fork`: the relay served a snapshot that does not chain to the known one, or a membership
  *   entry different from one the client verified;
- * - `invalid`: the relay delivered bytes that do not verify (forged, or from a non-writer);
+ * - `invalid`: the relay delivered bytes that do not verify (forged, or from a non-writer); when
+ *   `author` is set, the bytes prove that author made them (e.g. an Ed25519 signature outside
+ *   the acceptance rule that only the author's key could produce), and the author is to blame;
  * - `malformed-update`: a writer signed an update that is not valid Yjs (`author` names it);
  *   it was skipped and its sequence number counted as consumed;
  * - `impersonation`: a writer's update carries insertions under a Yjs client id bound to

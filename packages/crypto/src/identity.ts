@@ -54,6 +54,10 @@ function certify(userSecret: Uint8Array, deviceSecret: Uint8Array, kemKey: Uint8
   return { ...body, signature }
 }
 
+// Set by Identity's static block: package-internal access to its private constructor and fields.
+let serialise: (id: Identity) => Uint8Array
+let restore: (plain: Uint8Array) => Identity
+
 /**
  * A person on one device: a user key (the stable identity, which certifies devices) and this
  * device's signing and key-agreement keys. Applications never see raw keys: they create,
@@ -138,19 +142,11 @@ export class Identity {
   /**
    * Export every secret, encrypted under `passphrase` with scrypt (N = 2^17, r = 8, p = 1 by
    * default) and XChaCha20-Poly1305. The string is safe to store anywhere; its strength is the
-   * passphrase's.
+   * passphrase's. Throws `weak-passphrase` for a passphrase of fewer than
+   * `MIN_PASSPHRASE_LENGTH` (8) characters.
    */
   async export(passphrase: string, params?: PassphraseParams): Promise<string> {
-    const s = secretsOf(this)
-    const enc = encoding.createEncoder()
-    encoding.writeUint8Array(enc, s.userSecret)
-    encoding.writeUint8Array(enc, s.deviceSecret)
-    encoding.writeVarUint8Array(enc, s.kemSecret)
-    encoding.writeVarString(enc, this.displayName)
-    writeDeviceCert(enc, this.device)
-    encoding.writeVarUint(enc, this.otherDevices.length)
-    for (const d of this.otherDevices) writeDeviceCert(enc, d)
-    const wrapped = await wrapWithPassphrase(encoding.toUint8Array(enc), passphrase, params)
+    const wrapped = await wrapWithPassphrase(identityBytes(this), passphrase, params)
     return EXPORT_PREFIX + toBase64Url(wrapped)
   }
 
@@ -160,26 +156,54 @@ export class Identity {
       ? fromBase64Url(text.slice(EXPORT_PREFIX.length))
       : undefined
     if (wrapped === undefined) throw new CryptoError('malformed', 'not a Valv identity export')
-    const plain = await unwrapWithPassphrase(wrapped, passphrase)
-    try {
-      const dec = decoding.createDecoder(plain)
-      const userSecret = decoding.readUint8Array(dec, 32).slice()
-      const deviceSecret = decoding.readUint8Array(dec, 32).slice()
-      const kemSecret = decoding.readVarUint8Array(dec).slice()
-      const name = decoding.readVarString(dec)
-      const device = readDeviceCert(dec)
-      const n = decoding.readVarUint(dec)
-      const others: DeviceCert[] = []
-      for (let i = 0; i < n; i++) others.push(readDeviceCert(dec))
-      const userKey = ed25519.getPublicKey(userSecret)
-      if (!equalBytes(device.deviceKey, ed25519.getPublicKey(deviceSecret))) {
-        throw new Error('device key mismatch')
+    return identityFromBytes(await unwrapWithPassphrase(wrapped, passphrase))
+  }
+
+  static {
+    // Package-internal access to the private constructor and fields, for the device vault.
+    serialise = (id) => {
+      const s = secretsOf(id)
+      const enc = encoding.createEncoder()
+      encoding.writeUint8Array(enc, s.userSecret)
+      encoding.writeUint8Array(enc, s.deviceSecret)
+      encoding.writeVarUint8Array(enc, s.kemSecret)
+      encoding.writeVarString(enc, id.displayName)
+      writeDeviceCert(enc, id.device)
+      encoding.writeVarUint(enc, id.otherDevices.length)
+      for (const d of id.otherDevices) writeDeviceCert(enc, d)
+      return encoding.toUint8Array(enc)
+    }
+    restore = (plain) => {
+      try {
+        const dec = decoding.createDecoder(plain)
+        const userSecret = decoding.readUint8Array(dec, 32).slice()
+        const deviceSecret = decoding.readUint8Array(dec, 32).slice()
+        const kemSecret = decoding.readVarUint8Array(dec).slice()
+        const name = decoding.readVarString(dec)
+        const device = readDeviceCert(dec)
+        const n = decoding.readVarUint(dec)
+        const others: DeviceCert[] = []
+        for (let i = 0; i < n; i++) others.push(readDeviceCert(dec))
+        const userKey = ed25519.getPublicKey(userSecret)
+        if (!equalBytes(device.deviceKey, ed25519.getPublicKey(deviceSecret))) {
+          throw new Error('device key mismatch')
+        }
+        return new Identity(userKey, name, device, others, { userSecret, deviceSecret, kemSecret })
+      } catch (cause) {
+        throw new CryptoError('malformed', 'identity export does not decode', { cause })
       }
-      return new Identity(userKey, name, device, others, { userSecret, deviceSecret, kemSecret })
-    } catch (cause) {
-      throw new CryptoError('malformed', 'identity export does not decode', { cause })
     }
   }
+}
+
+/** Every secret of `id`, serialised (package-internal: the plaintext inside an export). */
+export function identityBytes(id: Identity): Uint8Array {
+  return serialise(id)
+}
+
+/** Inverse of {@link identityBytes}. Throws `malformed`. */
+export function identityFromBytes(plain: Uint8Array): Identity {
+  return restore(plain)
 }
 
 /**

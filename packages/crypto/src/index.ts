@@ -13,6 +13,7 @@ export {
   roleName,
 } from '@valv/protocol'
 export { type DeviceCert, PublicCard } from './card.js'
+export { DeviceVault, type DeviceVaultOptions } from './device-vault.js'
 export { type CreateIdentityOptions, Identity } from './identity.js'
 export { type InviteCapability, parseInvite } from './invite.js'
 export { type KeyStore, memoryKeyStore } from './key-store.js'
@@ -29,7 +30,7 @@ export {
   encryptedBlobSize,
 } from './primitives/blob-stream.js'
 export { type PaddingPolicy, padmeLength } from './primitives/padding.js'
-export type { PassphraseParams } from './primitives/passphrase.js'
+export { MIN_PASSPHRASE_LENGTH, type PassphraseParams } from './primitives/passphrase.js'
 export { RecoveryKey } from './recovery.js'
 export {
   type ChangeListener,

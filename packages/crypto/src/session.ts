@@ -486,6 +486,7 @@ export class DocumentSession {
     const v = await verifyEnvelopeAsync(this.state, sealed, {
       kind,
       formerWriters: true,
+      attribute: true,
       ...(self === undefined ? {} : { selfIndex: self }),
     })
     const content = this.ring.epochs.get(v.epoch)?.content

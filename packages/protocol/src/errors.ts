@@ -31,6 +31,8 @@ export type CryptoErrorCode =
   | 'truncated'
   /** The passphrase does not open the exported key. */
   | 'bad-passphrase'
+  /** A passphrase too short to protect anything (empty, or under 8 characters). */
+  | 'weak-passphrase'
   /** An invite or certificate is past its expiry, or was revoked or already used. */
   | 'expired'
   /** A key has the wrong length or form. */
@@ -55,10 +57,22 @@ export class CryptoError extends Error {
   /** Stable machine-readable reason. */
   readonly code: CryptoErrorCode
 
+  /**
+   * Hex of the per-document key of the member whom the bytes themselves prove responsible (a
+   * signature only its key could make, yet outside the acceptance rule), when that is so. Absent
+   * when the bytes could be anyone's forgery.
+   */
+  readonly author?: string
+
   /** Create an error; `cause` keeps a lower-level error for debugging (never key material). */
-  constructor(code: CryptoErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    code: CryptoErrorCode,
+    message: string,
+    options?: { cause?: unknown; author?: string },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause })
     this.name = 'CryptoError'
     this.code = code
+    if (options?.author !== undefined) this.author = options.author
   }
 }

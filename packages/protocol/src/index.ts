@@ -17,7 +17,8 @@ export {
 } from './bytes.js'
 export { CounterWindow } from './counter-window.js'
 export { deriveDocId } from './doc-id.js'
-export { ed25519Signer, ed25519Verify } from './ed25519-fast.js'
+export { ed25519Native, ed25519Signer, ed25519Verify } from './ed25519-fast.js'
+export { ed25519Encodings, ed25519SignedAnyway, ed25519VerifyStrict } from './ed25519-rule.js'
 export {
   decodeEnvelope,
   ENVELOPE_VERSION,

@@ -1,11 +1,12 @@
-import { ed25519 } from '@noble/curves/ed25519.js'
 import { domainMessage } from './bytes.js'
 import { ed25519Verify } from './ed25519-fast.js'
+import { ed25519VerifyStrict } from './ed25519-rule.js'
 
 /**
- * Verify an Ed25519 signature over `domainMessage(domain, ...parts)`. Never throws: malformed
- * keys or signatures simply do not verify. Ed25519 verification is ZIP-215-free strict mode as
- * implemented by @noble/curves (`zip215: false`), so signatures are not malleable.
+ * Verify an Ed25519 signature over `domainMessage(domain, ...parts)` under Valv's one acceptance
+ * rule ({@link ed25519VerifyStrict}: canonical encodings, `S < L`, no small-order `A` or `R`,
+ * cofactorless equation), so signatures are not malleable. Never throws: malformed keys or
+ * signatures simply do not verify.
  */
 export function verifyDomain(
   domain: string,
@@ -13,15 +14,10 @@ export function verifyDomain(
   signature: Uint8Array,
   ...parts: Uint8Array[]
 ): boolean {
-  if (publicKey.length !== 32 || signature.length !== 64) return false
-  try {
-    return ed25519.verify(signature, domainMessage(domain, ...parts), publicKey, { zip215: false })
-  } catch {
-    return false
-  }
+  return ed25519VerifyStrict(signature, domainMessage(domain, ...parts), publicKey)
 }
 
-/** {@link verifyDomain} using native WebCrypto Ed25519 when available (much faster). */
+/** {@link verifyDomain} using native WebCrypto Ed25519 when available (much faster); same verdicts. */
 export async function verifyDomainAsync(
   domain: string,
   publicKey: Uint8Array,

@@ -1,4 +1,5 @@
-import { toHex, utf8 } from './bytes.js'
+import { domainMessage, toHex, utf8 } from './bytes.js'
+import { ed25519SignedAnyway } from './ed25519-rule.js'
 import { decodeEnvelope, type Envelope, type EnvelopeKindName } from './envelope.js'
 import { CryptoError } from './errors.js'
 import type { ChainMember, MembershipState } from './membership-state.js'
@@ -30,6 +31,13 @@ export interface VerifyEnvelopeOptions {
    * set-role entry). The relay leaves it off, so it refuses every new write by such a member.
    */
   readonly formerWriters?: boolean
+  /**
+   * On a signature outside the acceptance rule, also check whether only the author's key could
+   * have made it (see `ed25519SignedAnyway`); if so the `bad-signature` error names the author in
+   * {@link CryptoError.author}. Readers set it to blame the right party; the relay leaves it off,
+   * since it would cost a pure-JS verification per forged write.
+   */
+  readonly attribute?: boolean
 }
 
 /**
@@ -63,7 +71,7 @@ export function verifyEnvelope(
 ): VerifiedEnvelope {
   const { env, member } = precheck(state, bytes, options)
   if (!verifyDomain('envelope', member.key, env.signature, utf8(state.docId), env.signed)) {
-    throw new CryptoError('bad-signature', 'envelope signature does not verify')
+    throw badSignature(state, env, member, options)
   }
   return postcheck(state, env, member, options)
 }
@@ -85,8 +93,23 @@ export async function verifyEnvelopeAsync(
     utf8(state.docId),
     env.signed,
   )
-  if (!ok) throw new CryptoError('bad-signature', 'envelope signature does not verify')
+  if (!ok) throw badSignature(state, env, member, options)
   return postcheck(state, env, member, options)
+}
+
+function badSignature(
+  state: MembershipState,
+  env: Envelope,
+  member: ChainMember,
+  options: VerifyEnvelopeOptions,
+): CryptoError {
+  const message = domainMessage('envelope', utf8(state.docId), env.signed)
+  if (options.attribute === true && ed25519SignedAnyway(env.signature, message, member.key)) {
+    return new CryptoError('bad-signature', 'the author signed outside the acceptance rule', {
+      author: toHex(member.key),
+    })
+  }
+  return new CryptoError('bad-signature', 'envelope signature does not verify')
 }
 
 function precheck(state: MembershipState, bytes: Uint8Array, options: VerifyEnvelopeOptions) {

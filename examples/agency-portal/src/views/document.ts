@@ -36,9 +36,9 @@ export function renderDocument(app: App, main: HTMLElement): void {
     const link = app.pendingInvite
     app.pendingInvite = undefined
     joinDocument(me, app.relayUrl, link).then(
-      (open) => {
+      async (open) => {
         remember(open)
-        saveDriveEntry(me.userId, {
+        await saveDriveEntry({
           docId: open.session.docId,
           title: open.meta.get('title') ?? t('untitled'),
           kind: (open.meta.get('kind') as DocKind | undefined) ?? 'text',
@@ -64,7 +64,7 @@ export function renderDocument(app: App, main: HTMLElement): void {
 
 function show(app: App, main: HTMLElement, open: OpenDocument): void {
   const me = app.me as Identity
-  const entry = listDrive(me.userId).find((e) => e.docId === open.session.docId)
+  const entry = listDrive().find((e) => e.docId === open.session.docId)
   const kind = (open.meta.get('kind') as DocKind | undefined) ?? entry?.kind ?? 'text'
   const title = h('h1', {}, open.meta.get('title') ?? entry?.title ?? t('untitled'))
   const notice = h('p', { class: 'notice', role: 'alert' })

@@ -24,7 +24,7 @@ function newDocumentForm(app: App, me: Identity): HTMLElement {
   const list = h(
     'datalist',
     { id: 'folder-list' },
-    ...folders(me.userId).map((f) => h('option', { value: f })),
+    ...folders().map((f) => h('option', { value: f })),
   )
   const busy = h('p', { role: 'status' })
   return h(
@@ -43,7 +43,7 @@ function newDocumentForm(app: App, me: Identity): HTMLElement {
           kind: kind.value as DocKind,
           folder: folder.value.trim(),
         }
-        saveDriveEntry(me.userId, entry)
+        await saveDriveEntry(entry)
         remember(open)
         navigate(app, `?doc=${encodeURIComponent(entry.docId)}`)
       },
@@ -112,7 +112,7 @@ function folderSection(app: App, name: string, entries: DriveEntry[]): HTMLEleme
 /** The drive: documents by folder, a new-document form and an invite-link form. */
 export function renderDrive(app: App, main: HTMLElement): void {
   const me = app.me as Identity
-  const entries = listDrive(me.userId).sort((a, b) => a.title.localeCompare(b.title))
+  const entries = listDrive().sort((a, b) => a.title.localeCompare(b.title))
   const byFolder = new Map<string, DriveEntry[]>()
   for (const e of entries) byFolder.set(e.folder, [...(byFolder.get(e.folder) ?? []), e])
   main.append(

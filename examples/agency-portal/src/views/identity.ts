@@ -77,7 +77,7 @@ function createForm(app: App): HTMLElement {
         busy.textContent = t('creating')
         const me = await Identity.create({ displayName: name.value.trim() })
         const backup = await me.export(pass.value)
-        await rememberIdentity(me)
+        await rememberIdentity(me, pass.value)
         app.me = me
         render(app)
         // Shown once, right under the new view's heading: the user should save it now.
@@ -117,7 +117,7 @@ function restoreForm(app: App): HTMLElement {
           e.preventDefault()
           try {
             const me = await Identity.import(backup.value.trim(), pass.value)
-            await rememberIdentity(me)
+            await rememberIdentity(me, pass.value)
             app.me = me
             render(app)
           } catch {

@@ -16,6 +16,27 @@ export interface PassphraseParams {
 /** The default scrypt parameters: N = 2^17, r = 8, p = 1 (128 MiB, OWASP's scrypt minimum). */
 export const DEFAULT_PASSPHRASE_PARAMS = { N: 2 ** 17, r: 8, p: 1 } as const
 
+/**
+ * The fewest characters (Unicode code points after NFKC) a new passphrase may have. Eight is a
+ * floor against accidents (an empty or one-word field), not a strength meter: scrypt makes each
+ * guess cost 128 MiB and about a second, so eight random characters resist offline guessing, but
+ * a short dictionary word does not. Applications should ask for a longer passphrase.
+ */
+export const MIN_PASSPHRASE_LENGTH = 8
+
+/** Refuse a passphrase too short to protect anything (`weak-passphrase`). */
+export function checkPassphrase(passphrase: string): void {
+  if (
+    typeof passphrase !== 'string' ||
+    [...passphrase.normalize('NFKC')].length < MIN_PASSPHRASE_LENGTH
+  ) {
+    throw new CryptoError(
+      'weak-passphrase',
+      `a passphrase needs at least ${MIN_PASSPHRASE_LENGTH} characters`,
+    )
+  }
+}
+
 const VERSION = 1
 const HEADER = 4 + 16
 const NONCE = 24
@@ -56,7 +77,9 @@ function derive(passphrase: string, header: Uint8Array): Promise<Uint8Array> {
  * a random 16-byte salt; XChaCha20-Poly1305 encrypts with the 20-byte header as associated data,
  * so nobody can lower the cost parameters or swap the salt unnoticed.
  * Layout: `version(1)=1 | log2 N(1) | r(1) | p(1) | salt(16) | nonce(24) | ciphertext | tag(16)`.
- * Throws `malformed` for parameters outside `PassphraseParams`' ranges.
+ * Throws `weak-passphrase` for fewer than {@link MIN_PASSPHRASE_LENGTH} characters, `malformed`
+ * for parameters outside `PassphraseParams`' ranges. Unwrapping never checks length, so old
+ * wraps still open.
  *
  * @example
  * ```ts
@@ -69,6 +92,7 @@ export async function wrapWithPassphrase(
   passphrase: string,
   params: PassphraseParams = {},
 ): Promise<Uint8Array> {
+  checkPassphrase(passphrase)
   return wrapWithPassphraseFixed(secret, passphrase, params, randomBytes(16), randomBytes(NONCE))
 }
 

@@ -1,5 +1,5 @@
 import { ed25519 } from '@noble/curves/ed25519.js'
-import { CryptoError, domainMessage } from '@valv/protocol'
+import { CryptoError, domainMessage, ed25519VerifyStrict } from '@valv/protocol'
 
 export { verifyDomain } from '@valv/protocol'
 
@@ -36,16 +36,13 @@ export function sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
 }
 
 /**
- * Verify an Ed25519 signature in strict (non-ZIP-215) mode, so signatures are not malleable.
- * Never throws: wrong lengths, invalid points or garbage simply return `false`.
+ * Verify an Ed25519 signature under Valv's one acceptance rule (`ed25519VerifyStrict` of
+ * `@valv/protocol`: canonical encodings, `S < L`, no small-order points, cofactorless), so
+ * signatures are not malleable. Never throws: wrong lengths, invalid points or garbage simply
+ * return `false`.
  */
 export function verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-  if (publicKey.length !== 32 || signature.length !== SIGNATURE_LENGTH) return false
-  try {
-    return ed25519.verify(signature, message, publicKey, { zip215: false })
-  } catch {
-    return false
-  }
+  return ed25519VerifyStrict(signature, message, publicKey)
 }
 
 /**
