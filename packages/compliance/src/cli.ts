@@ -29,7 +29,12 @@ async function main(argv: string[]): Promise<number> {
     if (rest[i] === '--json') json = true
     else if (rest[i] === '--signers' && rest[i + 1] !== undefined) {
       const text = readFileSync(rest[++i] as string, 'utf8')
-      signers = new Set(text.split(/\s+/).filter((k) => k !== '').map((k) => k.toLowerCase()))
+      signers = new Set(
+        text
+          .split(/\s+/)
+          .filter((k) => k !== '')
+          .map((k) => k.toLowerCase()),
+      )
     } else {
       process.stderr.write(USAGE)
       return 2

@@ -127,7 +127,8 @@ export async function verifyTrail(
         if (trusted.length > entries.length) {
           return fail(entries.length, 'rolled-back', `a trusted head has ${trusted.length}`)
         }
-        const at = trusted.length === 0 ? ZERO_HASH : (entries[trusted.length - 1]?.hash as Uint8Array)
+        const at =
+          trusted.length === 0 ? ZERO_HASH : (entries[trusted.length - 1]?.hash as Uint8Array)
         if (!equalBytes(at, trusted.hash)) {
           return fail(Math.max(0, trusted.length - 1), 'rolled-back', 'trusted head disagrees')
         }
