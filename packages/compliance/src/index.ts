@@ -1,10 +1,12 @@
 /**
  * Compliance for Valv, all on the client: a signed, hash-chained audit trail of security events
- * with an offline verifier (also the `valv-audit` CLI). See docs/compliance.md for how each
+ * with an offline verifier (also the `valv-audit` CLI); classification and secrecy marking kept
+ * inside the encrypted document, and the policy derived from it. See docs/compliance.md for how each
  * obligation of a Swedish agency maps to what Valv provides.
  *
  * @packageDocumentation
  */
+export type { AuditContext } from './audit/context.js'
 export {
   AUDIT_EVENT_TYPES,
   AUDIT_LIMITS,
@@ -32,4 +34,34 @@ export {
   type VerifyTrailOptions,
   verifyTrail,
 } from './audit/verify.js'
+export {
+  authorizeExport,
+  createPolicyLink,
+  type ExportRequest,
+  type LinkIssuer,
+} from './classification/guards.js'
+export {
+  checkMarking,
+  type Marking,
+  readMarking,
+  type SecrecyMarking,
+  setMarking,
+} from './classification/marking.js'
+export {
+  assertAllowed,
+  type Policy,
+  type PolicyAction,
+  policyFor,
+  strictest,
+} from './classification/policy.js'
+export {
+  type ClassificationScheme,
+  defineScheme,
+  type ExportRule,
+  KRT_SCHEME,
+  type LevelDefinition,
+  type LevelRules,
+  levelOf,
+} from './classification/scheme.js'
 export { ComplianceError, type ComplianceErrorCode } from './errors.js'
+export { COMPLIANCE_MAP, complianceMap } from './meta.js'

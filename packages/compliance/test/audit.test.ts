@@ -41,7 +41,7 @@ async function makeTrail(n: number, trailId = 'doc1'): Promise<Uint8Array[]> {
 
 // Trails of 1..12 entries, built once: signing is the slow part.
 const trails = new Map<number, Uint8Array[]>()
-const trailOf = async (n: number) => {
+const trailOf = async (n: number): Promise<Uint8Array[]> => {
   if (!trails.has(n)) trails.set(n, await makeTrail(n))
   return (trails.get(n) as Uint8Array[]).map((r) => r.slice())
 }
