@@ -1,7 +1,8 @@
 /**
  * Compliance for Valv, all on the client: a signed, hash-chained audit trail of security events
  * with an offline verifier (also the `valv-audit` CLI); classification and secrecy marking kept
- * inside the encrypted document, and the policy derived from it. See docs/compliance.md for how each
+ * inside the encrypted document, and the policy derived from it; retention, legal hold and
+ * erasure with crypto-shredding and a signed receipt. See docs/compliance.md for how each
  * obligation of a Swedish agency maps to what Valv provides.
  *
  * @packageDocumentation
@@ -65,3 +66,22 @@ export {
 } from './classification/scheme.js'
 export { ComplianceError, type ComplianceErrorCode } from './errors.js'
 export { COMPLIANCE_MAP, complianceMap } from './meta.js'
+export { type EraseAuthority, type EraseRequest, eraseDocument } from './retention/erase.js'
+export {
+  checkRetention,
+  type ErasureStatus,
+  erasureStatus,
+  type LegalHold,
+  placeHold,
+  type RetentionPolicy,
+  readRetention,
+  releaseHold,
+  setRetention,
+} from './retention/policy.js'
+export {
+  type ErasureReceipt,
+  formatReceipt,
+  parseReceipt,
+  receiptOf,
+  verifyErasureReceipt,
+} from './retention/receipt.js'

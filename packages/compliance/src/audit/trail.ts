@@ -130,6 +130,20 @@ export class AuditTrail {
     return run
   }
 
+  /**
+   * Append one event and sign a head sealing the trail through it, with nothing in between:
+   * a receipt for that event (see `ErasureReceipt`).
+   */
+  async appendSealed(
+    signer: AuditRecordSigner,
+    event: AuditEvent,
+  ): Promise<{ entry: AuditEntry; head: Uint8Array }> {
+    const entry = this.append(signer, event)
+    // Queued right behind the append, so no other append can come between them.
+    const head = this.head(signer)
+    return { entry: await entry, head: await head }
+  }
+
   /** A signed head sealing the entries so far (keep it to detect a later rollback). */
   head(signer: AuditRecordSigner): Promise<Uint8Array> {
     const run = this.#queue.then(() =>
