@@ -2,7 +2,8 @@
  * Compliance for Valv, all on the client: a signed, hash-chained audit trail of security events
  * with an offline verifier (also the `valv-audit` CLI); classification and secrecy marking kept
  * inside the encrypted document, and the policy derived from it; retention, legal hold and
- * erasure with crypto-shredding and a signed receipt. See docs/compliance.md for how each
+ * erasure with crypto-shredding and a signed receipt; OpenDocument export (ODT, ODS) for
+ * archiving, carrying the marking. See docs/compliance.md for how each
  * obligation of a Swedish agency maps to what Valv provides.
  *
  * @packageDocumentation
@@ -66,6 +67,9 @@ export {
 } from './classification/scheme.js'
 export { ComplianceError, type ComplianceErrorCode } from './errors.js'
 export { COMPLIANCE_MAP, complianceMap } from './meta.js'
+export { toOpenFormula, workbookToOds } from './odf/ods.js'
+export { richTextToOdt } from './odf/odt.js'
+export { markingLine, type OdfExportOptions } from './odf/package.js'
 export { type EraseAuthority, type EraseRequest, eraseDocument } from './retention/erase.js'
 export {
   checkRetention,
