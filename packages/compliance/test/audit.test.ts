@@ -289,5 +289,5 @@ describe('valv-audit CLI', () => {
     expect(broken.stdout).toMatch(/^BROKEN at record 2: out-of-order/)
 
     expect((await cli('frobnicate')).code).toBe(2)
-  })
+  }, 120_000)
 })

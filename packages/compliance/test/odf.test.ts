@@ -244,7 +244,9 @@ describe('OpenDocument export', () => {
     expect(flat).toContain('table:formula="of:=SUM([.B2:.B3])"')
     // (The sheet model keeps references by row/column id and shows them without `$`.)
     expect(flat).toContain('table:formula="of:=LEN([.A1])+[.A3]"')
-    expect(flat).toMatch(/table:formula="of:=LEN\(\[\.A1\]\)\+\[\.A3\]" office:value-type="float" office:value="11"/)
+    expect(flat).toMatch(
+      /table:formula="of:=LEN\(\[\.A1\]\)\+\[\.A3\]" office:value-type="float" office:value="11"/,
+    )
     expect(flat).toContain('table:name="Två"')
     expect(flat).toContain('table:number-columns-spanned="2"')
   }, 240_000)
