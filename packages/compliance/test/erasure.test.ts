@@ -257,3 +257,28 @@ describe('erasure', () => {
     )
   })
 })
+
+describe('crypto-shredding of an in-memory key store', () => {
+  it('memoryKeyStore forgets exactly one document, and its sessions can no longer open', async () => {
+    const me = await Identity.create()
+    const keyStore = memoryKeyStore()
+    const relay = new LocalRelay()
+    const a = await DocumentSession.create(me, { keyStore })
+    const b = await DocumentSession.create(me, { keyStore })
+    await relay.connect(a)
+    await relay.connect(b)
+    const envA = await a.seal('update', new Uint8Array([1, 2, 3]), 1)
+    const envB = await b.seal('update', new Uint8Array([4, 5, 6]), 1)
+    await eraseDocument({
+      authority: a,
+      retention: {},
+      keyStores: [keyStore],
+      audit: { trail: await AuditTrail.open(a.docId), signer },
+    })
+    const reA = await DocumentSession.open(me, a.docId, { keyStore })
+    expect(reA.membershipLength()).toBe(0)
+    await expect(reA.open('update', envA)).rejects.toThrow()
+    const reB = await DocumentSession.open(me, b.docId, { keyStore })
+    expect((await reB.open('update', envB)).plaintext).toEqual(new Uint8Array([4, 5, 6]))
+  })
+})
