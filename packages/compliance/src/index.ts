@@ -22,6 +22,7 @@ export {
   type AuditHead,
   type AuditRecord,
   type AuditRecordSigner,
+  checkSignature,
   decodeRecord,
   describeEntry,
   MAX_RECORD_BYTES,
