@@ -3,11 +3,19 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { documentAuditSigner, Identity } from '@valv/crypto'
+import {
+  DocumentSession,
+  documentAuditSigner,
+  Identity,
+  memoryKeyStore,
+  PublicCard,
+  Role,
+} from '@valv/crypto'
 import { toHex } from '@valv/protocol'
 import { MemoryStorageAdapter } from '@valv/storage-memory'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
+import { LocalRelay } from '../../crypto/test/local-relay.js'
 import {
   AuditTrail,
   ComplianceError,
@@ -210,15 +218,31 @@ describe('audit trail', () => {
 
   it('a device signs with its per-document key, the one its envelopes carry', async () => {
     const me = await Identity.create()
-    const signer = documentAuditSigner(me, 'doc-x')
-    const other = documentAuditSigner(me, 'doc-y')
-    expect(toHex(signer.publicKey)).not.toBe(toHex(other.publicKey))
-    const trail = await AuditTrail.open('doc-x')
+    const relay = new LocalRelay()
+    const created = await DocumentSession.create(me)
+    await relay.connect(created)
+    const other = await DocumentSession.create(me)
+    const signer = documentAuditSigner(created)
+    // The creator's key is derived from the genesis nonce, not the id: the session knows it.
+    expect(toHex(signer.publicKey)).toBe(created.author)
+    expect(toHex(documentAuditSigner(other).publicKey)).toBe(other.author)
+    expect(created.author).not.toBe(other.author)
+    const trail = await AuditTrail.open(created.docId)
     await trail.append(signer, { type: 'recovery.used' })
-    const verdict = await verifyTrail([...trail.records, await trail.head(signer)], {
-      signers: new Set([toHex(signer.publicKey)]),
-    })
-    expect(verdict.ok).toBe(true)
+    const records = [...trail.records, await trail.head(signer)]
+    expect((await verifyTrail(records, { signers: new Set([created.author]) })).ok).toBe(true)
+    expect((await verifyTrail(records, { signers: new Set([other.author]) })).ok).toBe(false)
+
+    // A joiner's key is derived from the document id; reopening keeps the same key.
+    const bo = await Identity.create()
+    await created.share(PublicCard.parse(bo.card.toString()), Role.Editor)
+    const keyStore = memoryKeyStore()
+    const joined = await DocumentSession.open(bo, created.docId, { keyStore })
+    await relay.connect(joined)
+    await joined.joined()
+    expect(toHex(documentAuditSigner(joined).publicKey)).toBe(joined.author)
+    const reopened = await DocumentSession.open(bo, created.docId, { keyStore })
+    expect(toHex(documentAuditSigner(reopened).publicKey)).toBe(joined.author)
   })
 
   it('persists through a storage adapter and refuses a tampered store on open', async () => {

@@ -1,6 +1,6 @@
 import { ed25519 } from '@noble/curves/ed25519.js'
-import { domainMessage } from '@valv/protocol'
-import { documentSigningSecret, type Identity } from './identity.js'
+import { CryptoError, domainMessage } from '@valv/protocol'
+import type { DocumentSession } from './session.js'
 
 /**
  * Signs audit records (see `@valv/compliance`) with a device's key without handing the key out.
@@ -14,22 +14,39 @@ export interface AuditSigner {
   signAudit(...parts: Uint8Array[]): Promise<Uint8Array>
 }
 
+// Package-internal access to the session's signing secret, so session.ts need not grow an API
+// that hands the key out: the creator's key is derived from the genesis nonce, a joiner's from
+// the document id, and only the session knows which.
+function secretOf(session: DocumentSession): Uint8Array {
+  const secret = (session as unknown as { signingSecret?: Uint8Array }).signingSecret
+  if (secret === undefined) {
+    throw new CryptoError('invalid-state', 'this session has no signing key (recovery session)')
+  }
+  return secret
+}
+
 /**
- * An {@link AuditSigner} with this device's per-document key for `docId`: the same key that
- * signs the device's envelopes and membership entries (`DocumentSession.author`), so an
- * auditor can tie audit records to members of the document's chain.
+ * An {@link AuditSigner} with the session's per-document key: the key that signs this device's
+ * envelopes and membership entries (`DocumentSession.author`), so an auditor can tie audit
+ * records to members of the document's chain. Throws `invalid-state` for a recovery session.
  *
  * @example
  * ```ts
- * const signer = documentAuditSigner(me, session.docId)
- * const trail = new AuditTrail(session.docId)
- * await trail.append(signer, { type: 'export', subject: session.author, reason: 'archive' })
+ * const signer = documentAuditSigner(session)
+ * const trail = await AuditTrail.open(session.docId)
+ * await trail.append(signer, { type: 'export', details: { format: 'odt' } })
  * ```
  */
-export function documentAuditSigner(me: Identity, docId: string): AuditSigner {
-  const secret = documentSigningSecret(me, docId)
+export function documentAuditSigner(session: DocumentSession): AuditSigner {
+  const publicKey = ed25519.getPublicKey(secretOf(session))
   return {
-    publicKey: ed25519.getPublicKey(secret),
-    signAudit: async (...parts) => ed25519.sign(domainMessage('audit', ...parts), secret),
+    publicKey,
+    signAudit: async (...parts) => {
+      const secret = secretOf(session)
+      if (!ed25519.getPublicKey(secret).every((b, i) => b === publicKey[i])) {
+        throw new CryptoError('invalid-state', 'the session changed its signing key')
+      }
+      return ed25519.sign(domainMessage('audit', ...parts), secret)
+    },
   }
 }

@@ -5,6 +5,6 @@ import type { AuditTrail } from './trail.js'
 export interface AuditContext {
   /** The document's trail. */
   readonly trail: AuditTrail
-  /** Who signs the entry (usually `documentAuditSigner(me, docId)`). */
+  /** Who signs the entry (usually `documentAuditSigner(session)`). */
   readonly signer: AuditRecordSigner
 }

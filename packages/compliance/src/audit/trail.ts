@@ -45,7 +45,7 @@ export interface AuditTrailOptions {
  * @example
  * ```ts
  * const trail = await AuditTrail.open(session.docId)
- * const signer = documentAuditSigner(me, session.docId)
+ * const signer = documentAuditSigner(session)
  * await trail.append(signer, { type: 'member.added', subject: userId, details: { role: 'editor' } })
  * const file = await trail.export(signer) // text; check it with `valv-audit verify <file>`
  * ```
