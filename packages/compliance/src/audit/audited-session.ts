@@ -32,6 +32,7 @@ export class AuditedSession {
    * @param audit Where to record.
    */
   constructor(
+    /** The wrapped session (changes made through it directly are not recorded). */
     readonly session: DocumentSession,
     private readonly audit: AuditContext,
   ) {}
