@@ -264,6 +264,15 @@ describe('audit trail', () => {
     const err = await AuditTrail.open('doc1', { store: adapter }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(ComplianceError)
     expect(err).toMatchObject({ code: 'broken-trail', cause: { index: 1 } })
+
+    // Two writers on one store: the second one's append is refused, nothing is overwritten.
+    const other = await AuditTrail.open('doc2', { store: adapter })
+    const first = await AuditTrail.open('doc2', { store: adapter })
+    await first.append(alice, { type: 'export' })
+    await expect(other.append(bob, { type: 'export' })).rejects.toMatchObject({
+      code: 'broken-trail',
+    })
+    expect(await adapter.get(['audit', 'doc2', '0000000000000000'])).toEqual(first.records[0])
   })
 
   it('trail files round-trip; a file with a non-record line is refused with its line', async () => {

@@ -120,7 +120,13 @@ export class AuditTrail {
       const bytes = await signEntry(signer, this.trailId, seq, this.headHash, time, event)
       const record = decodeRecord(bytes)
       if (record.kind !== 'entry') throw new ComplianceError('malformed', 'not an entry')
-      await this.options.store?.put(['audit', this.trailId, seqSegment(seq)], bytes)
+      const store = this.options.store
+      const key = ['audit', this.trailId, seqSegment(seq)]
+      // Never overwrite: a record already there means another writer, or a store with a gap.
+      if (store !== undefined && (await store.get(key)) !== undefined) {
+        throw new ComplianceError('broken-trail', `the store already holds entry ${seq}`)
+      }
+      await store?.put(key, bytes)
       const { kind: _, ...entry } = record
       this.#records.push(bytes)
       this.#entries.push(entry)
