@@ -24,6 +24,6 @@ export {
 } from './encrypted-doc.js'
 export { CoreError, type CoreErrorCode } from './errors.js'
 export { type Heads, missing, readHeads, writeHeads } from './heads.js'
-export type { QueuedEnvelope } from './local-store.js'
+export { eraseLocalCache, type QueuedEnvelope } from './local-store.js'
 export type { Misbehaviour, MisbehaviourKind } from './misbehaviour.js'
 export { decodeSnapshotBody, encodeSnapshotBody, type SnapshotBody } from './snapshot.js'

@@ -2,6 +2,20 @@ import type { StorageAdapter } from '@valv/storage'
 
 const pad = (n: number) => n.toString().padStart(12, '0')
 
+/**
+ * Delete this device's local cache of `docId` (offline queue, sealed state, checkpoint) from
+ * `storage`: part of erasing a document on a device (`eraseDocument` of `@valv/compliance`
+ * also shreds the keys). Idempotent.
+ *
+ * @example
+ * ```ts
+ * await eraseLocalCache(new IndexedDbStorageAdapter({ name: 'valv' }), docId)
+ * ```
+ */
+export async function eraseLocalCache(storage: StorageAdapter, docId: string): Promise<void> {
+  await storage.deletePrefix(['valv', docId])
+}
+
 /** One sealed, not yet acknowledged update in the offline queue. */
 export interface QueuedEnvelope {
   /** The local author's counter of this envelope. */

@@ -12,11 +12,13 @@ export {
   Role,
   roleName,
 } from '@valv/protocol'
+export { type AuditSigner, documentAuditSigner } from './audit-signer.js'
 export { type DeviceCert, PublicCard } from './card.js'
 export { DeviceVault, type DeviceVaultOptions } from './device-vault.js'
 export { type CreateIdentityOptions, Identity } from './identity.js'
 export { type InviteCapability, parseInvite } from './invite.js'
-export { type KeyStore, memoryKeyStore } from './key-store.js'
+export { type ErasableKeyStore, type KeyStore, memoryKeyStore } from './key-store.js'
+export { eraseLocalKeys } from './local-copy.js'
 export { isSupportedSuite, Suite, type SuiteId } from './primitives/aead.js'
 export {
   BLOB_CHUNK_SIZE,

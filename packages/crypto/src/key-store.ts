@@ -18,6 +18,15 @@ export interface KeyStore {
 }
 
 /**
+ * A {@link KeyStore} that can also forget: what crypto-shredding (`eraseLocalKeys`) needs. Every
+ * `StorageAdapter` of `@valv/storage` is one, and so is {@link memoryKeyStore}.
+ */
+export interface ErasableKeyStore extends KeyStore {
+  /** Remove every value whose key starts with `prefix`; durable when resolved. */
+  deletePrefix(prefix: readonly string[]): Promise<void>
+}
+
+/**
  * A key store in memory (tests, and sessions that need not survive a reload).
  *
  * @example
@@ -25,12 +34,22 @@ export interface KeyStore {
  * const session = await DocumentSession.create(me, { keyStore: memoryKeyStore() })
  * ```
  */
-export function memoryKeyStore(): KeyStore {
+export function memoryKeyStore(): ErasableKeyStore {
   const map = new Map<string, Uint8Array>()
   return {
     get: async (key) => map.get(key.join('/'))?.slice(),
     put: async (key, value) => {
       map.set(key.join('/'), value.slice())
+    },
+    deletePrefix: async (prefix) => {
+      const p = prefix.join('/')
+      for (const [k, v] of map) {
+        if (p === '' || k === p || k.startsWith(`${p}/`)) {
+          // Overwrite before forgetting: the map held the only reference to these bytes.
+          v.fill(0)
+          map.delete(k)
+        }
+      }
     },
   }
 }

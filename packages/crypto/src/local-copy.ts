@@ -3,11 +3,26 @@ import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { encodeBundle } from './bundle.js'
 import { type Identity, localStoreKey } from './identity.js'
-import type { KeyStore } from './key-store.js'
+import type { ErasableKeyStore, KeyStore } from './key-store.js'
 import type { KeyRing } from './keyring.js'
 import { aeadOpen, aeadSeal, Suite } from './primitives/aead.js'
 
 const seqKey = (n: number) => String(n).padStart(10, '0')
+const PREFIX = 'valv-keys'
+
+/**
+ * Crypto-shredding on this device: delete the local copy of `docId`'s membership chain and its
+ * sealed epoch keys and admission secrets from `store`. Sessions of the document that are still
+ * open keep their keys in memory until dropped; close them first.
+ *
+ * @example
+ * ```ts
+ * await eraseLocalKeys(new IndexedDbStorageAdapter({ name: 'valv' }), docId)
+ * ```
+ */
+export async function eraseLocalKeys(store: ErasableKeyStore, docId: string): Promise<void> {
+  await store.deletePrefix([PREFIX, docId])
+}
 
 /** The newest membership chain head a relay has shown this device: its length and hash. */
 export interface ChainHead {
@@ -30,7 +45,7 @@ export class LocalCopy {
   ) {}
 
   private key(...rest: string[]): string[] {
-    return ['valv-keys', this.docId, ...rest]
+    return [PREFIX, this.docId, ...rest]
   }
 
   /** Store chain entry `index`. */
