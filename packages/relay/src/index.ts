@@ -22,5 +22,10 @@ export { defaultVerifier, type ProtocolVerifierOptions } from './protocol-verifi
 export { Relay, type RelayOptions } from './relay.js'
 export type { SessionInfo } from './session.js'
 export { openStorage } from './storage-url.js'
-export type { EnvelopeVerifier, VerifiedUpdate, VerifyContext } from './verifier.js'
+export type {
+  EnvelopeVerifier,
+  VerifiedAuthor,
+  VerifiedUpdate,
+  VerifyContext,
+} from './verifier.js'
 export { signWebhook, verifyWebhook, type WebhookOptions, webhookExtension } from './webhook.js'

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { DocumentStore, type StorageAdapter, StorageError } from '@valv/storage'
 import {
   CloseCode,
@@ -12,6 +12,7 @@ import {
   WireError,
 } from '@valv/wire'
 import { type RawData, type WebSocket, WebSocketServer } from 'ws'
+import { AddressLimit, meterPreAuth } from './address-limit.js'
 import { Doc } from './doc.js'
 import { DocLog } from './doc-log.js'
 import { RelayError } from './errors.js'
@@ -61,6 +62,7 @@ export class Relay {
   private readonly http: Server
   private readonly wss: WebSocketServer
   private readonly store: DocumentStore
+  private readonly addresses: AddressLimit
   private closing = false
 
   constructor(private readonly options: RelayOptions) {
@@ -68,15 +70,32 @@ export class Relay {
     this.hooks = new Hooks(options.extensions ?? [])
     this.log = options.logger ?? jsonLogger
     this.store = new DocumentStore(options.storage)
+    this.addresses = new AddressLimit(this.limits.maxConnectionsPerIp)
     this.wss = new WebSocketServer({
       noServer: true,
       // Frames up to this size reach us and get a typed 'too-large' error; beyond, ws closes 1009.
       maxPayload: Math.max(this.limits.maxFrameBytes, this.limits.maxSnapshotBytes) + 4096,
     })
     this.http = createServer((req, res) => this.serveHttp(req, res))
-    this.http.on('upgrade', (req, socket, head) => {
+    this.http.on('upgrade', (req, socket: Socket, head: Buffer) => {
       if (this.closing) return socket.destroy()
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req))
+      if (!this.addresses.admit(socket)) {
+        this.metrics.refuse('per-ip')
+        this.log({ level: 'warn', event: 'refused', reason: 'per-ip' })
+        socket.end('HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+        return
+      }
+      // Counted from the first byte, so an unfinished frame cannot be buffered before auth.
+      let session: Session | undefined
+      const unmeter = meterPreAuth(socket, head, this.limits.preAuthMaxBytes, () => {
+        if (session === undefined) return socket.destroy()
+        socket.pause()
+        this.closeSession(session, CloseCode.AuthTimeout, 'pre-auth-limit')
+      })
+      this.wss.handleUpgrade(req, socket, head, (ws) => {
+        session = this.accept(ws, req)
+        session.unmeter = unmeter
+      })
     })
   }
 
@@ -156,7 +175,7 @@ export class Relay {
     }
   }
 
-  private accept(ws: WebSocket, req: IncomingMessage): void {
+  private accept(ws: WebSocket, req: IncomingMessage): Session {
     const session = new Session(randomUUID(), ws, this.limits)
     this.sessions.add(session)
     this.metrics.connections++
@@ -178,14 +197,37 @@ export class Relay {
         .run('onDisconnect', { sessionId: session.sessionId, context: session.context, code })
         .catch((err) => this.hookFailed('onDisconnect', err))
     })
-    this.hooks.run('onConnect', { sessionId: session.sessionId, request: req }).catch(() => {
-      this.closeSession(session, CloseCode.Unauthenticated, 'connect-veto')
-    })
+    // Authentication waits for this: nothing is served before every onConnect hook passed.
+    session.connected = this.hooks
+      .run('onConnect', { sessionId: session.sessionId, request: req })
+      .then(
+        () => true,
+        () => {
+          this.metrics.reject(RejectCode.Unauthorized)
+          this.closeSession(session, CloseCode.Unauthenticated, 'connect-veto')
+          return false
+        },
+      )
+    return session
+  }
+
+  /** Close an authenticated session that stays subscribed to nothing for `idleTimeoutMs`. */
+  private watchIdle(session: Session): void {
+    clearTimeout(session.idleTimer)
+    session.idleTimer = undefined
+    const ms = this.limits.idleTimeoutMs
+    if (session.closed || !session.authenticated || session.docs.size > 0 || ms <= 0) return
+    session.idleTimer = setTimeout(() => {
+      if (session.docs.size === 0) this.closeSession(session, CloseCode.Idle, 'idle')
+    }, ms)
+    session.idleTimer.unref?.()
   }
 
   private detach(session: Session): void {
     if (!this.sessions.delete(session)) return
     session.closed = true
+    clearTimeout(session.idleTimer)
+    session.held.length = 0
     this.metrics.connections--
     for (const id of session.docs) this.unsubscribe(session, id)
   }
@@ -213,23 +255,42 @@ export class Relay {
     session.ws.send(bytes)
   }
 
+  /**
+   * Answer a failed request: a typed error frame to the sender, a counter, a log line (ids and
+   * codes only). Every failure on the dispatch path ends here, so none can escape as an
+   * unhandled rejection.
+   */
   private reject(session: Session, docId: string, ref: number, cause: unknown): void {
     // A document id the storage layout refuses is the client's fault, not a storage failure.
     const err =
       cause instanceof StorageError && cause.code === 'invalid-key'
         ? new RelayError('not-subscribed', 'invalid document id')
         : cause
-    const code = err instanceof RelayError ? err.code : RejectCode.StorageFailed
+    const code =
+      err instanceof RelayError
+        ? err.code
+        : err instanceof StorageError
+          ? RejectCode.StorageFailed
+          : RejectCode.Internal
     if (!(err instanceof RelayError)) {
-      this.log({ level: 'error', event: 'internal-error', session: session.sessionId, docId })
+      const error = err instanceof Error ? err.name : 'unknown'
+      this.log({ level: 'error', event: 'internal-error', session: session.sessionId, docId, error })
     }
     this.metrics.reject(code)
     this.log({ level: 'warn', event: 'reject', session: session.sessionId, docId, code, ref })
-    const message = err instanceof RelayError ? err.message : 'internal error'
+    const message = err instanceof RelayError ? err.message : code
     this.send(session, { type: 'error', docId, ref, code, message })
   }
 
   private onMessage(session: Session, data: RawData, isBinary: boolean, req: IncomingMessage) {
+    try {
+      this.receive(session, data, isBinary, req)
+    } catch (err) {
+      this.reject(session, '', 0, err)
+    }
+  }
+
+  private receive(session: Session, data: RawData, isBinary: boolean, req: IncomingMessage) {
     if (session.closed) return
     const raw = data instanceof Buffer ? data : Buffer.concat(data as Buffer[])
     this.metrics.messagesIn++
@@ -255,12 +316,28 @@ export class Relay {
       const msg = err instanceof WireError ? err.code : 'malformed'
       return this.reject(session, '', 0, new RelayError('malformed', msg))
     }
-    if (!session.authenticated) {
-      if (frame.type === 'auth') return void this.authenticate(session, frame, req)
-      if (frame.type === 'ping') return this.send(session, { type: 'pong', nonce: frame.nonce })
-      return this.reject(session, '', 0, new RelayError('unauthorized', 'authenticate first'))
+    if (session.authenticated) return this.run(session, frame, raw.length)
+    if (frame.type === 'auth') {
+      this.authenticate(session, frame, req).catch((err) => {
+        this.hookFailed('authenticate', err)
+        this.closeSession(session, CloseCode.Unauthenticated, 'auth-failed')
+      })
+      return
     }
-    void this.dispatch(session, frame, raw.length)
+    if (frame.type === 'ping') return this.send(session, { type: 'pong', nonce: frame.nonce })
+    // Sent right behind `auth`: served in order once every hook passed (bounded by the
+    // pre-auth limits, which count until then).
+    if (session.authenticating) return void session.held.push({ frame, size: raw.length })
+    return this.reject(session, '', 0, new RelayError('unauthorized', 'authenticate first'))
+  }
+
+  /** Dispatch one frame of an authenticated session; a failure becomes an error frame. */
+  private run(session: Session, frame: Frame, size: number): void {
+    this.dispatch(session, frame, size).catch((err: unknown) => {
+      const docId = 'docId' in frame ? frame.docId : ''
+      const ref = 'ref' in frame ? frame.ref : 0
+      this.reject(session, docId, ref, err)
+    })
   }
 
   private async authenticate(
@@ -273,6 +350,7 @@ export class Relay {
       return this.closeSession(session, CloseCode.VersionUnsupported, 'version')
     }
     session.authenticating = true
+    if (!(await session.connected) || session.closed) return
     try {
       await this.hooks.run('onAuthenticate', {
         sessionId: session.sessionId,
@@ -284,9 +362,13 @@ export class Relay {
       this.metrics.reject(RejectCode.Unauthorized)
       return this.closeSession(session, CloseCode.Unauthenticated, 'auth-veto')
     }
+    if (session.closed) return
     session.authenticated = true
+    session.unmeter()
     this.log({ level: 'info', event: 'authenticated', session: session.sessionId })
     this.send(session, { type: 'auth-ok', sessionId: session.sessionId })
+    this.watchIdle(session)
+    for (const { frame: held, size } of session.held.splice(0)) this.run(session, held, size)
   }
 
   private async dispatch(session: Session, frame: Frame, size: number): Promise<void> {
@@ -316,22 +398,8 @@ export class Relay {
     const pending = this.loading.get(docId)
     if (pending) return pending
     const load = (async () => {
-      const doc = new Doc(new DocLog(this.store, docId))
-      doc.membership = await doc.log.readMembers()
-      doc.snapshot = await doc.log.readSnapshot()
-      let stored = doc.membership.reduce((n, e) => n + e.length, 0)
-      if (doc.snapshot) {
-        doc.headSeq = doc.snapshot.upToSeq
-        for (const [a, c] of doc.snapshot.counters) doc.counters.set(a, c)
-        stored += doc.snapshot.bytes.length
-      }
-      for await (const { seq, envelope } of doc.log.readUpdates(doc.headSeq)) {
-        const { author, counter } = this.options.verifier.peekUpdate(envelope)
-        doc.counters.set(author, Math.max(counter, doc.counters.get(author) ?? 0))
-        doc.headSeq = seq
-        stored += envelope.length
-      }
-      this.metrics.bytesStored += stored
+      const doc = new Doc(new DocLog(this.store, docId), this.limits.retryWindow)
+      this.metrics.bytesStored += await this.loadState(doc)
       this.docs.set(docId, doc)
       this.metrics.documents++
       return doc
@@ -342,6 +410,36 @@ export class Relay {
     } finally {
       this.loading.delete(docId)
     }
+  }
+
+  /** Read a document's state from storage into `doc`; returns the bytes it holds. */
+  private async loadState(doc: Doc): Promise<number> {
+    const membership = await doc.log.readMembers()
+    const snapshot = await doc.log.readSnapshot()
+    let headSeq = 0
+    let stored = membership.reduce((n, e) => n + e.length, 0)
+    const counters = new Map<string, number>()
+    if (snapshot) {
+      headSeq = snapshot.upToSeq
+      for (const [a, c] of snapshot.counters) counters.set(a, c)
+      stored += snapshot.bytes.length
+    }
+    doc.recent.clear()
+    for await (const { seq, envelope } of doc.log.readUpdates(headSeq)) {
+      const { author, counter } = this.options.verifier.peekUpdate(envelope)
+      counters.set(author, Math.max(counter, counters.get(author) ?? 0))
+      doc.recent.add(author, counter, seq)
+      headSeq = seq
+      stored += envelope.length
+    }
+    // Applied only once everything was read: a failed reload leaves the old state in place.
+    doc.membership = membership
+    doc.snapshot = snapshot
+    doc.headSeq = headSeq
+    doc.counters.clear()
+    for (const [a, c] of counters) doc.counters.set(a, c)
+    doc.reload = false
+    return stored
   }
 
   private async subscribe(session: Session, f: Extract<Frame, { type: 'subscribe' }>) {
@@ -383,8 +481,13 @@ export class Relay {
     if (doc.subscribers.size >= this.limits.maxSubscribersPerDoc) {
       return this.reject(session, docId, 0, new RelayError('limit-exceeded', 'document full'))
     }
+    // Checked again here: subscribes in flight together all passed the first check.
+    if (session.docs.size >= this.limits.maxDocsPerConnection) {
+      return this.reject(session, docId, 0, new RelayError('limit-exceeded', 'too many documents'))
+    }
     session.docs.add(docId)
     doc.subscribers.add(session)
+    this.watchIdle(session)
     for (let i = f.membershipFrom; i < doc.membership.length; i++) {
       const entry = doc.membership[i] as Uint8Array
       this.send(session, { type: 'membership', docId, index: i, entry })
@@ -403,15 +506,21 @@ export class Relay {
       }
       after = snap.upToSeq
     }
-    for await (const { seq, envelope } of doc.log.readUpdates(after)) {
-      if (session.closed) return
-      this.send(session, { type: 'deliver', docId, seq, envelope })
+    // `sinceSeq` is the client's word: past the head (a rolled-back relay, or a hostile value
+    // up to 2^53 - 1) there is nothing to read, and `synced` tells the client the real head.
+    if (after < doc.headSeq) {
+      for await (const { seq, envelope } of doc.log.readUpdates(after)) {
+        if (session.closed) return
+        this.send(session, { type: 'deliver', docId, seq, envelope })
+      }
     }
     this.send(session, { type: 'synced', docId, headSeq: doc.headSeq })
   }
 
   private unsubscribe(session: Session, docId: string): void {
     session.docs.delete(docId)
+    session.presenceAuthors.delete(docId)
+    this.watchIdle(session)
     const doc = this.docs.get(docId)
     if (!doc) return
     doc.subscribers.delete(session)
@@ -421,19 +530,51 @@ export class Relay {
         if (doc.subscribers.size === 0 && this.docs.get(docId) === doc) {
           this.docs.delete(docId)
           this.metrics.documents--
+          this.options.verifier.forget?.(docId)
         }
       })
     }
   }
 
+  /**
+   * Forward presence only from a current member of the document, and from one member per
+   * session and document: verified one frame after another (order kept), with a bounded
+   * backlog, so a stranger's flood is neither forwarded nor queued without bound.
+   */
   private presence(session: Session, f: Extract<Frame, { type: 'presence' }>, size: number) {
-    if (size > this.limits.maxFrameBytes) {
+    if (size > this.limits.maxPresenceBytes) {
       return this.reject(session, f.docId, 0, new RelayError('too-large', 'presence too large'))
     }
-    const doc = this.docs.get(f.docId)
-    if (!doc || !session.docs.has(f.docId)) {
+    if (!this.docs.has(f.docId) || !session.docs.has(f.docId)) {
       return this.reject(session, f.docId, 0, new RelayError('not-subscribed', 'subscribe first'))
     }
+    if (session.presencePending >= this.limits.maxPendingPresence) {
+      this.metrics.drop('presence-backlog')
+      return
+    }
+    session.presencePending++
+    session.presenceTail = session.presenceTail
+      .then(() => this.forwardPresence(session, f))
+      .catch((err: unknown) => {
+        this.metrics.drop('presence-not-member')
+        this.reject(session, f.docId, 0, err)
+      })
+      .finally(() => {
+        session.presencePending--
+      })
+  }
+
+  private async forwardPresence(session: Session, f: Extract<Frame, { type: 'presence' }>) {
+    const doc = this.docs.get(f.docId)
+    if (session.closed || !doc || !session.docs.has(f.docId)) return
+    const ctx = { docId: doc.id, membership: doc.membership }
+    const { author } = await this.options.verifier.verifyPresence(ctx, f.payload)
+    const bound = session.presenceAuthors.get(f.docId)
+    if (bound !== undefined && bound !== author) {
+      throw new RelayError('forbidden', 'presence of another member')
+    }
+    session.presenceAuthors.set(f.docId, author)
+    if (session.closed || !session.docs.has(f.docId)) return
     for (const peer of doc.subscribers) if (peer !== session) this.send(peer, f)
   }
 
@@ -457,8 +598,15 @@ export class Relay {
       )
     }
     try {
-      const seq = await doc.exclusive(() => this.apply(doc, session, f))
+      const { seq, again } = await doc.exclusive(async () => {
+        if (doc.reload) await this.loadState(doc)
+        const stored = f.type === 'envelope' ? await this.storedSeq(doc, f.envelope) : undefined
+        if (stored !== undefined) return { seq: stored, again: true }
+        return { seq: await this.apply(doc, session, f), again: false }
+      })
       this.send(session, { type: 'ack', docId: f.docId, ref: f.ref, seq })
+      // A resent envelope that was already stored changes nothing: no fan-out, no onChange.
+      if (again) return
       const kind =
         f.type === 'envelope'
           ? 'update'
@@ -469,8 +617,31 @@ export class Relay {
         .run('onChange', { docId: f.docId, kind, seq, sessionId: session.sessionId })
         .catch((err) => this.hookFailed('onChange', err))
     } catch (err) {
+      // After a storage failure memory may disagree with what is durable: reload first.
+      if (!(err instanceof RelayError) || err.code === RejectCode.StorageFailed) doc.reload = true
       this.reject(session, f.docId, f.ref, err)
     }
+  }
+
+  /**
+   * The sequence number of `envelope` if exactly these bytes are already stored (a retry whose
+   * ack was lost). Equal bytes were verified when first stored, so no signature check is needed.
+   */
+  private async storedSeq(doc: Doc, envelope: Uint8Array): Promise<number | undefined> {
+    let author: string
+    let counter: number
+    try {
+      ;({ author, counter } = this.options.verifier.peekUpdate(envelope))
+    } catch {
+      return undefined // not an envelope at all: `apply` rejects it with the precise reason
+    }
+    if (counter > (doc.counters.get(author) ?? 0)) return undefined
+    const seq = doc.recent.seqOf(author, counter)
+    if (seq === undefined || seq <= (doc.snapshot?.upToSeq ?? 0)) return undefined
+    for await (const u of doc.log.readUpdates(seq - 1)) {
+      return u.seq === seq && equalBytes(u.envelope, envelope) ? seq : undefined
+    }
+    return undefined
   }
 
   /** Verify, persist, then fan out. Runs under the document's lock; throws to reject. */
@@ -490,6 +661,7 @@ export class Relay {
       await doc.log.appendUpdate(seq, f.envelope)
       doc.headSeq = seq
       doc.counters.set(author, counter)
+      doc.recent.add(author, counter, seq)
       this.metrics.bytesStored += f.envelope.length
       const out: Frame = { type: 'deliver', docId: doc.id, seq, envelope: f.envelope }
       for (const peer of doc.subscribers) if (peer !== session) this.send(peer, out)
@@ -531,4 +703,8 @@ export class Relay {
     const name = err instanceof Error ? err.name : 'unknown'
     this.log({ level: 'warn', event: 'hook-failed', hook, error: name })
   }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0
 }

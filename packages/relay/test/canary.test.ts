@@ -41,9 +41,10 @@ describe('relay stores and logs no plaintext', () => {
     const cast = await setupMembers(a, 'doc')
     for (let i = 1; i <= 5; i++)
       expect(await write(a, cast.editor, 'doc', i, seal(`${CANARY} #${i}`))).toBe(i)
-    a.send({ type: 'presence', docId: 'doc', payload: seal(`${CANARY} cursor`) })
-    await b.next((f) => f.type === 'presence')
     const { signUpdate } = await import('./signed.js')
+    const cursor = signUpdate(cast.viewer, 'doc', 0, seal(`${CANARY} cursor`))
+    a.send({ type: 'presence', docId: 'doc', payload: cursor })
+    await b.next((f) => f.type === 'presence')
     a.send({
       type: 'snapshot-upload',
       docId: 'doc',
