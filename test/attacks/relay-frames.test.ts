@@ -104,7 +104,7 @@ describe('relay: hostile frames against the CLI process', () => {
       new Uint8Array([
         FrameType.Subscribe,
         ...str('victim'),
-        ...BOUNDARIES['2^53-1'],
+        ...varuint(2n ** 53n - 1n),
         ...varuint(0n),
         ...varuint(0n),
       ]),
@@ -146,7 +146,9 @@ describe('relay: hostile frames against the CLI process', () => {
     for (const e of errors) expect(codes.has(e.type === 'error' ? e.code : '')).toBe(true)
     expect(errors.some((e) => e.type === 'error' && e.code === RejectCode.Internal)).toBe(false)
     const metrics = await proc.metrics()
-    const malformed = Number(/valv_relay_rejections_total\{code="malformed"\} (\d+)/.exec(metrics)?.[1])
+    const malformed = Number(
+      /valv_relay_rejections_total\{code="malformed"\} (\d+)/.exec(metrics)?.[1],
+    )
     expect(malformed).toBeGreaterThan(100)
     expect(proc.lines.filter((l) => l.event === 'reject').length).toBeGreaterThan(150)
 

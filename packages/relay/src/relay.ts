@@ -82,7 +82,9 @@ export class Relay {
       if (!this.addresses.admit(socket)) {
         this.metrics.refuse('per-ip')
         this.log({ level: 'warn', event: 'refused', reason: 'per-ip' })
-        socket.end('HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+        socket.end(
+          'HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
+        )
         return
       }
       // Counted from the first byte, so an unfinished frame cannot be buffered before auth.
@@ -272,9 +274,12 @@ export class Relay {
         : err instanceof StorageError
           ? RejectCode.StorageFailed
           : RejectCode.Internal
-    if (!(err instanceof RelayError)) {
-      const error = err instanceof Error ? err.name : 'unknown'
-      this.log({ level: 'error', event: 'internal-error', session: session.sessionId, docId, error })
+    if (!(err instanceof RelayError) || err.cause !== undefined) {
+      // Only the error's class: driver messages may quote paths or bound values.
+      const inner = err instanceof RelayError ? err.cause : err
+      const error = inner instanceof Error ? inner.name : 'unknown'
+      const event = err instanceof RelayError ? 'storage-error' : 'internal-error'
+      this.log({ level: 'error', event, session: session.sessionId, docId, error })
     }
     this.metrics.reject(code)
     this.log({ level: 'warn', event: 'reject', session: session.sessionId, docId, code, ref })
@@ -597,11 +602,26 @@ export class Relay {
         new RelayError('not-subscribed', 'subscribe first'),
       )
     }
+    const id = f.type === 'envelope' ? this.peek(f.envelope) : undefined
+    const key = id === undefined ? undefined : `${f.docId}\n${id.author}`
+    let blocked = false
     try {
       const { seq, again } = await doc.exclusive(async () => {
         if (doc.reload) await this.loadState(doc)
-        const stored = f.type === 'envelope' ? await this.storedSeq(doc, f.envelope) : undefined
-        if (stored !== undefined) return { seq: stored, again: true }
+        // Read under the lock: an earlier frame of this session may just have failed.
+        const pending = key === undefined ? undefined : session.unstored.get(key)
+        const stored =
+          id && (await this.storedSeq(doc, id, (f as { envelope: Uint8Array }).envelope))
+        if (id && pending !== undefined && id.counter >= pending) {
+          if (stored || id.counter === pending) session.unstored.delete(key as string)
+          // Per author the log is in counter order: once an envelope of this session failed in
+          // storage, its later ones wait for it, so its retry is never `stale`.
+          else {
+            blocked = true
+            throw new RelayError('storage-failed', `resend counter ${pending} first`)
+          }
+        }
+        if (stored) return { seq: stored, again: true }
         return { seq: await this.apply(doc, session, f), again: false }
       })
       this.send(session, { type: 'ack', docId: f.docId, ref: f.ref, seq })
@@ -617,9 +637,25 @@ export class Relay {
         .run('onChange', { docId: f.docId, kind, seq, sessionId: session.sessionId })
         .catch((err) => this.hookFailed('onChange', err))
     } catch (err) {
-      // After a storage failure memory may disagree with what is durable: reload first.
-      if (!(err instanceof RelayError) || err.code === RejectCode.StorageFailed) doc.reload = true
+      const storage = !(err instanceof RelayError) || err.code === RejectCode.StorageFailed
+      if (storage && !blocked) {
+        // Memory may disagree with what is durable (the write may have landed): reload first.
+        doc.reload = true
+        const failed = key === undefined ? undefined : session.unstored.get(key)
+        if (key !== undefined && id && (failed === undefined || id.counter < failed)) {
+          session.unstored.set(key, id.counter)
+        }
+      }
       this.reject(session, f.docId, f.ref, err)
+    }
+  }
+
+  /** Author and counter of an envelope without cryptography; undefined if it is no envelope. */
+  private peek(envelope: Uint8Array): { author: string; counter: number } | undefined {
+    try {
+      return this.options.verifier.peekUpdate(envelope)
+    } catch {
+      return undefined // `apply` rejects it with the precise reason
     }
   }
 
@@ -627,14 +663,11 @@ export class Relay {
    * The sequence number of `envelope` if exactly these bytes are already stored (a retry whose
    * ack was lost). Equal bytes were verified when first stored, so no signature check is needed.
    */
-  private async storedSeq(doc: Doc, envelope: Uint8Array): Promise<number | undefined> {
-    let author: string
-    let counter: number
-    try {
-      ;({ author, counter } = this.options.verifier.peekUpdate(envelope))
-    } catch {
-      return undefined // not an envelope at all: `apply` rejects it with the precise reason
-    }
+  private async storedSeq(
+    doc: Doc,
+    { author, counter }: { author: string; counter: number },
+    envelope: Uint8Array,
+  ): Promise<number | undefined> {
     if (counter > (doc.counters.get(author) ?? 0)) return undefined
     const seq = doc.recent.seqOf(author, counter)
     if (seq === undefined || seq <= (doc.snapshot?.upToSeq ?? 0)) return undefined

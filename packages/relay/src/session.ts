@@ -35,6 +35,11 @@ export class Session implements SessionInfo {
   /** Presence frames waiting for verification, verified one after another to keep order. */
   presencePending = 0
   presenceTail: Promise<void> = Promise.resolve()
+  /**
+   * Per `docId + "\n" + author`: the lowest counter whose write failed in storage. Later
+   * counters of that author from this session are refused until it is stored.
+   */
+  readonly unstored = new Map<string, number>()
   /** Stops counting socket bytes against the pre-auth limit (called once authenticated). */
   unmeter: () => void = () => {}
   /** Closes the session after `idleTimeoutMs` without a subscription. */
