@@ -89,6 +89,27 @@ describe('relay: bounded resources', () => {
     )
   })
 
+  it('caps the documents one relay holds in memory, subscriptions to unknown ids included', async () => {
+    const s = await startStack({ limits: { maxDocuments: 3 } })
+    const c = await s.raw()
+    c.send({ type: 'auth', version: 1, token: '' })
+    await c.next((f) => f.type === 'auth-ok')
+    const sub = (docId: string) =>
+      c.send({ type: 'subscribe', docId, sinceSeq: 0, snapshotSeq: 0, membershipFrom: 0 })
+    for (const id of ['a', 'b', 'c']) {
+      sub(id)
+      await c.next((f) => f.type === 'synced' && f.docId === id)
+    }
+    sub('d')
+    expect(await c.next((f) => f.type === 'error' && f.docId === 'd')).toMatchObject({
+      code: 'limit-exceeded',
+    })
+    c.send({ type: 'unsubscribe', docId: 'a' })
+    await until(() => s.relay.metrics.documents === 2)
+    sub('d')
+    await c.next((f) => f.type === 'synced' && f.docId === 'd')
+  })
+
   it('closes an authenticated socket that subscribes to nothing after the idle timeout', async () => {
     const s = await startStack({ limits: { idleTimeoutMs: 300 } })
     const idle = await s.raw()

@@ -22,6 +22,7 @@ const LIMIT_FLAGS: Record<string, keyof RelayLimits> = {
   'auth-timeout-ms': 'authTimeoutMs',
   'max-docs-per-connection': 'maxDocsPerConnection',
   'max-subscribers-per-doc': 'maxSubscribersPerDoc',
+  'max-documents': 'maxDocuments',
   'messages-per-second': 'messagesPerSecond',
   'bytes-per-second': 'bytesPerSecond',
   'max-buffered-bytes': 'maxBufferedBytes',

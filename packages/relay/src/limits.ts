@@ -31,6 +31,11 @@ export interface RelayLimits {
   readonly retryWindow: number
   /** Documents an authenticated connection may subscribe to (none before authentication). */
   readonly maxDocsPerConnection: number
+  /**
+   * Documents held in memory by the whole relay (a subscription to a document nobody wrote yet
+   * costs about 1 KiB); a subscribe beyond is refused with `limit-exceeded`.
+   */
+  readonly maxDocuments: number
   /** Concurrent subscribers per document. */
   readonly maxSubscribersPerDoc: number
   /** Sustained frames per second per connection (token bucket). */
@@ -58,6 +63,7 @@ export const DEFAULT_LIMITS: RelayLimits = {
   maxPendingPresence: 32,
   retryWindow: 256,
   maxDocsPerConnection: 1000,
+  maxDocuments: 100_000,
   maxSubscribersPerDoc: 1000,
   messagesPerSecond: 500,
   messageBurst: 1000,

@@ -402,6 +402,9 @@ export class Relay {
     if (open) return open
     const pending = this.loading.get(docId)
     if (pending) return pending
+    if (this.docs.size + this.loading.size >= this.limits.maxDocuments) {
+      throw new RelayError('limit-exceeded', 'relay holds too many documents')
+    }
     const load = (async () => {
       const doc = new Doc(new DocLog(this.store, docId), this.limits.retryWindow)
       this.metrics.bytesStored += await this.loadState(doc)
