@@ -19,9 +19,4 @@ export class RecentWrites {
   seqOf(author: string, counter: number): number | undefined {
     return this.seqs.get(`${counter}:${author}`)
   }
-
-  /** Forget everything (the document is reloaded from storage). */
-  clear(): void {
-    this.seqs.clear()
-  }
 }

@@ -20,6 +20,7 @@ import { Hooks, type RelayExtension } from './hooks.js'
 import { DEFAULT_LIMITS, type RelayLimits } from './limits.js'
 import { jsonLogger, type RelayLogger } from './logger.js'
 import { RelayMetrics, renderMetrics } from './metrics.js'
+import { PresenceGate } from './presence-gate.js'
 import { Session, type SessionInfo } from './session.js'
 import type { EnvelopeVerifier } from './verifier.js'
 
@@ -63,6 +64,7 @@ export class Relay {
   private readonly wss: WebSocketServer
   private readonly store: DocumentStore
   private readonly addresses: AddressLimit
+  private readonly presenceGate: PresenceGate
   private closing = false
 
   constructor(private readonly options: RelayOptions) {
@@ -71,6 +73,14 @@ export class Relay {
     this.log = options.logger ?? jsonLogger
     this.store = new DocumentStore(options.storage)
     this.addresses = new AddressLimit(this.limits.maxConnectionsPerIp)
+    this.presenceGate = new PresenceGate({
+      limits: this.limits,
+      metrics: this.metrics,
+      verifier: options.verifier,
+      doc: (id) => this.docs.get(id),
+      send: (session, frame) => this.send(session, frame),
+      reject: (session, docId, err) => this.reject(session, docId, 0, err),
+    })
     this.wss = new WebSocketServer({
       noServer: true,
       // Frames up to this size reach us and get a typed 'too-large' error; beyond, ws closes 1009.
@@ -387,7 +397,7 @@ export class Relay {
       case 'unsubscribe':
         return this.unsubscribe(session, frame.docId)
       case 'presence':
-        return this.presence(session, frame, size)
+        return this.presenceGate.receive(session, frame, size)
       case 'envelope':
       case 'membership-append':
       case 'snapshot-upload':
@@ -407,7 +417,7 @@ export class Relay {
     }
     const load = (async () => {
       const doc = new Doc(new DocLog(this.store, docId), this.limits.retryWindow)
-      this.metrics.bytesStored += await this.loadState(doc)
+      this.metrics.bytesStored += await doc.load(this.options.verifier)
       this.docs.set(docId, doc)
       this.metrics.documents++
       return doc
@@ -418,36 +428,6 @@ export class Relay {
     } finally {
       this.loading.delete(docId)
     }
-  }
-
-  /** Read a document's state from storage into `doc`; returns the bytes it holds. */
-  private async loadState(doc: Doc): Promise<number> {
-    const membership = await doc.log.readMembers()
-    const snapshot = await doc.log.readSnapshot()
-    let headSeq = 0
-    let stored = membership.reduce((n, e) => n + e.length, 0)
-    const counters = new Map<string, number>()
-    if (snapshot) {
-      headSeq = snapshot.upToSeq
-      for (const [a, c] of snapshot.counters) counters.set(a, c)
-      stored += snapshot.bytes.length
-    }
-    doc.recent.clear()
-    for await (const { seq, envelope } of doc.log.readUpdates(headSeq)) {
-      const { author, counter } = this.options.verifier.peekUpdate(envelope)
-      counters.set(author, Math.max(counter, counters.get(author) ?? 0))
-      doc.recent.add(author, counter, seq)
-      headSeq = seq
-      stored += envelope.length
-    }
-    // Applied only once everything was read: a failed reload leaves the old state in place.
-    doc.membership = membership
-    doc.snapshot = snapshot
-    doc.headSeq = headSeq
-    doc.counters.clear()
-    for (const [a, c] of counters) doc.counters.set(a, c)
-    doc.reload = false
-    return stored
   }
 
   private async subscribe(session: Session, f: Extract<Frame, { type: 'subscribe' }>) {
@@ -544,48 +524,6 @@ export class Relay {
     }
   }
 
-  /**
-   * Forward presence only from a current member of the document, and from one member per
-   * session and document: verified one frame after another (order kept), with a bounded
-   * backlog, so a stranger's flood is neither forwarded nor queued without bound.
-   */
-  private presence(session: Session, f: Extract<Frame, { type: 'presence' }>, size: number) {
-    if (size > this.limits.maxPresenceBytes) {
-      return this.reject(session, f.docId, 0, new RelayError('too-large', 'presence too large'))
-    }
-    if (!this.docs.has(f.docId) || !session.docs.has(f.docId)) {
-      return this.reject(session, f.docId, 0, new RelayError('not-subscribed', 'subscribe first'))
-    }
-    if (session.presencePending >= this.limits.maxPendingPresence) {
-      this.metrics.drop('presence-backlog')
-      return
-    }
-    session.presencePending++
-    session.presenceTail = session.presenceTail
-      .then(() => this.forwardPresence(session, f))
-      .catch((err: unknown) => {
-        this.metrics.drop('presence-not-member')
-        this.reject(session, f.docId, 0, err)
-      })
-      .finally(() => {
-        session.presencePending--
-      })
-  }
-
-  private async forwardPresence(session: Session, f: Extract<Frame, { type: 'presence' }>) {
-    const doc = this.docs.get(f.docId)
-    if (session.closed || !doc || !session.docs.has(f.docId)) return
-    const ctx = { docId: doc.id, membership: doc.membership }
-    const { author } = await this.options.verifier.verifyPresence(ctx, f.payload)
-    const bound = session.presenceAuthors.get(f.docId)
-    if (bound !== undefined && bound !== author) {
-      throw new RelayError('forbidden', 'presence of another member')
-    }
-    session.presenceAuthors.set(f.docId, author)
-    if (session.closed || !session.docs.has(f.docId)) return
-    for (const peer of doc.subscribers) if (peer !== session) this.send(peer, f)
-  }
-
   private async write(
     session: Session,
     f: Extract<Frame, { type: 'envelope' | 'membership-append' | 'snapshot-upload' }>,
@@ -610,7 +548,7 @@ export class Relay {
     let blocked = false
     try {
       const { seq, again } = await doc.exclusive(async () => {
-        if (doc.reload) await this.loadState(doc)
+        if (doc.reload) await doc.load(this.options.verifier)
         // Read under the lock: an earlier frame of this session may just have failed.
         const pending = key === undefined ? undefined : session.unstored.get(key)
         const stored =
