@@ -29,10 +29,12 @@ export class PresenceGate {
   receive(session: Session, f: PresenceFrame, size: number): void {
     const { limits, metrics } = this.host
     if (size > limits.maxPresenceBytes) {
-      return this.host.reject(session, f.docId, new RelayError('too-large', 'presence too large'))
+      this.host.reject(session, f.docId, new RelayError('too-large', 'presence too large'))
+      return
     }
     if (!this.host.doc(f.docId) || !session.docs.has(f.docId)) {
-      return this.host.reject(session, f.docId, new RelayError('not-subscribed', 'subscribe first'))
+      this.host.reject(session, f.docId, new RelayError('not-subscribed', 'subscribe first'))
+      return
     }
     if (session.presencePending >= limits.maxPendingPresence) {
       metrics.drop('presence-backlog')
