@@ -50,6 +50,9 @@ export const verifier: EnvelopeVerifier = {
     }
     return { author }
   },
+  async verifyPresence(ctx, payload) {
+    return checkSealed(ctx.docId, ctx.membership, payload, 'presence')
+  },
   peekUpdate(env) {
     const p = peek(env)
     return { author: hex(p.pub), counter: p.counter }
@@ -60,7 +63,7 @@ async function checkSealed(
   docId: string,
   chain: readonly Uint8Array[],
   env: Uint8Array,
-  kind: 'update' | 'snapshot',
+  kind: 'update' | 'snapshot' | 'presence',
 ) {
   let p: ReturnType<typeof peek>
   try {
@@ -70,7 +73,8 @@ async function checkSealed(
   }
   if (p.kind !== kind) throw new RelayError('malformed', 'wrong kind')
   if (!(await verifySealed(docId, env))) throw new RelayError('bad-signature', 'bad signature')
-  if ((rolesOf(chain).get(hex(p.pub)) ?? Role.Removed) < Role.Editor) {
+  const needed = kind === 'presence' ? Role.Viewer : Role.Editor
+  if ((rolesOf(chain).get(hex(p.pub)) ?? Role.Removed) < needed) {
     throw new RelayError('forbidden', 'not a writer')
   }
   return { author: hex(p.pub), counter: p.counter }

@@ -9,6 +9,8 @@ export interface CliSettings {
   readonly storage: string
   readonly allowedOrigins: readonly string[] | undefined
   readonly limits: Partial<RelayLimits>
+  /** Bytes of membership chains the verifier keeps decoded (`defaultVerifier`'s `cacheBytes`). */
+  readonly verifierCacheBytes: number | undefined
   readonly webhookUrl: string | undefined
   readonly webhookSecret: string | undefined
   readonly help: boolean
@@ -20,9 +22,14 @@ const LIMIT_FLAGS: Record<string, keyof RelayLimits> = {
   'auth-timeout-ms': 'authTimeoutMs',
   'max-docs-per-connection': 'maxDocsPerConnection',
   'max-subscribers-per-doc': 'maxSubscribersPerDoc',
+  'max-documents': 'maxDocuments',
   'messages-per-second': 'messagesPerSecond',
   'bytes-per-second': 'bytesPerSecond',
   'max-buffered-bytes': 'maxBufferedBytes',
+  'max-presence-bytes': 'maxPresenceBytes',
+  'pre-auth-max-bytes': 'preAuthMaxBytes',
+  'max-connections-per-ip': 'maxConnectionsPerIp',
+  'idle-timeout-ms': 'idleTimeoutMs',
 }
 
 /** `--help` text. */
@@ -34,6 +41,7 @@ export const USAGE = `valv-relay: zero-knowledge relay for Valv documents
   --allowed-origins <a,b> VALV_RELAY_ALLOWED_ORIGINS
   --webhook-url <url>     VALV_RELAY_WEBHOOK_URL   (content-free change notifications)
   --webhook-secret <s>    VALV_RELAY_WEBHOOK_SECRET
+  --verifier-cache-bytes <n> VALV_RELAY_VERIFIER_CACHE_BYTES (default 64 MiB)
 ${Object.keys(LIMIT_FLAGS)
   .map((f) => `${`  --${f} <n>`.padEnd(26)}VALV_RELAY_${f.toUpperCase().replaceAll('-', '_')}`)
   .join('\n')}
@@ -49,7 +57,15 @@ function toNumber(name: string, value: string): number {
 
 /** Parse flags (which win) and environment variables. Throws {@link RelayConfigError}. */
 export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSettings {
-  const names = ['port', 'host', 'storage', 'allowed-origins', 'webhook-url', 'webhook-secret']
+  const names = [
+    'port',
+    'host',
+    'storage',
+    'allowed-origins',
+    'webhook-url',
+    'webhook-secret',
+    'verifier-cache-bytes',
+  ]
   const options: Record<string, { type: 'string' } | { type: 'boolean' }> = {
     help: { type: 'boolean' },
   }
@@ -71,12 +87,15 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSe
     if (v !== undefined) limits[key] = toNumber(flag, v)
   }
   const origins = get('allowed-origins')
+  const cacheBytes = get('verifier-cache-bytes')
   return {
     port: toNumber('port', get('port') ?? '8080'),
     host: get('host') ?? '127.0.0.1',
     storage: get('storage') ?? 'memory:',
     allowedOrigins: origins ? origins.split(',').map((o) => o.trim()) : undefined,
     limits: { ...limits } satisfies Partial<typeof DEFAULT_LIMITS>,
+    verifierCacheBytes:
+      cacheBytes === undefined ? undefined : toNumber('verifier-cache-bytes', cacheBytes),
     webhookUrl: get('webhook-url'),
     webhookSecret: get('webhook-secret'),
     help: values.help === true,

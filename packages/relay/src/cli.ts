@@ -29,7 +29,9 @@ async function main(): Promise<void> {
   }
   const relay = new Relay({
     storage: await openStorage(settings.storage),
-    verifier: defaultVerifier(),
+    verifier: defaultVerifier(
+      settings.verifierCacheBytes === undefined ? {} : { cacheBytes: settings.verifierCacheBytes },
+    ),
     extensions,
     limits: settings.limits,
     ...(settings.allowedOrigins ? { allowedOrigins: settings.allowedOrigins } : {}),

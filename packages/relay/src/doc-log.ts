@@ -45,16 +45,31 @@ export class DocLog {
   }
 
   async appendMember(index: number, entry: Uint8Array): Promise<void> {
-    await this.store.putBlob(this.docId, memberBlob(index), once(entry))
+    await guard(
+      () => this.store.putBlob(this.docId, memberBlob(index), once(entry)),
+      'storage-failed',
+    )
   }
 
   async *readUpdates(afterSeq: number): AsyncIterable<{ seq: number; envelope: Uint8Array }> {
-    for await (const { seq, bytes } of this.store.readLog(this.docId, { from: afterSeq + 1 })) {
-      yield { seq, envelope: bytes }
+    try {
+      for await (const { seq, bytes } of this.store.readLog(this.docId, { from: afterSeq + 1 })) {
+        yield { seq, envelope: bytes }
+      }
+    } catch (err) {
+      throw storageFailed(err)
     }
   }
 
   async readMembers(): Promise<Uint8Array[]> {
+    try {
+      return await this.readMemberBlobs()
+    } catch (err) {
+      throw storageFailed(err)
+    }
+  }
+
+  private async readMemberBlobs(): Promise<Uint8Array[]> {
     const names: string[] = []
     for await (const name of this.store.listBlobs(this.docId)) {
       if (name.startsWith(MEMBER)) names.push(name)
@@ -68,17 +83,24 @@ export class DocLog {
   }
 
   async readSnapshot(): Promise<StoredSnapshot | undefined> {
-    const snap = await this.store.getSnapshot(this.docId)
-    return snap && decodeSnapshot(this.docId, snap.seq, snap.bytes)
+    try {
+      const snap = await this.store.getSnapshot(this.docId)
+      return snap && decodeSnapshot(this.docId, snap.seq, snap.bytes)
+    } catch (err) {
+      throw storageFailed(err)
+    }
   }
 
   /** The pending snapshot, unless a crash left one the confirmed snapshot already covers. */
   async readPending(confirmedSeq: number): Promise<StoredSnapshot | undefined> {
-    const stream = await this.store.getBlob(this.docId, PENDING)
-    if (stream === undefined) return undefined
-    const raw = await collect(stream)
-    const snap = decodeSnapshot(this.docId, 0, raw)
-    return snap.upToSeq > confirmedSeq ? snap : undefined
+    try {
+      const stream = await this.store.getBlob(this.docId, PENDING)
+      if (stream === undefined) return undefined
+      const snap = decodeSnapshot(this.docId, 0, await collect(stream))
+      return snap.upToSeq > confirmedSeq ? snap : undefined
+    } catch (err) {
+      throw storageFailed(err)
+    }
   }
 
   /** Store `next` as the pending snapshot (replacing any); the log is not touched. */
@@ -99,7 +121,10 @@ export class DocLog {
   }
 }
 
-/** A storage `conflict` becomes a typed rejection instead of an internal error. */
+/**
+ * Every failure of the storage seam becomes a typed rejection (`conflict` → `code`, anything
+ * else → `storage-failed`), whatever the adapter threw (driver errors, `EIO`, …).
+ */
 async function guard(
   fn: () => Promise<unknown>,
   code: 'snapshot-conflict' | 'storage-failed',
@@ -109,8 +134,17 @@ async function guard(
   } catch (err) {
     if (err instanceof StorageError && err.code === 'conflict')
       throw new RelayError(code, err.message)
-    throw err
+    throw storageFailed(err)
   }
+}
+
+function storageFailed(err: unknown): unknown {
+  // An invalid document id is the client's fault; the relay maps it to `not-subscribed`.
+  if (err instanceof RelayError) return err
+  if (err instanceof StorageError && err.code === 'invalid-key') return err
+  const failed = new RelayError('storage-failed', 'storage failed')
+  failed.cause = err
+  return failed
 }
 
 async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {

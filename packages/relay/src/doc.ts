@@ -1,5 +1,7 @@
 import type { DocLog, StoredSnapshot } from './doc-log.js'
+import { RecentWrites } from './recent-writes.js'
 import type { Session } from './session.js'
+import type { EnvelopeVerifier } from './verifier.js'
 
 /** In-memory state of one open document. Writes run one at a time through {@link Doc.exclusive}. */
 export class Doc {
@@ -11,13 +13,61 @@ export class Doc {
   membership: Uint8Array[] = []
   readonly counters = new Map<string, number>()
   readonly subscribers = new Set<Session>()
+  /** Recent writes by author and counter (idempotent retry). */
+  recent: RecentWrites
+  /**
+   * A write failed in storage: what is durable may differ from this memory (a write may have
+   * landed after all), so the state is reloaded from storage before the next write.
+   */
+  reload = false
   private tail: Promise<unknown> = Promise.resolve()
   private pending = 0
 
-  constructor(readonly log: DocLog) {}
+  constructor(
+    readonly log: DocLog,
+    private readonly retryWindow: number,
+  ) {
+    this.recent = new RecentWrites(retryWindow)
+  }
 
   get id(): string {
     return this.log.docId
+  }
+
+  /**
+   * Read this document's state from storage (membership, snapshot, head, per-author counters,
+   * recent writes); returns the bytes it holds. Applied only once everything was read, so a
+   * failed reload leaves the old state in place. Run it under {@link Doc.exclusive}.
+   */
+  async load(verifier: EnvelopeVerifier): Promise<number> {
+    const membership = await this.log.readMembers()
+    const snapshot = await this.log.readSnapshot()
+    const unconfirmed = await this.log.readPending(snapshot?.upToSeq ?? 0)
+    let headSeq = 0
+    let stored = membership.reduce((n, e) => n + e.length, 0) + (unconfirmed?.bytes.length ?? 0)
+    const counters = new Map<string, number>()
+    if (snapshot) {
+      headSeq = snapshot.upToSeq
+      for (const [a, c] of snapshot.counters) counters.set(a, c)
+      stored += snapshot.bytes.length
+    }
+    const recent = new RecentWrites(this.retryWindow)
+    for await (const { seq, envelope } of this.log.readUpdates(headSeq)) {
+      const { author, counter } = verifier.peekUpdate(envelope)
+      counters.set(author, Math.max(counter, counters.get(author) ?? 0))
+      recent.add(author, counter, seq)
+      headSeq = seq
+      stored += envelope.length
+    }
+    this.membership = membership
+    this.snapshot = snapshot
+    this.unconfirmed = unconfirmed
+    this.headSeq = headSeq
+    this.counters.clear()
+    for (const [a, c] of counters) this.counters.set(a, c)
+    this.recent = recent
+    this.reload = false
+    return stored
   }
 
   /** Whether no operation is queued (safe to evict once there are no subscribers either). */

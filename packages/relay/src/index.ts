@@ -24,6 +24,7 @@ export type { SessionInfo } from './session.js'
 export { openStorage } from './storage-url.js'
 export type {
   EnvelopeVerifier,
+  VerifiedAuthor,
   VerifiedSnapshot,
   VerifiedUpdate,
   VerifyContext,

@@ -2,16 +2,40 @@
 export interface RelayLimits {
   /** Largest frame (envelope, presence, membership entry) in bytes. */
   readonly maxFrameBytes: number
+  /** Largest presence frame in bytes (awareness and heads are small; presence is fanned out). */
+  readonly maxPresenceBytes: number
   /** Largest snapshot upload in bytes. */
   readonly maxSnapshotBytes: number
   /** Milliseconds a connection may stay unauthenticated. */
   readonly authTimeoutMs: number
   /** Frames accepted before authentication (the `auth` frame included). */
   readonly preAuthMaxMessages: number
-  /** Bytes accepted before authentication. */
+  /**
+   * Bytes accepted before authentication, counted on the socket as they arrive (so a large
+   * unfinished frame is cut off after this many bytes, not buffered).
+   */
   readonly preAuthMaxBytes: number
+  /** Open connections per remote address (0 = unlimited); more are refused with HTTP 429. */
+  readonly maxConnectionsPerIp: number
+  /**
+   * Milliseconds an authenticated connection may stay subscribed to no document before it is
+   * closed with 4408 (0 = never).
+   */
+  readonly idleTimeoutMs: number
+  /** Presence frames of one connection waiting for verification; more are dropped. */
+  readonly maxPendingPresence: number
+  /**
+   * Recent writes per document remembered by author and counter, so a resent envelope that is
+   * already stored is acknowledged with its sequence number instead of refused as stale.
+   */
+  readonly retryWindow: number
   /** Documents an authenticated connection may subscribe to (none before authentication). */
   readonly maxDocsPerConnection: number
+  /**
+   * Documents held in memory by the whole relay (a subscription to a document nobody wrote yet
+   * costs about 1 KiB); a subscribe beyond is refused with `limit-exceeded`.
+   */
+  readonly maxDocuments: number
   /** Concurrent subscribers per document. */
   readonly maxSubscribersPerDoc: number
   /** Sustained frames per second per connection (token bucket). */
@@ -29,11 +53,17 @@ export interface RelayLimits {
 /** Defaults sized for office documents: generous for humans, tight for scripts. */
 export const DEFAULT_LIMITS: RelayLimits = {
   maxFrameBytes: 1024 * 1024,
+  maxPresenceBytes: 64 * 1024,
   maxSnapshotBytes: 32 * 1024 * 1024,
   authTimeoutMs: 10_000,
   preAuthMaxMessages: 4,
   preAuthMaxBytes: 16 * 1024,
+  maxConnectionsPerIp: 1000,
+  idleTimeoutMs: 60_000,
+  maxPendingPresence: 32,
+  retryWindow: 256,
   maxDocsPerConnection: 1000,
+  maxDocuments: 100_000,
   maxSubscribersPerDoc: 1000,
   messagesPerSecond: 500,
   messageBurst: 1000,

@@ -18,10 +18,24 @@ export class RelayMetrics {
   readonly rejections = new Map<string, number>()
   /** Connections closed by the relay, by close code. */
   readonly closes = new Map<number, number>()
+  /** Frames dropped without being forwarded, by reason (e.g. `presence-backlog`). */
+  readonly dropped = new Map<string, number>()
+  /** Connections refused before the WebSocket upgrade, by reason (e.g. `per-ip`). */
+  readonly refused = new Map<string, number>()
 
   /** Count one rejection. */
   reject(code: string): void {
     this.rejections.set(code, (this.rejections.get(code) ?? 0) + 1)
+  }
+
+  /** Count one frame dropped for `reason`. */
+  drop(reason: string): void {
+    this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + 1)
+  }
+
+  /** Count one connection refused for `reason`. */
+  refuse(reason: string): void {
+    this.refused.set(reason, (this.refused.get(reason) ?? 0) + 1)
   }
 
   /** Count one close initiated by the relay. */
@@ -54,5 +68,16 @@ export function renderMetrics(m: RelayMetrics): string {
     '# TYPE valv_relay_closes_total counter',
   )
   for (const [code, n] of m.closes) lines.push(`valv_relay_closes_total{code="${code}"} ${n}`)
+  const labelled = (name: string, help: string, label: string, values: Map<string, number>) => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`)
+    for (const [key, n] of values) lines.push(`${name}{${label}="${key}"} ${n}`)
+  }
+  labelled('valv_relay_dropped_total', 'Frames dropped unforwarded.', 'reason', m.dropped)
+  labelled('valv_relay_refused_total', 'Connections refused.', 'reason', m.refused)
+  // Process memory, so operators (and the attack tests) can see it return to baseline.
+  const mem = process.memoryUsage()
+  gauge('process_resident_memory_bytes', 'Resident set size of the relay process.', mem.rss)
+  gauge('nodejs_heap_used_bytes', 'V8 heap in use.', mem.heapUsed)
+  gauge('nodejs_external_memory_bytes', 'Memory of buffers outside the V8 heap.', mem.external)
   return `${lines.join('\n')}\n`
 }

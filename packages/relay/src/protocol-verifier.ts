@@ -17,6 +17,17 @@ export interface ProtocolVerifierOptions {
   readonly maxSkewSeconds?: number
   /** Documents whose chain state is cached (least recently used beyond are rebuilt). */
   readonly cacheSize?: number
+  /**
+   * Bytes of membership entries whose decoded chains are cached, over all documents (default
+   * 64 MiB); the least recently used chains beyond are dropped and rebuilt on demand.
+   */
+  readonly cacheBytes?: number
+}
+
+interface CachedChain {
+  state: MembershipState
+  last: Uint8Array | undefined
+  bytes: number
 }
 
 function reject(err: unknown, fallback: RejectCodeValue): never {
@@ -47,30 +58,45 @@ function reject(err: unknown, fallback: RejectCodeValue): never {
 export function defaultVerifier(options: ProtocolVerifierOptions = {}): EnvelopeVerifier {
   // Per document: the verified chain and the stored bytes of its newest entry. The relay keeps
   // the same Uint8Array objects, so the per-message freshness check is a reference comparison.
-  const cache = new Map<string, { state: MembershipState; last: Uint8Array | undefined }>()
+  const cache = new Map<string, CachedChain>()
   const limit = options.cacheSize ?? 1000
+  const byteLimit = options.cacheBytes ?? 64 * 1024 * 1024
+  let cachedBytes = 0
+
+  function drop(docId: string): void {
+    const c = cache.get(docId)
+    if (c === undefined) return
+    cache.delete(docId)
+    cachedBytes -= c.bytes
+  }
 
   function stateFor(ctx: VerifyContext): MembershipState {
     const stored = ctx.membership
     let c = cache.get(ctx.docId)
-    cache.delete(ctx.docId)
+    drop(ctx.docId)
     const n = c?.state.length ?? 0
     const head = n === 0 ? undefined : stored[n - 1]
     const same =
       head === c?.last || (head !== undefined && c?.last !== undefined && equalBytes(head, c.last))
     if (c === undefined || n > stored.length || !same) {
-      c = { state: new MembershipState(ctx.docId), last: undefined }
+      c = { state: new MembershipState(ctx.docId), last: undefined, bytes: 0 }
     }
     try {
       for (let i = c.state.length; i < stored.length; i++) {
-        c.state.append(stored[i] as Uint8Array)
-        c.last = stored[i]
+        const entry = stored[i] as Uint8Array
+        c.state.append(entry)
+        c.last = entry
+        c.bytes += entry.length
       }
     } catch (err) {
       reject(err, 'membership-invalid')
     }
     cache.set(ctx.docId, c)
-    if (cache.size > limit) cache.delete(cache.keys().next().value as string)
+    cachedBytes += c.bytes
+    // Least recently used first; the chain just used stays even if it alone exceeds the bound.
+    while (cache.size > 1 && (cache.size > limit || cachedBytes > byteLimit)) {
+      drop(cache.keys().next().value as string)
+    }
     return c.state
   }
 
@@ -94,6 +120,17 @@ export function defaultVerifier(options: ProtocolVerifierOptions = {}): Envelope
       } catch (err) {
         reject(err, 'membership-invalid')
       }
+    },
+    async verifyPresence(ctx, payload) {
+      try {
+        const v = await verifyEnvelopeAsync(stateFor(ctx), payload, { kind: 'presence' })
+        return { author: String(v.author) }
+      } catch (err) {
+        return reject(err, 'forbidden')
+      }
+    },
+    forget(docId) {
+      drop(docId)
     },
     async verifySnapshot(ctx, snapshot) {
       try {

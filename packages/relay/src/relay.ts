@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { DocumentStore, type StorageAdapter, StorageError } from '@valv/storage'
 import {
   CloseCode,
@@ -12,6 +12,7 @@ import {
   WireError,
 } from '@valv/wire'
 import { type RawData, type WebSocket, WebSocketServer } from 'ws'
+import { AddressLimit, meterPreAuth } from './address-limit.js'
 import { Doc } from './doc.js'
 import { DocLog, type StoredSnapshot } from './doc-log.js'
 import { RelayError } from './errors.js'
@@ -19,6 +20,7 @@ import { Hooks, type RelayExtension } from './hooks.js'
 import { DEFAULT_LIMITS, type RelayLimits } from './limits.js'
 import { jsonLogger, type RelayLogger } from './logger.js'
 import { RelayMetrics, renderMetrics } from './metrics.js'
+import { PresenceGate } from './presence-gate.js'
 import { Session, type SessionInfo } from './session.js'
 import { confirmSnapshot, uploadSnapshot } from './snapshots.js'
 import type { EnvelopeVerifier } from './verifier.js'
@@ -75,6 +77,8 @@ export class Relay {
   private readonly http: Server
   private readonly wss: WebSocketServer
   private readonly store: DocumentStore
+  private readonly addresses: AddressLimit
+  private readonly presenceGate: PresenceGate
   private closing = false
 
   constructor(private readonly options: RelayOptions) {
@@ -82,15 +86,42 @@ export class Relay {
     this.hooks = new Hooks(options.extensions ?? [])
     this.log = options.logger ?? jsonLogger
     this.store = new DocumentStore(options.storage)
+    this.addresses = new AddressLimit(this.limits.maxConnectionsPerIp)
+    this.presenceGate = new PresenceGate({
+      limits: this.limits,
+      metrics: this.metrics,
+      verifier: options.verifier,
+      doc: (id) => this.docs.get(id),
+      send: (session, frame) => this.send(session, frame),
+      reject: (session, docId, err) => this.reject(session, docId, 0, err),
+    })
     this.wss = new WebSocketServer({
       noServer: true,
       // Frames up to this size reach us and get a typed 'too-large' error; beyond, ws closes 1009.
       maxPayload: Math.max(this.limits.maxFrameBytes, this.limits.maxSnapshotBytes) + 4096,
     })
     this.http = createServer((req, res) => this.serveHttp(req, res))
-    this.http.on('upgrade', (req, socket, head) => {
+    this.http.on('upgrade', (req, socket: Socket, head: Buffer) => {
       if (this.closing) return socket.destroy()
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req))
+      if (!this.addresses.admit(socket)) {
+        this.metrics.refuse('per-ip')
+        this.log({ level: 'warn', event: 'refused', reason: 'per-ip' })
+        socket.end(
+          'HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
+        )
+        return
+      }
+      // Counted from the first byte, so an unfinished frame cannot be buffered before auth.
+      let session: Session | undefined
+      const unmeter = meterPreAuth(socket, head, this.limits.preAuthMaxBytes, () => {
+        if (session === undefined) return socket.destroy()
+        socket.pause()
+        this.closeSession(session, CloseCode.AuthTimeout, 'pre-auth-limit')
+      })
+      this.wss.handleUpgrade(req, socket, head, (ws) => {
+        session = this.accept(ws, req)
+        session.unmeter = unmeter
+      })
     })
   }
 
@@ -170,7 +201,7 @@ export class Relay {
     }
   }
 
-  private accept(ws: WebSocket, req: IncomingMessage): void {
+  private accept(ws: WebSocket, req: IncomingMessage): Session {
     const session = new Session(randomUUID(), ws, this.limits)
     this.sessions.add(session)
     this.metrics.connections++
@@ -192,14 +223,37 @@ export class Relay {
         .run('onDisconnect', { sessionId: session.sessionId, context: session.context, code })
         .catch((err) => this.hookFailed('onDisconnect', err))
     })
-    this.hooks.run('onConnect', { sessionId: session.sessionId, request: req }).catch(() => {
-      this.closeSession(session, CloseCode.Unauthenticated, 'connect-veto')
-    })
+    // Authentication waits for this: nothing is served before every onConnect hook passed.
+    session.connected = this.hooks
+      .run('onConnect', { sessionId: session.sessionId, request: req })
+      .then(
+        () => true,
+        () => {
+          this.metrics.reject(RejectCode.Unauthorized)
+          this.closeSession(session, CloseCode.Unauthenticated, 'connect-veto')
+          return false
+        },
+      )
+    return session
+  }
+
+  /** Close an authenticated session that stays subscribed to nothing for `idleTimeoutMs`. */
+  private watchIdle(session: Session): void {
+    clearTimeout(session.idleTimer)
+    session.idleTimer = undefined
+    const ms = this.limits.idleTimeoutMs
+    if (session.closed || !session.authenticated || session.docs.size > 0 || ms <= 0) return
+    session.idleTimer = setTimeout(() => {
+      if (session.docs.size === 0) this.closeSession(session, CloseCode.Idle, 'idle')
+    }, ms)
+    session.idleTimer.unref?.()
   }
 
   private detach(session: Session): void {
     if (!this.sessions.delete(session)) return
     session.closed = true
+    clearTimeout(session.idleTimer)
+    session.held.length = 0
     this.metrics.connections--
     for (const id of session.docs) this.unsubscribe(session, id)
   }
@@ -227,23 +281,45 @@ export class Relay {
     session.ws.send(bytes)
   }
 
+  /**
+   * Answer a failed request: a typed error frame to the sender, a counter, a log line (ids and
+   * codes only). Every failure on the dispatch path ends here, so none can escape as an
+   * unhandled rejection.
+   */
   private reject(session: Session, docId: string, ref: number, cause: unknown): void {
     // A document id the storage layout refuses is the client's fault, not a storage failure.
     const err =
       cause instanceof StorageError && cause.code === 'invalid-key'
         ? new RelayError('not-subscribed', 'invalid document id')
         : cause
-    const code = err instanceof RelayError ? err.code : RejectCode.StorageFailed
-    if (!(err instanceof RelayError)) {
-      this.log({ level: 'error', event: 'internal-error', session: session.sessionId, docId })
+    const code =
+      err instanceof RelayError
+        ? err.code
+        : err instanceof StorageError
+          ? RejectCode.StorageFailed
+          : RejectCode.Internal
+    if (!(err instanceof RelayError) || err.cause !== undefined) {
+      // Only the error's class: driver messages may quote paths or bound values.
+      const inner = err instanceof RelayError ? err.cause : err
+      const error = inner instanceof Error ? inner.name : 'unknown'
+      const event = err instanceof RelayError ? 'storage-error' : 'internal-error'
+      this.log({ level: 'error', event, session: session.sessionId, docId, error })
     }
     this.metrics.reject(code)
     this.log({ level: 'warn', event: 'reject', session: session.sessionId, docId, code, ref })
-    const message = err instanceof RelayError ? err.message : 'internal error'
+    const message = err instanceof RelayError ? err.message : code
     this.send(session, { type: 'error', docId, ref, code, message })
   }
 
   private onMessage(session: Session, data: RawData, isBinary: boolean, req: IncomingMessage) {
+    try {
+      this.receive(session, data, isBinary, req)
+    } catch (err) {
+      this.reject(session, '', 0, err)
+    }
+  }
+
+  private receive(session: Session, data: RawData, isBinary: boolean, req: IncomingMessage) {
     if (session.closed) return
     const raw = data instanceof Buffer ? data : Buffer.concat(data as Buffer[])
     this.metrics.messagesIn++
@@ -269,12 +345,28 @@ export class Relay {
       const msg = err instanceof WireError ? err.code : 'malformed'
       return this.reject(session, '', 0, new RelayError('malformed', msg))
     }
-    if (!session.authenticated) {
-      if (frame.type === 'auth') return void this.authenticate(session, frame, req)
-      if (frame.type === 'ping') return this.send(session, { type: 'pong', nonce: frame.nonce })
-      return this.reject(session, '', 0, new RelayError('unauthorized', 'authenticate first'))
+    if (session.authenticated) return this.run(session, frame, raw.length)
+    if (frame.type === 'auth') {
+      this.authenticate(session, frame, req).catch((err) => {
+        this.hookFailed('authenticate', err)
+        this.closeSession(session, CloseCode.Unauthenticated, 'auth-failed')
+      })
+      return
     }
-    void this.dispatch(session, frame, raw.length)
+    if (frame.type === 'ping') return this.send(session, { type: 'pong', nonce: frame.nonce })
+    // Sent right behind `auth`: served in order once every hook passed (bounded by the
+    // pre-auth limits, which count until then).
+    if (session.authenticating) return void session.held.push({ frame, size: raw.length })
+    return this.reject(session, '', 0, new RelayError('unauthorized', 'authenticate first'))
+  }
+
+  /** Dispatch one frame of an authenticated session; a failure becomes an error frame. */
+  private run(session: Session, frame: Frame, size: number): void {
+    this.dispatch(session, frame, size).catch((err: unknown) => {
+      const docId = 'docId' in frame ? frame.docId : ''
+      const ref = 'ref' in frame ? frame.ref : 0
+      this.reject(session, docId, ref, err)
+    })
   }
 
   private async authenticate(
@@ -287,6 +379,7 @@ export class Relay {
       return this.closeSession(session, CloseCode.VersionUnsupported, 'version')
     }
     session.authenticating = true
+    if (!(await session.connected) || session.closed) return
     try {
       await this.hooks.run('onAuthenticate', {
         sessionId: session.sessionId,
@@ -298,9 +391,13 @@ export class Relay {
       this.metrics.reject(RejectCode.Unauthorized)
       return this.closeSession(session, CloseCode.Unauthenticated, 'auth-veto')
     }
+    if (session.closed) return
     session.authenticated = true
+    session.unmeter()
     this.log({ level: 'info', event: 'authenticated', session: session.sessionId })
     this.send(session, { type: 'auth-ok', sessionId: session.sessionId })
+    this.watchIdle(session)
+    for (const { frame: held, size } of session.held.splice(0)) this.run(session, held, size)
   }
 
   private async dispatch(session: Session, frame: Frame, size: number): Promise<void> {
@@ -314,7 +411,7 @@ export class Relay {
       case 'unsubscribe':
         return this.unsubscribe(session, frame.docId)
       case 'presence':
-        return this.presence(session, frame, size)
+        return this.presenceGate.receive(session, frame, size)
       case 'envelope':
       case 'membership-append':
       case 'snapshot-upload':
@@ -330,25 +427,12 @@ export class Relay {
     if (open) return open
     const pending = this.loading.get(docId)
     if (pending) return pending
+    if (this.docs.size + this.loading.size >= this.limits.maxDocuments) {
+      throw new RelayError('limit-exceeded', 'relay holds too many documents')
+    }
     const load = (async () => {
-      const doc = new Doc(new DocLog(this.store, docId))
-      doc.membership = await doc.log.readMembers()
-      doc.snapshot = await doc.log.readSnapshot()
-      doc.unconfirmed = await doc.log.readPending(doc.snapshot?.upToSeq ?? 0)
-      let stored = doc.membership.reduce((n, e) => n + e.length, 0)
-      if (doc.snapshot) {
-        doc.headSeq = doc.snapshot.upToSeq
-        for (const [a, c] of doc.snapshot.counters) doc.counters.set(a, c)
-        stored += doc.snapshot.bytes.length
-      }
-      stored += doc.unconfirmed?.bytes.length ?? 0
-      for await (const { seq, envelope } of doc.log.readUpdates(doc.headSeq)) {
-        const { author, counter } = this.options.verifier.peekUpdate(envelope)
-        doc.counters.set(author, Math.max(counter, doc.counters.get(author) ?? 0))
-        doc.headSeq = seq
-        stored += envelope.length
-      }
-      this.metrics.bytesStored += stored
+      const doc = new Doc(new DocLog(this.store, docId), this.limits.retryWindow)
+      this.metrics.bytesStored += await doc.load(this.options.verifier)
       this.docs.set(docId, doc)
       this.metrics.documents++
       return doc
@@ -400,8 +484,13 @@ export class Relay {
     if (doc.subscribers.size >= this.limits.maxSubscribersPerDoc) {
       return this.reject(session, docId, 0, new RelayError('limit-exceeded', 'document full'))
     }
+    // Checked again here: subscribes in flight together all passed the first check.
+    if (session.docs.size >= this.limits.maxDocsPerConnection) {
+      return this.reject(session, docId, 0, new RelayError('limit-exceeded', 'too many documents'))
+    }
     session.docs.add(docId)
     doc.subscribers.add(session)
+    this.watchIdle(session)
     for (let i = f.membershipFrom; i < doc.membership.length; i++) {
       const entry = doc.membership[i] as Uint8Array
       this.send(session, { type: 'membership', docId, index: i, entry })
@@ -414,9 +503,13 @@ export class Relay {
       this.send(session, snapshotFrame(docId, snap, true))
       after = Math.max(after, snap.upToSeq)
     }
-    for await (const { seq, envelope } of doc.log.readUpdates(after)) {
-      if (session.closed) return
-      this.send(session, { type: 'deliver', docId, seq, envelope })
+    // `sinceSeq` is the client's word: past the head (a rolled-back relay, or a hostile value
+    // up to 2^53 - 1) there is nothing to read, and `synced` tells the client the real head.
+    if (after < doc.headSeq) {
+      for await (const { seq, envelope } of doc.log.readUpdates(after)) {
+        if (session.closed) return
+        this.send(session, { type: 'deliver', docId, seq, envelope })
+      }
     }
     // After the updates it covers, so the client can recompute and check it.
     const pending = doc.unconfirmed
@@ -428,6 +521,8 @@ export class Relay {
 
   private unsubscribe(session: Session, docId: string): void {
     session.docs.delete(docId)
+    session.presenceAuthors.delete(docId)
+    this.watchIdle(session)
     const doc = this.docs.get(docId)
     if (!doc) return
     doc.subscribers.delete(session)
@@ -437,20 +532,10 @@ export class Relay {
         if (doc.subscribers.size === 0 && this.docs.get(docId) === doc) {
           this.docs.delete(docId)
           this.metrics.documents--
+          this.options.verifier.forget?.(docId)
         }
       })
     }
-  }
-
-  private presence(session: Session, f: Extract<Frame, { type: 'presence' }>, size: number) {
-    if (size > this.limits.maxFrameBytes) {
-      return this.reject(session, f.docId, 0, new RelayError('too-large', 'presence too large'))
-    }
-    const doc = this.docs.get(f.docId)
-    if (!doc || !session.docs.has(f.docId)) {
-      return this.reject(session, f.docId, 0, new RelayError('not-subscribed', 'subscribe first'))
-    }
-    for (const peer of doc.subscribers) if (peer !== session) this.send(peer, f)
   }
 
   private async write(
@@ -472,9 +557,31 @@ export class Relay {
         new RelayError('not-subscribed', 'subscribe first'),
       )
     }
+    const id = f.type === 'envelope' ? this.peek(f.envelope) : undefined
+    const key = id === undefined ? undefined : `${f.docId}\n${id.author}`
+    let blocked = false
     try {
-      const seq = await doc.exclusive(() => this.apply(doc, session, f))
+      const { seq, again } = await doc.exclusive(async () => {
+        if (doc.reload) await doc.load(this.options.verifier)
+        // Read under the lock: an earlier frame of this session may just have failed.
+        const pending = key === undefined ? undefined : session.unstored.get(key)
+        const stored =
+          id && (await this.storedSeq(doc, id, (f as { envelope: Uint8Array }).envelope))
+        if (id && pending !== undefined && id.counter >= pending) {
+          if (stored || id.counter === pending) session.unstored.delete(key as string)
+          // Per author the log is in counter order: once an envelope of this session failed in
+          // storage, its later ones wait for it, so its retry is never `stale`.
+          else {
+            blocked = true
+            throw new RelayError('storage-failed', `resend counter ${pending} first`)
+          }
+        }
+        if (stored) return { seq: stored, again: true }
+        return { seq: await this.apply(doc, session, f), again: false }
+      })
       this.send(session, { type: 'ack', docId: f.docId, ref: f.ref, seq })
+      // A resent envelope that was already stored changes nothing: no fan-out, no onChange.
+      if (again) return
       const kind =
         f.type === 'envelope'
           ? 'update'
@@ -485,8 +592,44 @@ export class Relay {
         .run('onChange', { docId: f.docId, kind, seq, sessionId: session.sessionId })
         .catch((err) => this.hookFailed('onChange', err))
     } catch (err) {
+      const storage = !(err instanceof RelayError) || err.code === RejectCode.StorageFailed
+      if (storage && !blocked) {
+        // Memory may disagree with what is durable (the write may have landed): reload first.
+        doc.reload = true
+        const failed = key === undefined ? undefined : session.unstored.get(key)
+        if (key !== undefined && id && (failed === undefined || id.counter < failed)) {
+          session.unstored.set(key, id.counter)
+        }
+      }
       this.reject(session, f.docId, f.ref, err)
     }
+  }
+
+  /** Author and counter of an envelope without cryptography; undefined if it is no envelope. */
+  private peek(envelope: Uint8Array): { author: string; counter: number } | undefined {
+    try {
+      return this.options.verifier.peekUpdate(envelope)
+    } catch {
+      return undefined // `apply` rejects it with the precise reason
+    }
+  }
+
+  /**
+   * The sequence number of `envelope` if exactly these bytes are already stored (a retry whose
+   * ack was lost). Equal bytes were verified when first stored, so no signature check is needed.
+   */
+  private async storedSeq(
+    doc: Doc,
+    { author, counter }: { author: string; counter: number },
+    envelope: Uint8Array,
+  ): Promise<number | undefined> {
+    if (counter > (doc.counters.get(author) ?? 0)) return undefined
+    const seq = doc.recent.seqOf(author, counter)
+    if (seq === undefined || seq <= (doc.snapshot?.upToSeq ?? 0)) return undefined
+    for await (const u of doc.log.readUpdates(seq - 1)) {
+      return u.seq === seq && equalBytes(u.envelope, envelope) ? seq : undefined
+    }
+    return undefined
   }
 
   /** Verify, persist, then fan out. Runs under the document's lock; throws to reject. */
@@ -506,6 +649,7 @@ export class Relay {
       await doc.log.appendUpdate(seq, f.envelope)
       doc.headSeq = seq
       doc.counters.set(author, counter)
+      doc.recent.add(author, counter, seq)
       this.metrics.bytesStored += f.envelope.length
       const out: Frame = { type: 'deliver', docId: doc.id, seq, envelope: f.envelope }
       for (const peer of doc.subscribers) if (peer !== session) this.send(peer, out)
@@ -548,4 +692,8 @@ export class Relay {
     const name = err instanceof Error ? err.name : 'unknown'
     this.log({ level: 'warn', event: 'hook-failed', hook, error: name })
   }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0
 }

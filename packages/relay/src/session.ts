@@ -1,3 +1,4 @@
+import type { Frame } from '@valv/wire'
 import type { WebSocket } from 'ws'
 import type { SessionContext } from './hooks.js'
 import type { RelayLimits } from './limits.js'
@@ -25,6 +26,24 @@ export class Session implements SessionInfo {
   readonly docs = new Set<string>()
   preAuthMessages = 0
   preAuthBytes = 0
+  /** Resolves true once every `onConnect` hook passed, false if one vetoed. */
+  connected: Promise<boolean> = Promise.resolve(true)
+  /** Frames received while authentication hooks run; dispatched in order once they pass. */
+  readonly held: { frame: Frame; size: number }[] = []
+  /** Per document: the member whose presence this session sends (bound by the first one). */
+  readonly presenceAuthors = new Map<string, string>()
+  /** Presence frames waiting for verification, verified one after another to keep order. */
+  presencePending = 0
+  presenceTail: Promise<void> = Promise.resolve()
+  /**
+   * Per `docId + "\n" + author`: the lowest counter whose write failed in storage. Later
+   * counters of that author from this session are refused until it is stored.
+   */
+  readonly unstored = new Map<string, number>()
+  /** Stops counting socket bytes against the pre-auth limit (called once authenticated). */
+  unmeter: () => void = () => {}
+  /** Closes the session after `idleTimeoutMs` without a subscription. */
+  idleTimer: ReturnType<typeof setTimeout> | undefined
   readonly messages: TokenBucket
   readonly bytes: TokenBucket
 

@@ -34,12 +34,23 @@ export interface VerifiedSnapshot {
   readonly soleWriter: boolean
 }
 
+/** The signer of a verified presence payload. */
+export interface VerifiedAuthor {
+  /** Stable author identifier (e.g. hex of the signing public key). */
+  readonly author: string
+}
+
 /** Public verification used by the relay. All methods may be sync or async. */
 export interface EnvelopeVerifier {
   /** Check signature, role and size-independent structure of an update envelope. */
   verifyUpdate(ctx: VerifyContext, envelope: Uint8Array): VerifiedUpdate | Promise<VerifiedUpdate>
   /** Check that `entry` is a valid successor of `ctx.membership` (signature, signer's role). */
   verifyMembershipEntry(ctx: VerifyContext, entry: Uint8Array): void | Promise<void>
+  /**
+   * Check that a presence payload is signed by a current member of the document (any role);
+   * presence that does not verify is not forwarded. Returns the signing author.
+   */
+  verifyPresence(ctx: VerifyContext, payload: Uint8Array): VerifiedAuthor | Promise<VerifiedAuthor>
   /** Check a snapshot's signature and that its author may write; return its signed header. */
   verifySnapshot(
     ctx: VerifyContext,
@@ -59,4 +70,6 @@ export interface EnvelopeVerifier {
    * counter state when a document is loaded from storage.
    */
   peekUpdate(envelope: Uint8Array): VerifiedUpdate
+  /** The relay dropped `docId` from memory: release anything cached for it. */
+  forget?(docId: string): void
 }

@@ -41,7 +41,9 @@ describe('relay stores and logs no plaintext', () => {
     const cast = await setupMembers(a, 'doc')
     for (let i = 1; i <= 5; i++)
       expect(await write(a, cast.editor, 'doc', i, seal(`${CANARY} #${i}`))).toBe(i)
-    a.send({ type: 'presence', docId: 'doc', payload: seal(`${CANARY} cursor`) })
+    const { signUpdate } = await import('./signed.js')
+    const cursor = signUpdate(cast.viewer, 'doc', 0, seal(`${CANARY} cursor`))
+    a.send({ type: 'presence', docId: 'doc', payload: cursor })
     await b.next((f) => f.type === 'presence')
     const { signSnapshot } = await import('./signed.js')
     const position = { upToSeq: 3, prevSeq: 0, prev: new Uint8Array(32) }

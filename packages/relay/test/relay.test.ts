@@ -42,8 +42,10 @@ describe('relay: ordered log of verified ciphertext', () => {
     expect(
       b.frames.filter((f) => f.type === 'deliver').map((f) => f.type === 'deliver' && f.seq),
     ).toEqual([3, 4, 5])
-    // Counter state survived too: replaying counter 5 after restart is stale.
-    expect(await write(b, cast.editor, 'doc', 5)).toBe('stale')
+    // Counter state survived too: the same envelope again is acknowledged with its original
+    // seq (idempotent retry), another envelope with counter 5 is stale.
+    expect(await write(b, cast.editor, 'doc', 5)).toBe(5)
+    expect(await write(b, cast.editor, 'doc', 5, new Uint8Array([99]))).toBe('stale')
     expect(await write(b, cast.editor, 'doc', 6)).toBe(6)
   })
 
@@ -71,7 +73,8 @@ describe('relay: ordered log of verified ciphertext', () => {
     })
     expect(await nextError()).toMatchObject({ code: 'bad-signature', ref: 78 })
     expect(await write(a, cast.editor, 'doc', 4)).toBe(1)
-    expect(await write(a, cast.editor, 'doc', 4)).toBe('stale')
+    expect(await write(a, cast.editor, 'doc', 4)).toBe(1) // a resend: same ack, stored once
+    expect(await write(a, cast.editor, 'doc', 4, new Uint8Array([7, 7]))).toBe('stale')
     expect(await write(a, cast.editor, 'doc', 3)).toBe('stale')
     a.send({ type: 'envelope', docId: 'not-mine', ref: 79, envelope: new Uint8Array(1) })
     expect(await nextError()).toMatchObject({ code: 'not-subscribed', ref: 79 })
@@ -208,11 +211,11 @@ describe('relay: ordered log of verified ciphertext', () => {
     const h = await startRelay({ storage })
     const a = await h.client(['doc'])
     const b = await h.client(['doc'])
+    const cast = await setupMembers(a, 'doc')
     const before = storage.values.size
-    a.send({ type: 'presence', docId: 'doc', payload: new Uint8Array([9, 9]) })
-    expect(await b.next((f) => f.type === 'presence')).toMatchObject({
-      payload: new Uint8Array([9, 9]),
-    })
+    const signed = signUpdate(cast.viewer, 'doc', 0, new Uint8Array([9, 9]))
+    a.send({ type: 'presence', docId: 'doc', payload: signed })
+    expect(await b.next((f) => f.type === 'presence')).toMatchObject({ payload: signed })
     expect(storage.values.size).toBe(before)
     a.ws.send(encodeFrame({ type: 'ping', nonce: 5 }))
     expect(await a.next((f) => f.type === 'pong')).toMatchObject({ nonce: 5 })

@@ -125,6 +125,21 @@ export const testVerifier: EnvelopeVerifier = {
     }
     return { author: bytesToHex(pub) }
   },
+  verifyPresence(ctx, payload) {
+    // Presence uses the update format; any current member (viewer and up) may send it.
+    if (payload.length < 100) throw new RelayError('forbidden', 'not signed presence')
+    const pub = payload.subarray(0, 32)
+    const ok = ed25519.verify(
+      payload.subarray(36, 100),
+      concatBytes(utf8ToBytes(ctx.docId), payload.subarray(32, 36), payload.subarray(100)),
+      pub,
+    )
+    if (!ok) throw new RelayError('bad-signature', 'signature does not verify')
+    if ((roles(ctx).get(bytesToHex(pub)) ?? Role.Removed) < Role.Viewer) {
+      throw new RelayError('forbidden', 'not a member')
+    }
+    return { author: bytesToHex(pub) }
+  },
   peekUpdate(env) {
     return { author: bytesToHex(env.subarray(0, 32)), counter: readU32(env, 32) }
   },

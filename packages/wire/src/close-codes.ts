@@ -10,6 +10,11 @@ export const CloseCode = {
   Unauthenticated: 4401,
   /** Permanent: the session was revoked (`relay.revoke`) or is no longer allowed. */
   Revoked: 4403,
+  /**
+   * Permanent for this socket: authenticated but subscribed to no document for the relay's idle
+   * timeout. Open a new connection when there is a document to open.
+   */
+  Idle: 4408,
   /** Permanent: the client speaks a protocol version this relay does not support. */
   VersionUnsupported: 4426,
   /** Permanent: the browser origin is not allowed. */

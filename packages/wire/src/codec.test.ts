@@ -118,3 +118,51 @@ describe('wire codec', () => {
     expect(isRetryableClose(1000)).toBe(false)
   })
 })
+
+describe('integer fields', () => {
+  const varuint = (v: bigint): number[] => {
+    const out: number[] = []
+    while (v >= 128n) {
+      out.push(Number(v & 127n) | 128)
+      v >>= 7n
+    }
+    return [...out, Number(v)]
+  }
+  const ints = (f: Frame) => Object.values(f).filter((v): v is number => typeof v === 'number')
+
+  it('decodes only safe non-negative integers; anything else is a WireError (property)', () => {
+    const big = fc.bigInt({ min: 0n, max: 2n ** 70n })
+    fc.assert(
+      fc.property(
+        fc.nat({ max: 15 }),
+        fc.array(
+          fc.oneof(
+            big.map(varuint),
+            bytes.map((b) => [...b]),
+          ),
+        ),
+        (tag, parts) => {
+          const raw = new Uint8Array([tag, ...parts.flat()])
+          try {
+            const f = decodeFrame(raw)
+            for (const v of ints(f)) expect(Number.isSafeInteger(v) && v >= 0).toBe(true)
+          } catch (err) {
+            expect(err).toBeInstanceOf(WireError)
+          }
+        },
+      ),
+      { numRuns: 3000, seed: 7 },
+    )
+  })
+
+  it('refuses 2^53 and above at decode, and unsafe numbers at encode', () => {
+    const sub = (since: number[]) => new Uint8Array([2, 1, 100, ...since, 0, 0]) // subscribe 'd'
+    expect(decodeFrame(sub(varuint(2n ** 53n - 1n)))).toMatchObject({ sinceSeq: 2 ** 53 - 1 })
+    for (const v of [2n ** 53n, 2n ** 64n - 1n]) {
+      expect(() => decodeFrame(sub(varuint(v)))).toThrow(WireError)
+    }
+    for (const v of [-1, 0.5, 2 ** 53, Number.NaN]) {
+      expect(() => encodeFrame({ type: 'ping', nonce: v })).toThrow(WireError)
+    }
+  })
+})

@@ -10,6 +10,14 @@ export function isValidDocId(id: string): boolean {
   return DOC_ID.test(id)
 }
 
+// Every seq, counter, index, ref and nonce is a safe non-negative integer (at most 2^53 - 1).
+function checkUint(n: number): number {
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new WireError('malformed-frame', 'integer field out of range')
+  }
+  return n
+}
+
 function writeDocId(enc: encoding.Encoder, docId: string): void {
   if (!isValidDocId(docId)) throw new WireError('invalid-doc-id', 'invalid document id')
   encoding.writeVarString(enc, docId)
@@ -28,7 +36,7 @@ export function encodeFrame(frame: Frame): Uint8Array {
   switch (frame.type) {
     case 'auth':
       encoding.writeVarUint(enc, FrameType.Auth)
-      encoding.writeVarUint(enc, frame.version)
+      encoding.writeVarUint(enc, checkUint(frame.version))
       encoding.writeVarString(enc, frame.token)
       break
     case 'auth-ok':
@@ -38,9 +46,9 @@ export function encodeFrame(frame: Frame): Uint8Array {
     case 'subscribe':
       encoding.writeVarUint(enc, FrameType.Subscribe)
       writeDocId(enc, frame.docId)
-      encoding.writeVarUint(enc, frame.sinceSeq)
-      encoding.writeVarUint(enc, frame.snapshotSeq)
-      encoding.writeVarUint(enc, frame.membershipFrom)
+      encoding.writeVarUint(enc, checkUint(frame.sinceSeq))
+      encoding.writeVarUint(enc, checkUint(frame.snapshotSeq))
+      encoding.writeVarUint(enc, checkUint(frame.membershipFrom))
       break
     case 'unsubscribe':
       encoding.writeVarUint(enc, FrameType.Unsubscribe)
@@ -49,58 +57,58 @@ export function encodeFrame(frame: Frame): Uint8Array {
     case 'envelope':
       encoding.writeVarUint(enc, FrameType.Envelope)
       writeDocId(enc, frame.docId)
-      encoding.writeVarUint(enc, frame.ref)
+      encoding.writeVarUint(enc, checkUint(frame.ref))
       encoding.writeVarUint8Array(enc, frame.envelope)
       break
     case 'deliver':
       encoding.writeVarUint(enc, FrameType.Deliver)
       writeDocId(enc, frame.docId)
-      encoding.writeVarUint(enc, frame.seq)
+      encoding.writeVarUint(enc, checkUint(frame.seq))
       encoding.writeVarUint8Array(enc, frame.envelope)
       break
     case 'ack':
       encoding.writeVarUint(enc, FrameType.Ack)
       writeDocId(enc, frame.docId)
-      encoding.writeVarUint(enc, frame.ref)
-      encoding.writeVarUint(enc, frame.seq)
+      encoding.writeVarUint(enc, checkUint(frame.ref))
+      encoding.writeVarUint(enc, checkUint(frame.seq))
       break
     case 'error':
       encoding.writeVarUint(enc, FrameType.Error)
       encoding.writeVarString(enc, frame.docId)
-      encoding.writeVarUint(enc, frame.ref)
+      encoding.writeVarUint(enc, checkUint(frame.ref))
       encoding.writeVarString(enc, frame.code)
       encoding.writeVarString(enc, frame.message)
       break
     case 'synced':
       encoding.writeVarUint(enc, FrameType.Synced)
       writeDocId(enc, frame.docId)
-      encoding.writeVarUint(enc, frame.headSeq)
+      encoding.writeVarUint(enc, checkUint(frame.headSeq))
       break
     case 'membership-append':
       encoding.writeVarUint(enc, FrameType.MembershipAppend)
       writeDocId(enc, frame.docId)
-      encoding.writeVarUint(enc, frame.ref)
-      encoding.writeVarUint(enc, frame.index)
+      encoding.writeVarUint(enc, checkUint(frame.ref))
+      encoding.writeVarUint(enc, checkUint(frame.index))
       encoding.writeVarUint8Array(enc, frame.entry)
       break
     case 'membership':
       encoding.writeVarUint(enc, FrameType.Membership)
       writeDocId(enc, frame.docId)
-      encoding.writeVarUint(enc, frame.index)
+      encoding.writeVarUint(enc, checkUint(frame.index))
       encoding.writeVarUint8Array(enc, frame.entry)
       break
     case 'snapshot-upload':
       encoding.writeVarUint(enc, FrameType.SnapshotUpload)
       writeDocId(enc, frame.docId)
-      encoding.writeVarUint(enc, frame.ref)
-      encoding.writeVarUint(enc, frame.prevSeq)
-      encoding.writeVarUint(enc, frame.upToSeq)
+      encoding.writeVarUint(enc, checkUint(frame.ref))
+      encoding.writeVarUint(enc, checkUint(frame.prevSeq))
+      encoding.writeVarUint(enc, checkUint(frame.upToSeq))
       encoding.writeVarUint8Array(enc, frame.snapshot)
       break
     case 'snapshot':
       encoding.writeVarUint(enc, FrameType.Snapshot)
       writeDocId(enc, frame.docId)
-      encoding.writeVarUint(enc, frame.upToSeq)
+      encoding.writeVarUint(enc, checkUint(frame.upToSeq))
       encoding.writeVarUint8Array(enc, frame.snapshot)
       encoding.writeUint8(enc, frame.confirmed ? 1 : 0)
       encoding.writeVarUint8Array(enc, frame.confirmation)
@@ -119,11 +127,11 @@ export function encodeFrame(frame: Frame): Uint8Array {
       break
     case 'ping':
       encoding.writeVarUint(enc, FrameType.Ping)
-      encoding.writeVarUint(enc, frame.nonce)
+      encoding.writeVarUint(enc, checkUint(frame.nonce))
       break
     case 'pong':
       encoding.writeVarUint(enc, FrameType.Pong)
-      encoding.writeVarUint(enc, frame.nonce)
+      encoding.writeVarUint(enc, checkUint(frame.nonce))
       break
   }
   return encoding.toUint8Array(enc)
@@ -136,7 +144,8 @@ function readDocId(dec: decoding.Decoder): string {
 }
 
 function decodeBody(dec: decoding.Decoder, tag: number): Frame {
-  const u = () => decoding.readVarUint(dec)
+  // lib0 returns imprecise numbers above 2^53 for long varuints: refuse them at the edge.
+  const u = () => checkUint(decoding.readVarUint(dec))
   const s = () => decoding.readVarString(dec)
   const b = () => decoding.readVarUint8Array(dec)
   switch (tag) {

@@ -29,6 +29,8 @@ export const RejectCode = {
   LimitExceeded: 'limit-exceeded',
   /** The relay could not make the write durable. Retry later. */
   StorageFailed: 'storage-failed',
+  /** The relay failed unexpectedly while handling the request; nothing changed. Retry later. */
+  Internal: 'internal-error',
 } as const
 
 /** One of the values of {@link RejectCode}. */

@@ -1,0 +1,118 @@
+/**
+ * Idempotent retry: a member whose ack was lost resends; storage that fails mid-write. The relay
+ * must answer a resent, already stored envelope with its original seq (not `stale`), never make
+ * the retry of a failed write `stale`, and never wedge a document after a write that landed but
+ * was reported failed.
+ */
+import { DocumentSession, Identity } from '@valv/crypto'
+import type { StorageKey } from '@valv/storage'
+import { MemoryStorageAdapter } from '@valv/storage-memory'
+import type { Frame } from '@valv/wire'
+import { afterEach, describe, expect, it } from 'vitest'
+import { cleanup, type RawClient, type Stack, startStack } from './stack.js'
+
+afterEach(cleanup)
+
+/** Memory storage whose next log write fails: before writing (`'lost'`) or after (`'landed'`). */
+class FlakyStorage extends MemoryStorageAdapter {
+  failNext: 'lost' | 'landed' | undefined
+
+  override async put(key: StorageKey, value: Uint8Array): Promise<void> {
+    const mode = key.includes('log') ? this.failNext : undefined
+    if (mode === undefined) return super.put(key, value)
+    this.failNext = undefined
+    if (mode === 'landed') await super.put(key, value)
+    throw new Error('disk I/O error')
+  }
+}
+
+async function subscribed(s: Stack, docId: string): Promise<RawClient> {
+  const c = await s.raw()
+  c.send({ type: 'auth', version: 1, token: '' })
+  c.send({ type: 'subscribe', docId, sinceSeq: 0, snapshotSeq: 0, membershipFrom: 0 })
+  await c.next((f) => f.type === 'synced')
+  return c
+}
+
+let ref = 1
+async function send(c: RawClient, docId: string, envelope: Uint8Array): Promise<number | string> {
+  const r = ref++
+  c.send({ type: 'envelope', docId, ref: r, envelope })
+  const f = await c.next(
+    (x: Frame) => (x.type === 'ack' || x.type === 'error') && 'ref' in x && x.ref === r,
+  )
+  return f.type === 'ack' ? f.seq : f.type === 'error' ? f.code : 'unexpected'
+}
+
+async function member() {
+  const anna = await Identity.create({ displayName: 'Anna' })
+  return DocumentSession.create(anna)
+}
+
+const text = (s: string) => new TextEncoder().encode(s)
+
+describe('relay: idempotent retry', () => {
+  it('a resent envelope that is already stored gets its original seq, stored and delivered once', async () => {
+    const s = await startStack()
+    const doc = await member()
+    await s.connect(doc)
+    const writer = await subscribed(s, doc.docId)
+    const watcher = await subscribed(s, doc.docId)
+    const env = await doc.seal('update', text('x'), 1000)
+    const seq = await send(writer, doc.docId, env)
+    expect(seq).toBeTypeOf('number')
+    // The ack was lost; the client resends the same bytes.
+    expect(await send(writer, doc.docId, env)).toBe(seq)
+    // The same counter with other bytes is still a replay.
+    expect(await send(writer, doc.docId, await doc.seal('update', text('y'), 1000))).toBe('stale')
+    expect(await send(writer, doc.docId, await doc.seal('update', text('z'), 1001))).toBe(
+      (seq as number) + 1,
+    )
+    const delivered = watcher.frames.filter((f) => f.type === 'deliver' && f.seq === seq)
+    expect(delivered).toHaveLength(1)
+  })
+
+  it('the retry of a write that failed in storage is not stale, even after later ones were pipelined', async () => {
+    const storage = new FlakyStorage()
+    const s = await startStack({ storage })
+    const doc = await member()
+    await s.connect(doc)
+    const c = await subscribed(s, doc.docId)
+    const first = await doc.seal('update', text('first'), 2000)
+    const second = await doc.seal('update', text('second'), 2001)
+    storage.failNext = 'lost'
+    const r1 = ref++
+    const r2 = ref++
+    c.send({ type: 'envelope', docId: doc.docId, ref: r1, envelope: first })
+    c.send({ type: 'envelope', docId: doc.docId, ref: r2, envelope: second })
+    const answer = (r: number) =>
+      c.next((x) => (x.type === 'ack' || x.type === 'error') && x.ref === r)
+    expect(await answer(r1)).toMatchObject({ type: 'error', code: 'storage-failed' })
+    expect(await answer(r2)).toMatchObject({ type: 'error', code: 'storage-failed' })
+    // Storage is back; the client resends its queue in order.
+    const a = await send(c, doc.docId, first)
+    const b = await send(c, doc.docId, second)
+    expect(a).toBeTypeOf('number')
+    expect(b).toBe((a as number) + 1)
+  })
+
+  it('a write that landed but was reported failed does not wedge the document', async () => {
+    const storage = new FlakyStorage()
+    const s = await startStack({ storage })
+    const doc = await member()
+    await s.connect(doc)
+    const one = await subscribed(s, doc.docId)
+    const other = await subscribed(s, doc.docId)
+    const landed = await doc.seal('update', text('landed'), 3000)
+    storage.failNext = 'landed'
+    expect(await send(one, doc.docId, landed)).toBe('storage-failed')
+    // Another session writes next: it must not collide with the entry that did land.
+    const next = await send(other, doc.docId, await doc.seal('update', text('next'), 3001))
+    expect(next).toBeTypeOf('number')
+    // The first session's retry is acknowledged with the seq its envelope really has.
+    expect(await send(one, doc.docId, landed)).toBe((next as number) - 1)
+    expect(await send(one, doc.docId, await doc.seal('update', text('after'), 3002))).toBe(
+      (next as number) + 1,
+    )
+  })
+})
