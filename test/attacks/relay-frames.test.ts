@@ -5,7 +5,7 @@
  * serving real clients.
  */
 import { DocumentSession, Identity } from '@valv/crypto'
-import { FrameType, RejectCode } from '@valv/wire'
+import { FrameType, RejectCode, WIRE_VERSION } from '@valv/wire'
 import { afterEach, describe, expect, it } from 'vitest'
 import { cleanup, connect, RawClient, startRelayProcess, until } from './stack.js'
 
@@ -89,7 +89,7 @@ function boundaryFrames(tag: number, docId: string): Uint8Array[] {
 
 async function authenticated(url: string): Promise<RawClient> {
   const c = await RawClient.open(url)
-  c.send({ type: 'auth', version: 1, token: '' })
+  c.send({ type: 'auth', version: WIRE_VERSION, token: '' })
   await c.next((f) => f.type === 'auth-ok')
   return c
 }
