@@ -11,6 +11,7 @@ import { connect } from 'node:net'
 const CHROMIUM = '/usr/bin/chromium'
 const isRoot = process.getuid?.() === 0
 const problems = []
+const sudo = isRoot ? '' : 'sudo '
 
 /** Runs a command with its output hidden; true when it exited 0. */
 function run(command, args, env = {}) {
@@ -73,7 +74,7 @@ if (!executable(CHROMIUM)) {
     }
   }
   if (!executable(CHROMIUM)) {
-    problems.push(`Chromium is missing at ${CHROMIUM}: sudo apt-get install -y chromium`)
+    problems.push(`Chromium is missing at ${CHROMIUM}: ${sudo}apt-get install -y chromium`)
   }
 }
 
@@ -93,7 +94,7 @@ if (!(await postgres())) {
     run(start[0], start.slice(1))
   }
   if (!(await waitFor(postgres, 30))) {
-    problems.push(`PostgreSQL does not answer on 127.0.0.1:5432: sudo ${start.join(' ')}`)
+    problems.push(`PostgreSQL does not answer on 127.0.0.1:5432: ${sudo}${start.join(' ')}`)
   }
 }
 if (onPath('psql') && (await postgres())) {
@@ -135,7 +136,7 @@ if (!(await redis())) {
   }
   if (!(await waitFor(redis, 15))) {
     const shown = start.map((arg) => (arg === '' ? '""' : arg)).join(' ')
-    problems.push(`Redis does not answer on 127.0.0.1:6379: sudo ${shown}`)
+    problems.push(`Redis does not answer on 127.0.0.1:6379: ${sudo}${shown}`)
   }
 }
 
