@@ -60,24 +60,27 @@ function section(sections, title) {
   return found
 }
 
-/** A scratch project whose package.json maps every @valv package to its tarball. */
-function project(name, tarballs) {
+/** An empty scratch project. */
+function project(name) {
   const dir = join(scratch, name)
   mkdirSync(dir)
-  const overrides = Object.fromEntries([...tarballs].map(([pkg, file]) => [pkg, `file:${file}`]))
-  writeFileSync(
-    join(dir, 'package.json'),
-    JSON.stringify({ name, private: true, type: 'module', overrides }),
-  )
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true, type: 'module' }))
   return dir
 }
 
-/** `npm install` as a user types it, with @valv names swapped for their tarballs. */
+/**
+ * `npm install` as a user types it, with the named @valv packages swapped for their tarballs and
+ * the @valv packages they depend on resolved to theirs through `overrides` (npm refuses an
+ * override of a direct dependency, hence only the others).
+ */
 function install(dir, names, tarballs) {
-  const args = names.map((spec) => {
-    const name = spec.replace(/(?<=.)@[^/]*$/, '')
-    return tarballs.get(name) ?? spec
-  })
+  const direct = new Map(names.map((spec) => [spec.replace(/(?<=.)@[^/]*$/, ''), spec]))
+  const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
+  manifest.overrides = Object.fromEntries(
+    [...tarballs].filter(([pkg]) => !direct.has(pkg)).map(([pkg, file]) => [pkg, `file:${file}`]),
+  )
+  writeFileSync(join(dir, 'package.json'), JSON.stringify(manifest))
+  const args = [...direct].map(([name, spec]) => tarballs.get(name) ?? spec)
   console.log(`[${dir.split('/').pop()}] npm install ${names.join(' ')}`)
   execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...args], {
     cwd: dir,
@@ -137,7 +140,7 @@ try {
 
   // 1. Each package alone.
   for (const { name } of packages) {
-    const dir = project(`alone-${name.replace('@valv/', '')}`, tarballs)
+    const dir = project(`alone-${name.replace('@valv/', '')}`)
     install(dir, [name], tarballs)
     const script =
       `const m = await import(${JSON.stringify(name)});` +
@@ -154,12 +157,12 @@ try {
   const appSection = section(sections, 'Put it in your app')
   if (!appSection.example) throw new Error(`"Put it in your app" has no ts example`)
 
-  const relayDir = project('relay', tarballs)
+  const relayDir = project('relay')
   install(relayDir, relaySection.installs, tarballs)
   const port = await freePort()
   relay = await startRelay(relayDir, relaySection.commands[0], port)
 
-  const appDir = project('app', tarballs)
+  const appDir = project('app')
   install(appDir, appSection.installs, tarballs)
   const example = appSection.example.replace(
     /'wss:\/\/relay\.example\.se'/g,

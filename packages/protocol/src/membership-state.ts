@@ -73,7 +73,7 @@ export const indexBytes = (n: number): Uint8Array => utf8(String(n))
  * ```ts
  * const state = new MembershipState(docId)
  * for (const entry of chain) state.append(entry)
- * state.roleOf(authorIndex) // Role.Editor
+ * state.roleOf(1) // the role of the member added by entry 1, e.g. Role.Editor
  * ```
  */
 export class MembershipState {
