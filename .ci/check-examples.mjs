@@ -90,7 +90,8 @@ function snippets() {
         const fenced = body.some((l) => l.text.startsWith('```'))
         if (!fenced) {
           const code = body.filter((l) => l.text.trim() !== '')
-          if (code.length) found.push({ origin: file, line: code[0].n, code: texts(code), pkg: name })
+          if (code.length)
+            found.push({ origin: file, line: code[0].n, code: texts(code), pkg: name })
         } else {
           for (const block of fences(body)) found.push({ origin: file, ...block, pkg: name })
         }
@@ -279,7 +280,9 @@ const shimFile = join(OUT, 'uninstalled.d.ts')
 writeFileSync(shimFile, [...shims].map((name) => `declare module '${name}'`).join('\n'))
 
 const program = ts.createProgram([...files.keys(), shimFile], compilerOptions())
-const diagnostics = ts.getPreEmitDiagnostics(program).filter((d) => d.file && files.has(d.file.fileName))
+const diagnostics = ts
+  .getPreEmitDiagnostics(program)
+  .filter((d) => d.file && files.has(d.file.fileName))
 for (const d of diagnostics) {
   const snippet = files.get(d.file.fileName)
   const { line } = d.file.getLineAndCharacterOfPosition(d.start ?? 0)
@@ -289,7 +292,9 @@ for (const d of diagnostics) {
 }
 const failing = new Set(diagnostics.map((d) => d.file.fileName)).size
 if (failing) {
-  console.error(`\n${failing} of ${files.size} examples do not typecheck (generated in ${relative(ROOT, OUT)})`)
+  console.error(
+    `\n${failing} of ${files.size} examples do not typecheck (generated in ${relative(ROOT, OUT)})`,
+  )
   process.exit(1)
 }
 console.log(`${files.size} examples typecheck`)

@@ -1,17 +1,26 @@
 // Proves the published artefacts work outside the workspace, from `npm pack` tarballs (run after
 // `npm run build`), in scratch ESM projects under the OS temp dir where nothing else is installed:
 //
-// 1. Every package, installed alone from its tarball (npm brings its required peers), imports
-//    under plain Node.
-// 2. docs/getting-started.md, verbatim: the `npm install` line of "Run a relay" and its
+// 1. docs/getting-started.md, verbatim: the `npm install` line of "Run a relay" and its
 //    `npx valv-relay` command in one project; the `npm install` line of "Put it in your app" and
 //    that section's first example in another, pointed at that relay. It must sync, and the relay's
 //    store must not contain the plaintext.
+// 2. Every package, installed alone from its tarball (npm brings its required peers), imports
+//    under plain Node, each of its subpaths too.
 //
 // The @valv tarballs stand in for the registry: a package's @valv dependencies resolve to their
 // tarballs through `overrides`, so each project's package.json lists only what the docs install.
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -88,6 +97,13 @@ function install(dir, names, tarballs) {
   })
 }
 
+/** Every file at or below `path` (or `path` itself when it is a file, as an sqlite store is). */
+function walk(path) {
+  if (!existsSync(path)) return []
+  if (!statSync(path).isDirectory()) return [path]
+  return readdirSync(path).flatMap((entry) => walk(join(path, entry)))
+}
+
 function freePort() {
   return new Promise((resolvePort, reject) => {
     const server = createServer()
@@ -138,20 +154,7 @@ try {
     tarballs.set(name, resolve(tarballDir, out.trim().split('\n').pop()))
   }
 
-  // 1. Each package alone.
-  for (const { name } of packages) {
-    const dir = project(`alone-${name.replace('@valv/', '')}`)
-    install(dir, [name], tarballs)
-    const script =
-      `const m = await import(${JSON.stringify(name)});` +
-      ` if (Object.keys(m).length === 0) throw new Error('exports nothing');` +
-      ` const pkg = await import(${JSON.stringify(`${name}/package.json`)}, { with: { type: 'json' } });` +
-      ` console.log('imported', pkg.default.name, Object.keys(m).length, 'exports')`
-    execFileSync('node', ['--input-type=module', '-e', script], { cwd: dir, stdio: 'inherit' })
-    rmSync(join(dir, 'node_modules'), { recursive: true, force: true })
-  }
-
-  // 2. The getting-started guide, verbatim.
+  // 1. The getting-started guide, verbatim.
   const sections = guideSections()
   const relaySection = section(sections, 'Run a relay')
   const appSection = section(sections, 'Put it in your app')
@@ -197,16 +200,40 @@ await provider.destroy()
   relay.kill('SIGTERM')
   await new Promise((res) => relay.once('exit', res))
   relay = undefined
-  const stored = readdirSync(relayDir).filter((f) => f.startsWith('valv.db'))
+  const storage = /--storage (?:fs|sqlite):(\S+)/.exec(relaySection.commands[0])?.[1]
+  if (!storage) throw new Error('the relay command names no fs: or sqlite: store to inspect')
+  const stored = walk(join(relayDir, storage))
   if (stored.length === 0) throw new Error('the relay stored nothing')
   for (const file of stored) {
-    if (readFileSync(join(relayDir, file)).includes(Buffer.from(plaintext))) {
+    if (readFileSync(file).includes(Buffer.from(plaintext))) {
       throw new Error(`the relay's ${file} contains the plaintext`)
     }
   }
+  // 2. Each package alone (better-sqlite3 compiles from source for minutes here).
+  for (const { name, pkg } of packages) {
+    const dir = project(`alone-${name.replace('@valv/', '')}`)
+    install(dir, [name], tarballs)
+    // Every subpath, but those whose optional peers a user installs on purpose (conformance).
+    const optional = Object.keys(pkg.peerDependenciesMeta ?? {}).length > 0
+    const subpaths = Object.keys(pkg.exports)
+      .filter((sub) => sub !== './package.json' && (sub === '.' || !optional))
+      .map((sub) => (sub === '.' ? name : `${name}/${sub.slice(2)}`))
+    const script = [
+      ...subpaths.map(
+        (spec) =>
+          `{ const m = await import(${JSON.stringify(spec)}); const n = Object.keys(m).length;` +
+          ` if (n === 0) throw new Error(${JSON.stringify(spec)} + ' exports nothing');` +
+          ` console.log('imported', ${JSON.stringify(spec)}, n, 'exports') }`,
+      ),
+      `await import(${JSON.stringify(`${name}/package.json`)}, { with: { type: 'json' } })`,
+    ].join('\n')
+    execFileSync('node', ['--input-type=module', '-e', script], { cwd: dir, stdio: 'inherit' })
+    rmSync(join(dir, 'node_modules'), { recursive: true, force: true })
+  }
+
   console.log(
     `${packages.length} packages imported alone; ${GUIDE} ran verbatim from packed tarballs` +
-      ` (relay store: ${stored.join(', ')}, no plaintext)`,
+      ` (the relay stored ${stored.length} files, none with the plaintext)`,
   )
 } finally {
   relay?.kill('SIGTERM')

@@ -72,6 +72,12 @@ const packages = readdirSync('packages')
     manifest: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Manifest,
   }))
 
+const paths = (
+  JSON.parse(readFileSync('tsconfig.base.json', 'utf8')) as {
+    compilerOptions: { paths: Record<string, string[]> }
+  }
+).compilerOptions.paths
+
 describe('package manifests', () => {
   it('finds the packages', () => {
     expect(packages.length).toBeGreaterThan(10)
@@ -113,6 +119,42 @@ describe('package manifests', () => {
       it('exports ./package.json', () => {
         expect(manifest.exports?.['./package.json']).toBe('./package.json')
       })
+
+      it('maps every subpath export to its source for the typecheck (tsconfig paths)', () => {
+        for (const [sub, target] of Object.entries(manifest.exports ?? {})) {
+          if (sub === '.' || typeof target === 'string' || !target.import) continue
+          const source = target.import.replace(/^\.\/dist\//, 'src/').replace(/\.js$/, '.ts')
+          expect(existsSync(join(dir, source)), source).toBe(true)
+          expect(paths[`${manifest.name}/${sub.slice(2)}`], sub).toEqual([join(dir, source)])
+        }
+      })
     })
   }
+})
+
+describe('@valv/models subpaths', () => {
+  // A chat or drive bundle must not carry ProseMirror, markdown-it or formulajs.
+  const models = (sub: string) => [...bareImportsFrom(`packages/models/src/${sub}/index.ts`)].sort()
+
+  it('@valv/models/chat imports only yjs', () => {
+    expect(models('chat')).toEqual(['yjs'])
+  })
+
+  it('@valv/models/drive imports only yjs', () => {
+    expect(models('drive')).toEqual(['yjs'])
+  })
+
+  it('@valv/models/slides imports only yjs and fractional-indexing', () => {
+    expect(models('slides')).toEqual(['fractional-indexing', 'yjs'])
+  })
+
+  it('exports one subpath per model family', () => {
+    const manifest = JSON.parse(readFileSync('packages/models/package.json', 'utf8')) as Manifest
+    const families = readdirSync('packages/models/src').filter((entry) =>
+      existsSync(join('packages/models/src', entry, 'index.ts')),
+    )
+    expect(families.length).toBeGreaterThan(0)
+    for (const family of families)
+      expect(Object.keys(manifest.exports ?? {})).toContain(`./${family}`)
+  })
 })

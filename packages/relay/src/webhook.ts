@@ -59,7 +59,11 @@ export function verifyWebhook(
  * @example
  * ```ts
  * const secret = process.env.VALV_WEBHOOK_SECRET ?? ''
- * new Relay({ storage, verifier: defaultVerifier(), extensions: [webhookExtension({ url, secret })] })
+ * new Relay({
+ *   storage,
+ *   verifier: defaultVerifier(),
+ *   extensions: [webhookExtension({ url, secret })],
+ * })
  * ```
  */
 export function webhookExtension(options: WebhookOptions): RelayExtension {
