@@ -115,13 +115,24 @@ function freePort() {
   })
 }
 
+/** SIGTERM to the relay's whole process group (npx and the relay under it). */
+function stop(child) {
+  try {
+    process.kill(-child.pid, 'SIGTERM')
+  } catch {
+    // already gone
+  }
+}
+
 async function startRelay(dir, command, port) {
   const argv = command.replace(/--port \d+/, `--port ${port}`).split(/\s+/)
   if (argv[0] !== 'npx') throw new Error(`expected an npx command, got: ${command}`)
   console.log(`[relay] ${argv.join(' ')}`)
+  // Its own process group: npx does not pass SIGTERM on to the relay it started.
   const child = spawn('npx', ['--no-install', ...argv.slice(1)], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true,
   })
   let output = ''
   child.stdout.on('data', (data) => {
@@ -197,8 +208,9 @@ await provider.destroy()
   writeFileSync(join(appDir, 'app.mjs'), code)
   execFileSync('node', ['app.mjs'], { cwd: appDir, stdio: 'inherit', timeout: 60_000 })
 
-  relay.kill('SIGTERM')
-  await new Promise((res) => relay.once('exit', res))
+  const exited = new Promise((res) => relay.once('exit', res))
+  stop(relay)
+  await exited
   relay = undefined
   const storage = /--storage (?:fs|sqlite):(\S+)/.exec(relaySection.commands[0])?.[1]
   if (!storage) throw new Error('the relay command names no fs: or sqlite: store to inspect')
@@ -236,6 +248,6 @@ await provider.destroy()
       ` (the relay stored ${stored.length} files, none with the plaintext)`,
   )
 } finally {
-  relay?.kill('SIGTERM')
+  if (relay) stop(relay)
   rmSync(scratch, { recursive: true, force: true })
 }
