@@ -16,15 +16,18 @@ const pkg = {
   license: 'MIT',
   type: 'module',
   sideEffects: false,
-  exports: { '.': { types: './dist/index.d.ts', import: './dist/index.js' } },
+  exports: {
+    '.': { types: './dist/index.d.ts', import: './dist/index.js' },
+    './package.json': './package.json',
+  },
   main: './dist/index.js',
   types: './dist/index.d.ts',
   files: ['dist', 'src', '!src/**/*.test.ts'],
   engines: { node: '>=20' },
   keywords: ['yjs', 'e2ee', 'valv', platform].filter((k) => k !== 'universal'),
   repository: { type: 'git', url: 'git+https://github.com/valv-sdk/valv.git', directory: dir },
-  peerDependencies: { lib0: '^0.2.99', 'y-protocols': '^1.0.6', yjs: '^13.6.20' },
-  peerDependenciesMeta: { 'y-protocols': { optional: true }, yjs: { optional: true } },
+  // Declare exactly what src/ imports by bare name (test/packaging/manifests.test.ts checks it):
+  // yjs, y-protocols and lib0 as (required) peerDependencies, everything else as dependencies.
   dependencies: {},
 }
 writeFileSync(join(dir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`)

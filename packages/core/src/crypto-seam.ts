@@ -51,11 +51,13 @@ export interface Opened {
  *
  * @example
  * ```ts
+ * // `DocumentSession` (@valv/crypto) is one; wrapping it, for example to count seals:
+ * let sealed = 0
  * const crypto: DocumentCrypto = {
- *   author: myId,
- *   canWrite: () => handle.role >= Role.Editor,
- *   seal: (kind, plaintext, counter) => handle.seal(kind, plaintext, counter),
- *   open: (kind, bytes) => handle.open(kind, bytes),
+ *   author: session.author,
+ *   canWrite: () => session.canWrite(),
+ *   seal: (kind, plaintext, counter) => (sealed++, session.seal(kind, plaintext, counter)),
+ *   open: (kind, bytes) => session.open(kind, bytes),
  * }
  * ```
  */

@@ -67,7 +67,7 @@ const DOC_ID = /^[A-Za-z0-9._~-]{1,200}$/
  *
  * @example
  * ```ts
- * const binding = new EncryptedDoc({ doc, docId: 'minutes-2026', crypto, storage })
+ * const binding = new EncryptedDoc({ doc, docId: session.docId, crypto: session, storage })
  * await binding.ready
  * binding.on('envelope', (e) => socket.send(e.sealed))
  * ```

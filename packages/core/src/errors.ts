@@ -28,7 +28,12 @@ export type CoreErrorCode =
  *
  * @example
  * ```ts
- * try { await binding.ready } catch (e) { if (e instanceof CoreError && e.code === 'corrupt-local-state') reset() }
+ * try {
+ *   await binding.ready
+ * } catch (e) {
+ *   if (!(e instanceof CoreError && e.code === 'corrupt-local-state')) throw e
+ *   console.warn('the local copy is unreadable; it will be fetched again from the relay')
+ * }
  * ```
  */
 export class CoreError extends Error {

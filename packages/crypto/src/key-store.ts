@@ -6,8 +6,8 @@
  *
  * @example
  * ```ts
- * import { IndexedDbStorageAdapter } from '@valv/storage-indexeddb'
- * const store: KeyStore = new IndexedDbStorageAdapter({ name: 'valv' })
+ * import { IndexedDBStorageAdapter } from '@valv/storage-indexeddb'
+ * const store: KeyStore = new IndexedDBStorageAdapter({ dbName: 'valv' })
  * ```
  */
 export interface KeyStore {

@@ -138,8 +138,9 @@ const isConflict = (err: unknown): boolean => {
  * @example
  * ```ts
  * const session = await DocumentSession.create(me)
- * const doc = new EncryptedDoc({ docId: session.docId, crypto: session })
- * const provider = new WebsocketProvider({ url, doc })
+ * const provider = new WebsocketProvider({
+ *   url: 'wss://relay.example.se', doc: new Y.Doc(), docId: session.docId, document: session,
+ * })
  * await session.attach(provider)
  * await session.share(PublicCard.parse(colleagueCard), Role.Editor)
  * const link = await session.createInviteLink({ role: Role.Viewer, singleUse: true })

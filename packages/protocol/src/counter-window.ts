@@ -7,8 +7,8 @@ import { CryptoError } from './errors.js'
  * @example
  * ```ts
  * const counters = new CounterWindow()
- * counters.accept(authorId, 1)
- * counters.accept(authorId, 1) // throws CryptoError('replay')
+ * counters.accept('author-1', 1)
+ * counters.accept('author-1', 1) // throws CryptoError('replay')
  * ```
  */
 export class CounterWindow {

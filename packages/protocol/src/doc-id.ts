@@ -7,6 +7,8 @@ import { domainHash, toBase64Url } from './bytes.js'
  *
  * @example
  * ```ts
+ * declare const creatorKey: Uint8Array // the creator's public signing key
+ * const nonce = crypto.getRandomValues(new Uint8Array(32))
  * const docId = deriveDocId(creatorKey, nonce) // 43 characters, [A-Za-z0-9_-]
  * ```
  */

@@ -47,9 +47,10 @@ export type CryptoErrorCode =
  * @example
  * ```ts
  * try {
- *   await doc.open('update', bytes)
+ *   await session.open('update', bytes)
  * } catch (err) {
- *   if (err instanceof CryptoError && err.code === 'not-authorised') ignore(bytes)
+ *   if (!(err instanceof CryptoError && err.code === 'not-authorised')) throw err
+ *   // from someone who may not write: drop it
  * }
  * ```
  */

@@ -90,7 +90,7 @@ const ADMIN_KINDS = new Set(['admit', 'set-role', 'rotate', 'revoke-admission'])
  * ```ts
  * const state = new MembershipState(docId)
  * for (const entry of chain) state.append(entry)
- * state.roleOf(authorIndex) // Role.Editor
+ * state.roleOf(1) // the role of the member added by entry 1, e.g. Role.Editor
  * ```
  */
 export class MembershipState {

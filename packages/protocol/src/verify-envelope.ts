@@ -60,6 +60,9 @@ export function requiredRole(kind: EnvelopeKindName, writeRole: Role): Role {
  *
  * @example
  * ```ts
+ * const state = new MembershipState(docId)
+ * for (const entry of chain) state.append(entry)
+ * const counters = new CounterWindow()
  * const v = verifyEnvelope(state, bytes, { kind: 'update', maxBytes: 1 << 20 })
  * counters.accept(v.authorId, v.counter)
  * ```

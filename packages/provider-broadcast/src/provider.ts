@@ -38,7 +38,7 @@ export interface BroadcastProviderEvents {
  *
  * @example
  * ```ts
- * const binding = new EncryptedDoc({ doc, docId, crypto, storage })
+ * const binding = new EncryptedDoc({ doc, docId: session.docId, crypto: session, storage })
  * const tabs = new BroadcastProvider({ binding })
  * const relay = new WebsocketProvider({ url, binding })
  * ```

@@ -14,14 +14,20 @@ import { Backoff, type BackoffOptions } from './backoff.js'
 import { WebsocketProviderError } from './errors.js'
 import { PresenceChannel, type PresenceOptions } from './presence-channel.js'
 
+/**
+ * An event handler property, compared bivariantly (as methods are) so that the DOM's and `ws`'s
+ * handlers, which take richer event types, both fit.
+ */
+type Handler<E> = { bivarianceHack(ev: E): void }['bivarianceHack'] | null
+
 /** The subset of the WebSocket API the provider uses (browser, Node 22, or `ws`). */
 export interface WebSocketLike {
   binaryType: string
   readonly readyState: number
-  onopen: ((ev: unknown) => void) | null
-  onmessage: ((ev: { data: unknown }) => void) | null
-  onclose: ((ev: { code: number }) => void) | null
-  onerror: ((ev: unknown) => void) | null
+  onopen: Handler<unknown>
+  onmessage: Handler<{ data: unknown }>
+  onclose: Handler<{ code: number }>
+  onerror: Handler<unknown>
   send(data: Uint8Array): void
   close(code?: number, reason?: string): void
 }
@@ -109,8 +115,8 @@ type Pending =
  * ```ts
  * import WebSocket from 'ws' // Node 20 only; browsers and Node 22 have a global WebSocket
  * const provider = new WebsocketProvider({
- *   url: 'wss://relay.example.se', doc, docId: 'minutes-2026', document, storage,
- *   token: () => auth.accessToken(), WebSocketPolyfill: WebSocket,
+ *   url: 'wss://relay.example.se', doc, docId: session.docId, document: session, storage,
+ *   token: async () => (await fetch('/relay-token')).text(), WebSocketPolyfill: WebSocket,
  * })
  * provider.on('misbehaviour', (m) => alert(`relay ${m.kind}`))
  * await provider.whenSynced()

@@ -59,6 +59,7 @@ export interface DisconnectPayload {
  *
  * @example
  * ```ts
+ * declare function verifyJwt(token: string): Promise<string> // your identity provider's check
  * const jwt: RelayExtension = {
  *   async onAuthenticate({ token, context }) {
  *     context.user = await verifyJwt(token) // throws → connection closed with 4401

@@ -60,7 +60,7 @@ export interface RelayOptions {
  *
  * @example
  * ```ts
- * const relay = new Relay({ storage: new MemoryStorageAdapter(), verifier })
+ * const relay = new Relay({ storage: new MemoryStorageAdapter(), verifier: defaultVerifier() })
  * const { port } = await relay.listen(8080, '127.0.0.1')
  * process.on('SIGTERM', () => relay.close())
  * ```

@@ -26,7 +26,15 @@ export function signWebhook(secret: string, body: string, timestamp: number): st
  *
  * @example
  * ```ts
- * if (!verifyWebhook(secret, rawBody, req.headers['x-valv-signature'])) return res.status(401)
+ * import { createServer } from 'node:http'
+ * const secret = process.env.VALV_WEBHOOK_SECRET ?? ''
+ * createServer(async (req, res) => {
+ *   let body = ''
+ *   for await (const chunk of req) body += chunk
+ *   const signature = req.headers['x-valv-signature']
+ *   const ok = verifyWebhook(secret, body, typeof signature === 'string' ? signature : undefined)
+ *   res.writeHead(ok ? 204 : 401).end()
+ * })
  * ```
  */
 export function verifyWebhook(
@@ -50,7 +58,12 @@ export function verifyWebhook(
  *
  * @example
  * ```ts
- * new Relay({ storage, verifier, extensions: [webhookExtension({ url, secret })] })
+ * const secret = process.env.VALV_WEBHOOK_SECRET ?? ''
+ * new Relay({
+ *   storage,
+ *   verifier: defaultVerifier(),
+ *   extensions: [webhookExtension({ url, secret })],
+ * })
  * ```
  */
 export function webhookExtension(options: WebhookOptions): RelayExtension {

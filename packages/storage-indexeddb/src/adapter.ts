@@ -40,7 +40,7 @@ interface BlobRecord {
  *
  * @example
  * ```ts
- * const adapter = new IndexedDBStorageAdapter({ dbName: `valv-${accountId}` })
+ * const adapter = new IndexedDBStorageAdapter({ dbName: `valv-${me.card.userId}` })
  * const store = new DocumentStore(adapter)
  * ```
  */

@@ -29,7 +29,8 @@ const PAGE_BYTES = 4 << 20
  *
  * @example
  * ```ts
- * const adapter = new PostgresStorageAdapter({ connectionString: process.env.DATABASE_URL })
+ * const connectionString = process.env.DATABASE_URL ?? 'postgres://127.0.0.1/valv'
+ * const adapter = new PostgresStorageAdapter({ connectionString })
  * const store = new DocumentStore(adapter)
  * // ...
  * await adapter.close()

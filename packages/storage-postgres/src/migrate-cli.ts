@@ -8,7 +8,8 @@ import type { PostgresStorageOptions } from './options.js'
  *
  * @example
  * ```ts
- * await migratePostgres({ connectionString: process.env.DATABASE_URL, schema: 'valv' })
+ * const connectionString = process.env.DATABASE_URL ?? 'postgres://127.0.0.1/valv'
+ * await migratePostgres({ connectionString, schema: 'valv' })
  * ```
  */
 export async function migratePostgres(options: PostgresStorageOptions): Promise<number> {

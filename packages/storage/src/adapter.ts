@@ -52,7 +52,7 @@ export interface StorageEntry {
  * @example
  * ```ts
  * const store = new DocumentStore(new MemoryStorageAdapter())
- * await store.appendLog(docId, 1, envelopeBytes)
+ * await store.appendLog(docId, 1, bytes)
  * ```
  */
 export interface StorageAdapter {

@@ -588,7 +588,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
  *
  * @example
  * ```ts
- * it('agrees with a model', () => checkAgainstModel(new MyAdapter(), 50))
+ * import { it } from 'vitest'
+ * it('agrees with a model', () => checkAgainstModel(new MemoryStorageAdapter(), 50))
  * ```
  */
 export async function checkAgainstModel(adapter: StorageAdapter, numRuns: number): Promise<void> {

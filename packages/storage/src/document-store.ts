@@ -55,9 +55,10 @@ const PARALLEL = 16
  * @example
  * ```ts
  * const store = new DocumentStore(new MemoryStorageAdapter())
- * await store.appendLog('doc1', 1, envelope)
- * for await (const { seq, bytes } of store.readLog('doc1', { from: 1 })) apply(seq, bytes)
- * await store.putSnapshot('doc1', 1, snapshotBytes) // drops log entry 1
+ * await store.appendLog('doc1', 1, await session.seal('update', Y.encodeStateAsUpdate(doc), 1))
+ * for await (const entry of store.readLog('doc1', { from: 1 })) console.log(entry.seq)
+ * const snapshot = await session.seal('snapshot', Y.encodeStateAsUpdate(doc), 0)
+ * await store.putSnapshot('doc1', 1, snapshot) // drops log entry 1
  * ```
  */
 export class DocumentStore {

@@ -5,7 +5,8 @@
  *
  * @example
  * ```ts
- * for await (const piece of rechunk(source, 256 * 1024)) await insertRow(piece)
+ * import { createReadStream } from 'node:fs'
+ * for await (const piece of rechunk(createReadStream('big.bin'), 256 * 1024)) console.log(piece.length)
  * ```
  */
 export async function* rechunk(

@@ -42,7 +42,9 @@ export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode]
  *
  * @example
  * ```ts
- * ws.onclose = (e) => { if (isRetryableClose(e.code)) scheduleReconnect() }
+ * socket.onclose = (e) => {
+ *   if (!isRetryableClose(e.code)) console.warn('the relay refused this client:', e.reason)
+ * }
  * ```
  */
 export function isRetryableClose(code: number): boolean {

@@ -28,7 +28,7 @@ function writeDocId(enc: encoding.Encoder, docId: string): void {
  *
  * @example
  * ```ts
- * ws.send(encodeFrame({ type: 'envelope', docId: 'doc-1', ref: 7, envelope }))
+ * socket.send(encodeFrame({ type: 'envelope', docId: 'doc-1', ref: 7, envelope: bytes }))
  * ```
  */
 export function encodeFrame(frame: Frame): Uint8Array {
@@ -217,8 +217,10 @@ function decodeBody(dec: decoding.Decoder, tag: number): Frame {
  *
  * @example
  * ```ts
- * const frame = decodeFrame(new Uint8Array(event.data))
- * if (frame.type === 'ack') pending.delete(frame.ref)
+ * socket.onmessage = (event) => {
+ *   const frame = decodeFrame(new Uint8Array(event.data))
+ *   if (frame.type === 'ack') console.log('stored as', frame.seq)
+ * }
  * ```
  */
 export function decodeFrame(bytes: Uint8Array): Frame {

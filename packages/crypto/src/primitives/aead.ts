@@ -77,6 +77,8 @@ export function aeadSealWithNonce(
  *
  * @example
  * ```ts
+ * const key = crypto.getRandomValues(new Uint8Array(32))
+ * const header = utf8('doc-1/update') // authenticated, not encrypted
  * const sealed = aeadSeal(Suite.XChaCha20Poly1305, key, utf8('hello'), header)
  * aeadOpen(Suite.XChaCha20Poly1305, key, sealed, header) // utf8('hello')
  * ```

@@ -146,7 +146,7 @@ function startEncryption(opts: BlobEncryptOptions) {
  * @example
  * ```ts
  * const { key, stream } = encryptBlobStream()
- * await file.stream().pipeThrough(stream).pipeTo(upload)
+ * await file.stream().pipeThrough(stream).pipeTo(upload('report.pdf'))
  * ```
  */
 export function encryptBlobStream(opts: BlobEncryptOptions = {}): BlobEncryptStream {

@@ -48,6 +48,7 @@ function boxKey(sharedSecret: Uint8Array, cipherText: Uint8Array): Uint8Array {
  * @example
  * ```ts
  * const { publicKey, secretKey } = generateKemKeyPair()
+ * const epochKey = crypto.getRandomValues(new Uint8Array(32))
  * const box = sealToKem(publicKey, epochKey, utf8('doc-id'))
  * openKemBox(secretKey, box, utf8('doc-id')) // epochKey
  * ```

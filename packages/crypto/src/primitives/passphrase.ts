@@ -83,6 +83,7 @@ function derive(passphrase: string, header: Uint8Array): Promise<Uint8Array> {
  *
  * @example
  * ```ts
+ * const secret = crypto.getRandomValues(new Uint8Array(32))
  * const wrapped = await wrapWithPassphrase(secret, 'correct horse battery staple')
  * await unwrapWithPassphrase(wrapped, 'correct horse battery staple') // secret
  * ```

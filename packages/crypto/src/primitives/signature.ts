@@ -52,8 +52,10 @@ export function verify(publicKey: Uint8Array, message: Uint8Array, signature: Ui
  *
  * @example
  * ```ts
- * const sig = signDomain('device-cert', userSecret, deviceKey)
- * verifyDomain('device-cert', userPublic, sig, deviceKey) // true
+ * const user = generateSigningKeyPair()
+ * const deviceKey = generateSigningKeyPair().publicKey
+ * const sig = signDomain('device-cert', user.secretKey, deviceKey)
+ * verifyDomain('device-cert', user.publicKey, sig, deviceKey) // true
  * ```
  */
 export function signDomain(

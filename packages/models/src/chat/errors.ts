@@ -13,7 +13,11 @@ export type ChatErrorCode =
  *
  * @example
  * ```ts
- * try { chat.edit(channel, id, '') } catch (e) { if (e instanceof ChatError) console.log(e.code) }
+ * try {
+ *   chat.edit('general', 'no-such-message', 'hej')
+ * } catch (e) {
+ *   if (e instanceof ChatError) console.log(e.code)
+ * }
  * ```
  */
 export class ChatError extends Error {

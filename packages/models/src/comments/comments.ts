@@ -43,7 +43,8 @@ type ThreadMap = Y.Map<unknown>
  *
  * @example
  * ```ts
- * const comments = new Comments(commentsDoc, { author: 'ann' })
+ * const content = RichText.fromDoc(contentDoc)
+ * const comments = new Comments(new Y.Doc(), { author: 'ann' }) // its own document
  * const id = comments.addTextThread(content.fragment, 1, 8, 'Is this the final title?')
  * comments.reply(id, 'Yes')
  * comments.resolveText(id, content.fragment) // { status: 'anchored', from, to, text }

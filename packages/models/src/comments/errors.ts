@@ -12,7 +12,11 @@ export type CommentErrorCode =
  *
  * @example
  * ```ts
- * try { comments.reply('nope', 'hi') } catch (e) { if (e instanceof CommentError) e.code }
+ * try {
+ *   comments.reply('nope', 'hi')
+ * } catch (e) {
+ *   if (e instanceof CommentError) console.log(e.code)
+ * }
  * ```
  */
 export class CommentError extends Error {

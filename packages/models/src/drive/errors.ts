@@ -13,7 +13,13 @@ export type DriveErrorCode =
  *
  * @example
  * ```ts
- * try { drive.move(folder, ownChild) } catch (e) { if (e instanceof DriveError) console.log(e.code) }
+ * const folder = drive.createFolder('Minutes')
+ * const child = drive.createFolder('2026', { parent: folder })
+ * try {
+ *   drive.move(folder, child) // a folder cannot move into itself
+ * } catch (e) {
+ *   if (e instanceof DriveError) console.log(e.code)
+ * }
  * ```
  */
 export class DriveError extends Error {

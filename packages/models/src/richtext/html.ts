@@ -17,7 +17,8 @@ function pickDocument(document: Document | undefined): Document {
  * @param document - DOM used to build the markup; defaults to `globalThis.document`.
  * @example
  * ```ts
- * const html = richTextToHtml(text.toNode(), new Window().document) // happy-dom in Node
+ * import { Window } from 'happy-dom' // in Node; a browser passes its own `document`
+ * const html = richTextToHtml(text.toNode(), new Window().document as unknown as Document)
  * ```
  */
 export function richTextToHtml(doc: Node, document?: Document): string {
