@@ -62,6 +62,28 @@ function executable(path) {
   }
 }
 
+// LibreOffice, which converts the OpenDocument exports of @valv/compliance in their tests.
+if (!onPath('soffice')) {
+  const pkgs = ['libreoffice-writer-nogui', 'libreoffice-calc-nogui']
+  if (isRoot && onPath('apt-get')) {
+    console.log('ensure-env: installing LibreOffice (apt-get) …')
+    const env = { DEBIAN_FRONTEND: 'noninteractive' }
+    const install = ['install', '-y', '--no-install-recommends', ...pkgs]
+    if (!run('apt-get', install, env)) {
+      run('apt-get', ['update'], env)
+      run('apt-get', install, env)
+    }
+  }
+  if (!onPath('soffice')) {
+    problems.push(`LibreOffice is missing: ${sudo}apt-get install -y ${pkgs.join(' ')}`)
+  }
+}
+
+// Python 3 with `cryptography`, which the independent protocol reader (interop/) uses.
+if (!run('python3', ['-c', 'import cryptography.hazmat.primitives.asymmetric.x25519'])) {
+  problems.push('python3 with the cryptography package is missing: pip install cryptography')
+}
+
 // Chromium, for the browser tests (playwright-core drives it; it never downloads a browser).
 if (!executable(CHROMIUM)) {
   const install = ['install', '-y', '--no-install-recommends', 'chromium']
