@@ -243,11 +243,11 @@ describe('the independent Python reader (interop/python/valv_reader.py)', () => 
       }
       expect(dump.snapshot).not.toBeNull()
       expect(dump.updates.length).toBeGreaterThan(0)
-      writeFileSync(join(dir, 'identity.txt'), await bo.export('pw', { N: 2 ** 10 }))
+      writeFileSync(join(dir, 'identity.txt'), await bo.export('hemligt ord', { N: 2 ** 10 }))
       const readDump = (d: typeof dump) => {
         writeFileSync(join(dir, 'dump.json'), JSON.stringify(d))
         const args = ['--identity', join(dir, 'identity.txt'), '--passphrase-env', 'P']
-        return python(['read', ...args, '--log', join(dir, 'dump.json')], { P: 'pw' })
+        return python(['read', ...args, '--log', join(dir, 'dump.json')], { P: 'hemligt ord' })
       }
       const base = dump.snapshot as { upToSeq: number; envelope: string; confirmation: string }
       const baseId = snapshotId(annaS.docId, Buffer.from(base.envelope, 'hex'))
