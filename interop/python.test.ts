@@ -4,10 +4,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { bytesToHex as hex } from '@noble/hashes/utils.js'
+import { encodeSnapshotBody } from '@valv/core'
 import { DocumentSession, Identity, PublicCard, Role } from '@valv/crypto'
+import { snapshotId } from '@valv/protocol'
 import { FsStorageAdapter } from '@valv/storage-fs'
-import type { Frame } from '@valv/wire'
+import { type Frame, WIRE_VERSION } from '@valv/wire'
 import { afterEach, describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
 import { cleanup, startStack, until } from '../test/attacks/stack.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -40,18 +43,29 @@ afterEach(cleanup)
 /** What a relay serves on `subscribe` from 0, as the spec's `valv-log1` dump. */
 async function dumpOf(stack: Awaited<ReturnType<typeof startStack>>, docId: string) {
   const raw = await stack.raw()
-  raw.send({ type: 'auth', version: 1, token: '' })
+  raw.send({ type: 'auth', version: WIRE_VERSION, token: '' })
   await raw.next((f) => f.type === 'auth-ok')
   raw.send({ type: 'subscribe', docId, sinceSeq: 0, snapshotSeq: 0, membershipFrom: 0 })
   await raw.next((f) => f.type === 'synced')
   const of = <T extends Frame['type']>(t: T) =>
     raw.frames.filter((f): f is Extract<Frame, { type: T }> => f.type === t)
-  const snap = of('snapshot')[0]
+  const snap = of('snapshot').find((f) => f.confirmed)
+  const pending = of('snapshot').find((f) => !f.confirmed)
+  raw.ws.close()
   return {
     format: 'valv-log1',
     docId,
     membership: of('membership').map((f) => hex(f.entry)),
-    snapshot: snap === undefined ? null : { upToSeq: snap.upToSeq, envelope: hex(snap.snapshot) },
+    snapshot:
+      snap === undefined
+        ? null
+        : {
+            upToSeq: snap.upToSeq,
+            envelope: hex(snap.snapshot),
+            confirmation: hex(snap.confirmation),
+          },
+    pending:
+      pending === undefined ? null : { upToSeq: pending.upToSeq, envelope: hex(pending.snapshot) },
     updates: of('deliver').map((f) => ({ seq: f.seq, envelope: hex(f.envelope) })),
   }
 }
@@ -68,7 +82,7 @@ describe('the independent Python reader (interop/python/valv_reader.py)', () => 
       envelopes: 6,
       'epoch-keys': 2,
       'file-chunks': 3,
-      frames: 16,
+      frames: 18,
       'join-admission': 1,
       'payload-aad': 3,
       presence: 3,
@@ -184,7 +198,7 @@ describe('the independent Python reader (interop/python/valv_reader.py)', () => 
     }
   })
 
-  it('reads a compacted document: a snapshot (Yjs v2 state) and the updates after it', async () => {
+  it('reads a compacted document: a confirmed snapshot and the updates after it; a pending one is never the base', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'valv-interop-'))
     try {
       const stack = await startStack({
@@ -193,10 +207,13 @@ describe('the independent Python reader (interop/python/valv_reader.py)', () => 
       const anna = await Identity.create({ displayName: 'Anna Berg' })
       const bo = await Identity.create({ displayName: 'Bo Ek' })
       const annaS = await DocumentSession.create(anna)
-      const annaDoc = (await stack.connect(annaS, { compactAfter: 4 })).doc
+      const annaP = await stack.connect(annaS, { compactAfter: 4 })
+      const annaDoc = annaP.doc
       await annaS.share(PublicCard.parse(bo.card.toString()), Role.Editor)
       const boS = await DocumentSession.open(bo, annaS.docId)
-      const boDoc = (await stack.connect(boS, { compactAfter: 0 })).doc
+      // Bo never compacts; he recomputes Anna's snapshots and confirms them (a second writer).
+      const boP = await stack.connect(boS, { compactAfter: 0 })
+      const boDoc = boP.doc
       await boS.joined()
       const a = annaDoc.getText('text')
       const b = boDoc.getText('text')
@@ -226,23 +243,77 @@ describe('the independent Python reader (interop/python/valv_reader.py)', () => 
       }
       expect(dump.snapshot).not.toBeNull()
       expect(dump.updates.length).toBeGreaterThan(0)
-      writeFileSync(join(dir, 'dump.json'), JSON.stringify(dump))
-      writeFileSync(join(dir, 'identity.txt'), await bo.export('pw', { N: 2 ** 10 }))
-      const out = python(
-        [
-          'read',
-          '--identity',
-          join(dir, 'identity.txt'),
-          '--passphrase-env',
-          'P',
-          '--log',
-          join(dir, 'dump.json'),
-        ],
-        { P: 'pw' },
-      )
+      writeFileSync(join(dir, 'identity.txt'), await bo.export('hemligt ord', { N: 2 ** 10 }))
+      const readDump = (d: typeof dump) => {
+        writeFileSync(join(dir, 'dump.json'), JSON.stringify(d))
+        const args = ['--identity', join(dir, 'identity.txt'), '--passphrase-env', 'P']
+        return python(['read', ...args, '--log', join(dir, 'dump.json')], { P: 'hemligt ord' })
+      }
+      const base = dump.snapshot as { upToSeq: number; envelope: string; confirmation: string }
+      const baseId = snapshotId(annaS.docId, Buffer.from(base.envelope, 'hex'))
+      const out = readDump(dump)
       expect(out.rejected).toEqual([])
-      expect(out.snapshot.upToSeq).toBe(dump.snapshot?.upToSeq)
+      expect(out.snapshot.upToSeq).toBe(base.upToSeq)
+      expect(out.snapshot.id).toBe(hex(baseId))
+      expect(out.snapshot.authorIndex).toBe(annaS.myIndex)
+      expect(out.snapshot.confirmedBy).toBe(boS.myIndex)
+      expect(out.snapshot.clientIds).toBeGreaterThan(0)
       expect(out.text).toEqual({ text: a.toString() })
+
+      // Bo goes offline; Anna compacts again and nobody can confirm: the snapshot stays pending.
+      boP.disconnect()
+      for (let i = 0; i < 5; i++) {
+        a.insert(a.length, `${i}`)
+        await until(() => annaP.unsyncedChanges === 0, 10_000, 'ack')
+      }
+      await until(
+        async () => {
+          dump = await dumpOf(stack, annaS.docId)
+          return dump.pending !== null
+        },
+        15_000,
+        'a pending snapshot on the relay',
+      )
+      expect(dump.snapshot?.upToSeq).toBe(base.upToSeq)
+      const pending = dump.pending as { upToSeq: number; envelope: string }
+      const p = readDump(dump)
+      expect(p.snapshot.upToSeq).toBe(base.upToSeq)
+      expect(p.pending).toMatchObject({ upToSeq: pending.upToSeq, status: 'matches' })
+      expect(p.text).toEqual({ text: a.toString() })
+
+      // A forged pending snapshot (Bo's real key, another text, on the same base) is caught by
+      // recomputation and changes nothing the reader shows.
+      const forgedDoc = new Y.Doc()
+      forgedDoc.getText('text').insert(0, 'Beslut: ja.')
+      const forged = await boS.seal(
+        'snapshot',
+        encodeSnapshotBody({
+          gc: true,
+          counters: new Map(Object.entries(p.snapshot.counters as Record<string, number>)),
+          state: Y.encodeStateAsUpdateV2(forgedDoc),
+        }),
+        0,
+        { upToSeq: pending.upToSeq, prevSeq: base.upToSeq, prev: baseId },
+      )
+      const f = readDump({ ...dump, pending: { ...pending, envelope: hex(forged) } })
+      expect(f.pending.status).toBe('differs')
+      expect(f.pending.differs).toEqual(expect.arrayContaining(['clientIds', 'clocks', 'text']))
+      expect(f.text).toEqual({ text: a.toString() })
+
+      // Served as a base with its author's own confirmation, it is refused, not used.
+      const self = await boS.confirmSnapshot(snapshotId(annaS.docId, forged))
+      const asBase = readDump({
+        ...dump,
+        snapshot: { upToSeq: pending.upToSeq, envelope: hex(forged), confirmation: hex(self) },
+        pending: null,
+        updates: dump.updates.filter((u) => u.seq > pending.upToSeq),
+      })
+      expect(asBase.snapshot).toBeNull()
+      expect(asBase.rejected).toContainEqual({
+        snapshot: pending.upToSeq,
+        reason: 'not-authorised',
+      })
+      expect(asBase.text.text ?? '').not.toContain('Beslut: ja.')
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

@@ -10,21 +10,26 @@ import { bytesToHex as hex } from '@noble/hashes/utils.js'
 import { type Heads, writeHeads } from '@valv/core'
 import { DocumentSession, Identity, PublicCard, Role } from '@valv/crypto'
 import {
+  confirmationMessage,
   deriveDocId,
   domainMessage,
   type EnvelopeKindName,
+  encodeConfirmation,
   encodeEnvelopeBody,
   encodeEnvelopeHeader,
   entryHash,
   joinSignature,
+  type SnapshotHeader,
+  snapshotId,
   u64Bytes,
   utf8,
 } from '@valv/protocol'
 import { encodePresence } from '@valv/provider-websocket'
-import { encodeFrame, type Frame } from '@valv/wire'
+import { encodeFrame, type Frame, WIRE_VERSION } from '@valv/wire'
 import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
-import { encodeSnapshotBody, snapshotProof } from '../packages/core/src/snapshot.js'
+import { ClientIds } from '../packages/core/src/client-ids.js'
+import { encodeSnapshotBody } from '../packages/core/src/snapshot.js'
 import { epochKeys } from '../packages/crypto/src/bundle.js'
 import { admissionKeys } from '../packages/crypto/src/invite.js'
 import type { KeyRing } from '../packages/crypto/src/keyring.js'
@@ -104,6 +109,7 @@ function sealEnvelope(o: {
   plaintext: Uint8Array
   padding: PaddingPolicy
   nonce: Uint8Array
+  snapshot?: SnapshotHeader
 }) {
   const content = epochKeys(DOC_ID, o.epoch, EPOCH_SECRET).content as Uint8Array
   const header = encodeEnvelopeHeader(o)
@@ -124,6 +130,15 @@ function sealEnvelope(o: {
     epoch: o.epoch,
     author: o.author,
     counter: o.counter,
+    ...(o.snapshot === undefined
+      ? {}
+      : {
+          snapshot: {
+            upToSeq: o.snapshot.upToSeq,
+            prevSeq: o.snapshot.prevSeq,
+            prev: hex(o.snapshot.prev),
+          },
+        }),
     padding: typeof o.padding === 'string' ? o.padding : `bucket:${o.padding.bucket}`,
     plaintext: hex(o.plaintext),
     nonce: hex(o.nonce),
@@ -154,6 +169,9 @@ function envelopes() {
       plaintext: textUpdate(1, 'text', `envelope ${kind}`),
       padding: 'padme',
       nonce: seq(24, 0x80 + i),
+      ...(kind === 'snapshot'
+        ? { snapshot: { upToSeq: 3, prevSeq: 0, prev: new Uint8Array(32) } }
+        : {}),
     }),
   )
   out.push(
@@ -171,42 +189,63 @@ function envelopes() {
   return out
 }
 
-async function snapshot() {
-  const doc = new Y.Doc()
+/** The member who confirms the snapshot vector (chain index 2, a writer other than its author). */
+const CONFIRMER = seq(32, 0x41)
+
+function snapshot() {
+  const doc = new Y.Doc({ gc: true })
   doc.clientID = 1
   doc.getText('text').insert(0, 'snapshot text')
   const counters: Heads = new Map([
     ['aa'.repeat(32), 3],
     ['bb'.repeat(32), 12],
   ])
-  const body = {
-    upToSeq: 15,
-    prevSeq: 4,
-    prevProof: seq(32, 0xe0),
-    counters,
-    state: Y.encodeStateAsUpdateV2(doc),
-  }
-  const plaintext = encodeSnapshotBody(body)
+  const clientIds = new ClientIds([
+    [1, 'aa'.repeat(32)],
+    [300, 'bb'.repeat(32)],
+    [7, 'bb'.repeat(32)],
+  ])
+  const state = Y.encodeStateAsUpdateV2(doc)
+  const position: SnapshotHeader = { upToSeq: 15, prevSeq: 4, prev: seq(32, 0xe0) }
+  const body = encodeSnapshotBody({ gc: true, counters, state, clientIds })
   const env = sealEnvelope({
     suite: 1,
     kind: 'snapshot',
     epoch: 0,
     author: 0,
     counter: 0,
-    plaintext,
+    plaintext: body,
     padding: 'padme',
     nonce: seq(24, 0x90),
+    snapshot: position,
   })
+  const sealed = unhex(env.envelope)
+  const id = snapshotId(DOC_ID, sealed)
+  const message = confirmationMessage(DOC_ID, id)
+  const signature = ed25519.sign(message, CONFIRMER)
   return {
-    upToSeq: body.upToSeq,
-    prevSeq: body.prevSeq,
-    prevProof: hex(body.prevProof),
+    docId: DOC_ID,
+    upToSeq: position.upToSeq,
+    prevSeq: position.prevSeq,
+    prev: hex(position.prev),
+    gc: true,
     counters: Object.fromEntries(counters),
-    state: hex(body.state),
+    clientIds: { ['aa'.repeat(32)]: [1], ['bb'.repeat(32)]: [7, 300] },
+    state: hex(state),
     text: 'snapshot text',
-    body: hex(plaintext),
+    body: hex(body),
+    // The same body as written before client-id binding: no trailing table.
+    bodyWithoutClientIds: hex(encodeSnapshotBody({ gc: true, counters, state })),
     envelope: env,
-    proof: hex(await snapshotProof(body.prevProof, unhex(env.envelope))),
+    idInput: hex(domainMessage('snapshot-id', utf8(DOC_ID), sealed)),
+    id: hex(id),
+    confirmation: {
+      author: 2,
+      key: hex(ed25519.getPublicKey(CONFIRMER)),
+      message: hex(message),
+      signature: hex(signature),
+      bytes: hex(encodeConfirmation(2, signature)),
+    },
   }
 }
 
@@ -296,8 +335,9 @@ function fileChunks() {
 function frames() {
   const docId = DOC_ID
   const b = seq(5, 0xd0)
+  const c = seq(4, 0xc0)
   const all: Frame[] = [
-    { type: 'auth', version: 1, token: 'eyJ.token' },
+    { type: 'auth', version: WIRE_VERSION, token: 'eyJ.token' },
     { type: 'auth-ok', sessionId: 's-1' },
     { type: 'subscribe', docId, sinceSeq: 300, snapshotSeq: 0, membershipFrom: 2 },
     { type: 'unsubscribe', docId },
@@ -309,10 +349,19 @@ function frames() {
     { type: 'membership-append', docId, ref: 8, index: 3, entry: b },
     { type: 'membership', docId, index: 3, entry: b },
     { type: 'snapshot-upload', docId, ref: 9, prevSeq: 0, upToSeq: 128, snapshot: b },
-    { type: 'snapshot', docId, upToSeq: 128, snapshot: b },
+    { type: 'snapshot', docId, upToSeq: 128, snapshot: b, confirmed: true, confirmation: c },
+    {
+      type: 'snapshot',
+      docId,
+      upToSeq: 130,
+      snapshot: b,
+      confirmed: false,
+      confirmation: new Uint8Array(),
+    },
     { type: 'presence', docId, payload: b },
     { type: 'ping', nonce: 1 },
     { type: 'pong', nonce: 1 },
+    { type: 'snapshot-confirm', docId, ref: 10, upToSeq: 130, confirmation: c },
   ]
   return all.map((f) => ({
     frame: Object.fromEntries(
@@ -329,7 +378,7 @@ export async function deterministicVectors(): Promise<Record<string, unknown>> {
     'payload-aad': [payloadAad(0, 1), payloadAad(2, 9), payloadAad(70000, 10)],
     'join-admission': joinAdmission(),
     envelopes: envelopes(),
-    snapshot: await snapshot(),
+    snapshot: snapshot(),
     presence: presence(),
     'file-chunks': fileChunks(),
     frames: frames(),

@@ -728,7 +728,8 @@ def verify_member_cert(c: dict, doc_id: str, document_key: bytes) -> bool:
 # § Envelope
 # ---------------------------------------------------------------------------------------------
 
-ENVELOPE_KINDS = ["update", "snapshot", "presence", "state", "checkpoint"]
+# § Envelopes: kind numbers (2 is retired and unknown).
+ENVELOPE_KINDS = {1: "update", 3: "presence", 4: "state", 5: "checkpoint", 6: "snapshot"}
 
 
 def decode_envelope(data: bytes) -> dict:
@@ -740,16 +741,23 @@ def decode_envelope(data: bytes) -> dict:
     r = Reader(signed)
     r.u8()
     suite, kind = r.u8(), r.u8()
-    if not 1 <= kind <= 5:
+    if kind not in ENVELOPE_KINDS:
         raise ValvError("malformed", "unknown kind")
     epoch, author, counter = r.varuint(), r.varuint(), r.varuint()
+    position = None
+    if ENVELOPE_KINDS[kind] == "snapshot":
+        # § Snapshots: the signed position follows the counter.
+        position = {"upToSeq": r.varuint(), "prevSeq": r.varuint(), "prev": r.take(32)}
+        if not position["upToSeq"] > position["prevSeq"]:
+            raise ValvError("malformed", "snapshot covers nothing")
     header = signed[: r.pos]
     ciphertext = r.varbytes()
     if not r.done():
         raise ValvError("malformed", "trailing bytes")
     return {
         "suite": suite,
-        "kind": ENVELOPE_KINDS[kind - 1],
+        "kind": ENVELOPE_KINDS[kind],
+        "position": position,
         "epoch": epoch,
         "author": author,
         "counter": counter,
@@ -1002,8 +1010,24 @@ class YText:
 
     def apply(self, update: bytes, v2: bool = False) -> None:
         """Apply a Yjs update: v1 (updates, state) or v2 (snapshot `state`)."""
+        self.integrate(self.decode(update, v2))
+
+    @staticmethod
+    def clients(parsed: tuple) -> set[int]:
+        """§ Client-id binding: the client ids of an update's structs (items and GC, not skips)."""
+        return {u.client for u in parsed[0]}
+
+    def integrate(self, parsed: tuple) -> None:
+        structs, deletes = parsed
+        self.pending_deletes += deletes
+        self.pending += structs
+        self._integrate_pending()
+
+    def decode(self, update: bytes, v2: bool = False) -> tuple:
+        """Decode a whole update without touching the document (refused whole or applied)."""
         d = UpdateDecoderV2(update) if v2 else UpdateDecoderV1(update)
         structs: list[Unit] = []
+        deletes: list[tuple[int, int]] = []
         for _ in range(d.rest.varuint()):
             n = d.rest.varuint()
             client = d.client()
@@ -1016,11 +1040,10 @@ class YText:
             for _ in range(d.rest.varuint()):
                 start = d.ds_clock()
                 length = d.ds_len()
-                self.pending_deletes += [(client, c) for c in range(start, start + length)]
+                deletes += [(client, c) for c in range(start, start + length)]
         if not d.rest.done():
             raise ValvError("malformed", "trailing bytes in Yjs update")
-        self.pending += structs
-        self._integrate_pending()
+        return structs, deletes
 
     def _read_struct(self, d, client: int, clock: int, out: list[Unit]) -> int:
         info = d.info()
@@ -1182,22 +1205,89 @@ def read_heads(r: Reader) -> dict[str, int]:
     return {r.varstring(): r.varuint() for _ in range(n)}
 
 
+def write_heads(heads: dict[str, int]) -> bytes:
+    """§ Presence and heads: count, then (author, counter) sorted by author."""
+    out = varuint(len(heads))
+    for a in sorted(heads):
+        out += varbytes(a.encode()) + varuint(heads[a])
+    return out
+
+
+MAX_CLIENT_IDS_PER_AUTHOR = 65536
+
+
+def read_client_ids(r: Reader) -> dict[int, str]:
+    """§ Client-id binding, table encoding: count, (author, n, id × n) × count."""
+    table: dict[int, str] = {}
+    for _ in range(r.varuint()):
+        author = r.varstring()
+        n = r.varuint()
+        if n > MAX_CLIENT_IDS_PER_AUTHOR:
+            raise ValvError("malformed", "too many client ids")
+        for _ in range(n):
+            table[r.varuint()] = author
+    return table
+
+
+def write_client_ids(table: dict[int, str]) -> bytes:
+    """The canonical table: authors sorted, each author's ids ascending."""
+    by_author: dict[str, list[int]] = {}
+    for cid, author in table.items():
+        by_author.setdefault(author, []).append(cid)
+    out = varuint(len(by_author))
+    for a in sorted(by_author):
+        ids = sorted(by_author[a])
+        out += varbytes(a.encode()) + varuint(len(ids)) + b"".join(varuint(i) for i in ids)
+    return out
+
+
 def decode_snapshot_body(data: bytes) -> dict:
+    """§ Snapshots, body: varuint(2) ‖ gc u8 ‖ counters ‖ varbytes(state) [‖ clientIds]."""
     r = Reader(data)
-    if r.varuint() != 1:
+    if r.varuint() != 2:
         raise ValvError("malformed", "snapshot body version")
-    body = {
-        "upToSeq": r.varuint(),
-        "prevSeq": r.varuint(),
-        "prevProof": r.varbytes(),
-        "counters": read_heads(r),
-        "state": r.varbytes(),
-    }
+    gc = r.u8()
+    if gc > 1:
+        raise ValvError("malformed", "snapshot gc flag")
+    at = r.pos
+    counters = read_heads(r)
+    body = {"gc": gc == 1, "counters": counters, "countersBytes": data[at : r.pos]}
+    body["state"] = r.varbytes()
+    body["clientIds"] = None
+    body["clientIdsBytes"] = None
+    if not r.done():
+        at = r.pos
+        body["clientIds"] = read_client_ids(r)
+        body["clientIdsBytes"] = data[at : r.pos]
+        if not r.done():
+            raise ValvError("malformed", "trailing bytes after the client-id table")
     return body
 
 
-def snapshot_proof(prev_proof: bytes, sealed: bytes) -> bytes:
-    return hashlib.sha256(prev_proof + hashlib.sha256(sealed).digest()).digest()
+def snapshot_id(doc_id: str, sealed: bytes) -> bytes:
+    """§ Snapshots: SHA-256(domainMessage("snapshot-id", docId, sealed envelope))."""
+    return hashlib.sha256(domain_message("snapshot-id", doc_id.encode(), sealed)).digest()
+
+
+def verify_confirmation(chain: Chain, data: bytes, sid: bytes) -> int:
+    """§ Snapshots, confirmation: version 1 ‖ varuint(author) ‖ signature(64). Returns the author."""
+    r = Reader(data)
+    version = r.u8()
+    if version != 1:
+        raise ValvError("unsupported-version", f"confirmation version {version}")
+    author = r.varuint()
+    signature = r.take(64)
+    if not r.done():
+        raise ValvError("malformed", "trailing bytes after the confirmation")
+    member = chain.members.get(author)
+    if member is None:
+        raise ValvError("not-authorised", "confirmer is not a member")
+    if member["role"] < chain.genesis["writeRole"] and member["wroteUntil"] is None:
+        raise ValvError("not-authorised", "only writers confirm snapshots")
+    msg = domain_message("snapshot-confirm", chain.doc_id.encode(), sid)
+    if not ed25519_verify(member["key"], signature, msg):
+        raise ValvError("bad-signature", "confirmation signature")
+    return author
 
 
 def decode_presence(data: bytes) -> dict:
@@ -1251,7 +1341,7 @@ def decode_frame(data: bytes) -> dict:
     t = r.varuint()
     names = ["auth", "auth-ok", "subscribe", "unsubscribe", "envelope", "deliver", "ack", "error",
              "synced", "membership-append", "membership", "snapshot-upload", "snapshot",
-             "presence", "ping", "pong"]
+             "presence", "ping", "pong", "snapshot-confirm"]
     fields = {
         "auth": [("version", "u"), ("token", "s")],
         "auth-ok": [("sessionId", "s")],
@@ -1265,7 +1355,9 @@ def decode_frame(data: bytes) -> dict:
         "membership-append": [("docId", "s"), ("ref", "u"), ("index", "u"), ("entry", "b")],
         "membership": [("docId", "s"), ("index", "u"), ("entry", "b")],
         "snapshot-upload": [("docId", "s"), ("ref", "u"), ("prevSeq", "u"), ("upToSeq", "u"), ("snapshot", "b")],
-        "snapshot": [("docId", "s"), ("upToSeq", "u"), ("snapshot", "b")],
+        "snapshot": [("docId", "s"), ("upToSeq", "u"), ("snapshot", "b"), ("confirmed", "f"),
+                     ("confirmation", "b")],
+        "snapshot-confirm": [("docId", "s"), ("ref", "u"), ("upToSeq", "u"), ("confirmation", "b")],
         "presence": [("docId", "s"), ("payload", "b")],
         "ping": [("nonce", "u")],
         "pong": [("nonce", "u")],
@@ -1274,6 +1366,12 @@ def decode_frame(data: bytes) -> dict:
         raise ValvError("malformed", f"unknown frame type {t}")
     f: dict = {"type": names[t]}
     for name, kind in fields[names[t]]:
+        if kind == "f":
+            flag = r.u8()
+            if flag > 1:
+                raise ValvError("malformed", "flag must be 0 or 1")
+            f[name] = flag == 1
+            continue
         f[name] = r.varuint() if kind == "u" else r.varstring() if kind == "s" else r.varbytes().hex()
     if not r.done():
         raise ValvError("malformed", "trailing bytes after frame")
@@ -1283,6 +1381,29 @@ def decode_frame(data: bytes) -> dict:
 # ---------------------------------------------------------------------------------------------
 # Reading a document
 # ---------------------------------------------------------------------------------------------
+
+
+def open_snapshot(chain: Chain, keys: "KeyReader", hexenv: str, up_to_seq: int) -> tuple:
+    """§ Reading a compacted document: verify and open a kind-6 envelope the dump places at up_to_seq."""
+    data = bytes.fromhex(hexenv)
+    env = verify_envelope(chain, data, "snapshot")
+    if env["position"]["upToSeq"] != up_to_seq:
+        raise ValvError("malformed", "snapshot position differs from the dump's")
+    k = keys.epochs.get(env["epoch"])
+    if k is None or "content" not in k:
+        raise ValvError("unknown-epoch", f"no content key for epoch {env['epoch']}")
+    body = decode_snapshot_body(open_envelope(chain.doc_id, env, k["content"]))
+    return env, body, snapshot_id(chain.doc_id, data)
+
+
+def snapshot_summary(env: dict, body: dict, sid: bytes) -> dict:
+    return {
+        "upToSeq": env["position"]["upToSeq"],
+        "prevSeq": env["position"]["prevSeq"],
+        "id": sid.hex(),
+        "author": env["member"]["key"].hex(),
+        "authorIndex": env["author"],
+    }
 
 
 def read_document(ident: dict, dump: dict) -> dict:
@@ -1304,33 +1425,98 @@ def read_document(ident: dict, dump: dict) -> dict:
     keys.scan()
     ytext = YText()
     updates, rejected = [], []
-    entries = []
-    if dump.get("snapshot"):
-        entries.append(("snapshot", dump["snapshot"]["upToSeq"], dump["snapshot"]["envelope"]))
-    entries += [("update", u["seq"], u["envelope"]) for u in dump["updates"]]
-    heads: dict[int, int] = {}
+    heads: dict[str, int] = {}  # hex author key -> highest counter seen
+    bindings: dict[int, str] = {}  # Yjs client id -> hex author key
+    base_seq, base_id = 0, bytes(32)
     snapshot = None
-    for kind, seq, hexenv in entries:
+    # Step 1: the confirmed snapshot is the base.
+    if dump.get("snapshot"):
+        sn = dump["snapshot"]
         try:
-            env = verify_envelope(chain, bytes.fromhex(hexenv), kind)
-            if kind == "update" and env["counter"] <= heads.get(env["author"], 0):
+            env, body, sid = open_snapshot(chain, keys, sn["envelope"], sn["upToSeq"])
+            confirmed_by = None
+            confirmation = bytes.fromhex(sn.get("confirmation", ""))
+            if confirmation:
+                confirmed_by = verify_confirmation(chain, confirmation, sid)
+                if confirmed_by == env["author"]:
+                    raise ValvError("not-authorised", "the author confirmed its own snapshot")
+            ytext.integrate(ytext.decode(body["state"], v2=True))
+            heads = dict(body["counters"])
+            bindings = dict(body["clientIds"] or {})
+            base_seq, base_id = sn["upToSeq"], sid
+            snapshot = {
+                **snapshot_summary(env, body, sid),
+                "confirmedBy": confirmed_by,
+                "gc": body["gc"],
+                "size": len(body["state"]),
+                "counters": body["counters"],
+                "clientIds": None if body["clientIds"] is None else len(body["clientIds"]),
+            }
+        except ValvError as err:
+            rejected.append({"snapshot": sn["upToSeq"], "reason": err.code})
+    # Step 3 (prepared): a pending snapshot is never a base; it may be checked against updates.
+    pending, check, seen = None, None, None
+    if dump.get("pending"):
+        pn = dump["pending"]
+        try:
+            penv, pbody, pid = open_snapshot(chain, keys, pn["envelope"], pn["upToSeq"])
+            pending = {**snapshot_summary(penv, pbody, pid), "status": "unchecked"}
+            pos = penv["position"]
+            have = {u["seq"] for u in dump["updates"]}
+            if (pos["prevSeq"], pos["prev"]) == (base_seq, base_id) and all(
+                q in have for q in range(pos["prevSeq"] + 1, pos["upToSeq"] + 1)
+            ):
+                check = (pos["upToSeq"], pbody)
+        except ValvError as err:
+            pending = {"upToSeq": pn["upToSeq"], "status": err.code}
+
+    def capture() -> dict:
+        return {
+            "counters": write_heads(heads),
+            "clientIds": write_client_ids(bindings),
+            "clocks": dict(ytext.next_clock),
+            "text": ytext.texts(),
+        }
+
+    per_author: dict[str, int] = {}
+    for a in bindings.values():
+        per_author[a] = per_author.get(a, 0) + 1
+    # Step 2: the updates after the base, in log order.
+    for u in sorted(dump["updates"], key=lambda u: u["seq"]):
+        seq = u["seq"]
+        if seq <= base_seq:
+            continue
+        if check is not None and seen is None and seq > check[0]:
+            seen = capture()
+        try:
+            env = verify_envelope(chain, bytes.fromhex(u["envelope"]), "update")
+            author = env["member"]["key"].hex()
+            if env["counter"] <= heads.get(author, 0):
                 raise ValvError("replay", "author counter not increasing")
             k = keys.epochs.get(env["epoch"])
             if k is None or "content" not in k:
                 raise ValvError("unknown-epoch", f"no content key for epoch {env['epoch']}")
             plain = open_envelope(doc_id, env, k["content"])
-            if kind == "snapshot":
-                body = decode_snapshot_body(plain)
-                if body["upToSeq"] != seq:
-                    raise ValvError("malformed", "snapshot upToSeq differs from the dump's")
-                ytext.apply(body["state"], v2=True)
-                snapshot = {"upToSeq": seq, "size": len(body["state"]), "counters": body["counters"]}
-                continue
-            heads[env["author"]] = env["counter"]
-            ytext.apply(plain)
+            parsed = ytext.decode(plain)
+            clients = YText.clients(parsed)
+            fresh = 0
+            for c in clients:
+                owner = bindings.get(c)
+                if owner is None:
+                    fresh += 1
+                elif owner != author:
+                    raise ValvError("impersonation", f"client id {c} is bound to another member")
+            if per_author.get(author, 0) + fresh > MAX_CLIENT_IDS_PER_AUTHOR:
+                raise ValvError("malformed-update", "too many client ids")
+            ytext.integrate(parsed)
+            heads[author] = env["counter"]
+            for c in clients:
+                if c not in bindings:
+                    bindings[c] = author
+                    per_author[author] = per_author.get(author, 0) + 1
             updates.append({
                 "seq": seq,
-                "author": env["member"]["key"].hex(),
+                "author": author,
                 "authorIndex": env["author"],
                 "counter": env["counter"],
                 "epoch": env["epoch"],
@@ -1338,6 +1524,23 @@ def read_document(ident: dict, dump: dict) -> dict:
             })
         except ValvError as err:
             rejected.append({"seq": seq, "reason": err.code})
+    if check is not None:
+        seen = seen or capture()
+        body = check[1]
+        got = YText()
+        got.integrate(got.decode(body["state"], v2=True))
+        differs = []
+        if body["countersBytes"] != seen["counters"]:
+            differs.append("counters")
+        if (body["clientIdsBytes"] or write_client_ids({})) != seen["clientIds"]:
+            differs.append("clientIds")
+        if got.next_clock != seen["clocks"]:
+            differs.append("clocks")
+        if got.texts() != seen["text"]:
+            differs.append("text")
+        pending["status"] = "differs" if differs else "matches"
+        if differs:
+            pending["differs"] = differs
     members = []
     for m in sorted(chain.members.values(), key=lambda m: m["index"]):
         cert = keys.certs.get(m["index"])
@@ -1359,6 +1562,7 @@ def read_document(ident: dict, dump: dict) -> dict:
         "me": {"index": my_index, "role": ROLES[chain.members[my_index]["role"]] if my_index is not None else "none"},
         "epochs": sorted(k for k, v in keys.epochs.items() if "content" in v),
         "snapshot": snapshot,
+        "pending": pending,
         "updates": updates,
         "rejected": rejected,
         "text": ytext.texts(),
@@ -1423,14 +1627,29 @@ def check_vectors(directory: str) -> dict[str, int]:
             expect(y.texts() == {"text": f"envelope {x['kind']}"}, "yjs text")
         done["envelopes"] = done.get("envelopes", 0) + 1
     v = load("snapshot")
+    sealed = h(v["envelope"]["envelope"])
+    pos = decode_envelope(sealed)["position"]
+    expect(pos == {"upToSeq": v["upToSeq"], "prevSeq": v["prevSeq"], "prev": h(v["prev"])}, "position")
     body = decode_snapshot_body(open_vector(v["envelope"]))
-    expect(body["upToSeq"] == v["upToSeq"] and body["prevSeq"] == v["prevSeq"], "snapshot seqs")
-    expect(body["prevProof"].hex() == v["prevProof"] and body["counters"] == v["counters"], "snapshot")
+    expect(body["gc"] == v["gc"] and body["counters"] == v["counters"], "snapshot counters")
     expect(body["state"].hex() == v["state"], "snapshot state")
+    want_ids = {c: a for a, ids in v["clientIds"].items() for c in ids}
+    expect(body["clientIds"] == want_ids, "snapshot client ids")
+    expect(write_heads(body["counters"]) == body["countersBytes"], "canonical counters")
+    expect(write_client_ids(want_ids) == body["clientIdsBytes"], "canonical client-id table")
+    legacy = decode_snapshot_body(h(v["bodyWithoutClientIds"]))
+    expect(legacy["clientIds"] is None and legacy["state"] == body["state"], "body without table")
     y = YText()
     y.apply(body["state"], v2=True)
     expect(y.texts() == {"text": v["text"]}, "snapshot text (Yjs v2)")
-    expect(snapshot_proof(body["prevProof"], h(v["envelope"]["envelope"])).hex() == v["proof"], "proof")
+    expect(domain_message("snapshot-id", v["docId"].encode(), sealed).hex() == v["idInput"], "id input")
+    sid = snapshot_id(v["docId"], sealed)
+    expect(sid.hex() == v["id"], "snapshot id")
+    c = v["confirmation"]
+    msg = domain_message("snapshot-confirm", v["docId"].encode(), sid)
+    expect(msg.hex() == c["message"], "confirmation message")
+    expect(ed25519_verify(h(c["key"]), h(c["signature"]), msg), "confirmation signature")
+    expect(c["bytes"] == "01" + varuint(c["author"]).hex() + c["signature"], "confirmation bytes")
     done["snapshot"] = 1
     for x in load("presence"):
         m = decode_presence(open_vector(x["envelope"]))

@@ -6,6 +6,7 @@ import {
   domainMessage,
   entryHash,
   MembershipState,
+  snapshotId,
   toHex,
   u64Bytes,
   utf8,
@@ -68,6 +69,32 @@ describe('protocol vectors, public part', () => {
         true,
       )
     }
+  })
+
+  it('snapshot.json: signed position in the header, snapshot id, confirmation signature', () => {
+    const v = read('snapshot')
+    const sealed = b(v.envelope.envelope)
+    const e = decodeEnvelope(sealed)
+    expect(e.kind).toBe('snapshot')
+    expect(sealed[2]).toBe(6)
+    expect(e.snapshot && [e.snapshot.upToSeq, e.snapshot.prevSeq, toHex(e.snapshot.prev)]).toEqual([
+      v.upToSeq,
+      v.prevSeq,
+      v.prev,
+    ])
+    expect(toHex(domainMessage('snapshot-id', utf8(v.docId), sealed))).toBe(v.idInput)
+    expect(toHex(snapshotId(v.docId, sealed))).toBe(v.id)
+    const c = v.confirmation
+    expect(toHex(domainMessage('snapshot-confirm', utf8(v.docId), b(v.id)))).toBe(c.message)
+    expect(verifyDomain('snapshot-confirm', b(c.key), b(c.signature), utf8(v.docId), b(v.id))).toBe(
+      true,
+    )
+    // The confirmation is bound to this snapshot: another id does not verify.
+    const other = b(v.id).map((x, i) => (i === 0 ? x ^ 1 : x))
+    expect(verifyDomain('snapshot-confirm', b(c.key), b(c.signature), utf8(v.docId), other)).toBe(
+      false,
+    )
+    expect(c.bytes).toBe(`01${c.author.toString(16).padStart(2, '0')}${c.signature}`)
   })
 
   it('u64Bytes is 8 bytes big-endian and refuses what is not a safe integer >= 0', () => {
