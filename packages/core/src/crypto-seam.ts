@@ -12,7 +12,7 @@ export type SealKind = 'update' | 'snapshot' | 'state' | 'presence' | 'checkpoin
 
 /**
  * The signed public position of a snapshot: what it covers and what it replaces (see
- * docs/protocol.md, "Snapshots (v1)").
+ * docs/protocol.md, "Snapshots").
  */
 export interface SnapshotPosition {
   /** Last relay sequence number the snapshot covers. */

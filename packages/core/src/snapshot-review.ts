@@ -40,7 +40,7 @@ export interface ReviewDeps {
 const KEEP = 8
 
 /**
- * The member's side of snapshot confirmation (docs/protocol.md, "Snapshots (v1)"): it opens
+ * The member's side of snapshot confirmation (docs/protocol.md, "Snapshots"): it opens
  * snapshots, recomputes those whose covered updates it holds, signs confirmations of the ones
  * that match, remembers the ones that do not, and accepts a base only with a confirmation by a
  * second writer (or the relay's word that the author was the only writer).

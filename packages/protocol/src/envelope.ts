@@ -38,7 +38,7 @@ const KIND_NAMES = Object.fromEntries(
 /**
  * The public, signed position of a snapshot envelope: what it covers and what it replaces. The
  * relay checks it (freshness, compare-and-swap) without any key; see docs/protocol.md,
- * "Snapshots (v1)".
+ * "Snapshots".
  */
 export interface SnapshotHeader {
   /** Last relay sequence number the snapshot covers. */
