@@ -137,9 +137,5 @@ export function admissionTarget(): Target {
       }
     },
     memoryBound: 16 * 2 ** 20,
-    defaultInputs: {
-      count: 3_000,
-      why: 'almost every input costs one or two pure-JS Ed25519 verifications',
-    },
   }
 }

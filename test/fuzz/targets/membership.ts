@@ -90,9 +90,5 @@ export function chainAppendTarget(f: Fixture): Target {
       }
     },
     memoryBound: 16 * 2 ** 20,
-    defaultInputs: {
-      count: 4_000,
-      why: 'most inputs cost one pure-JS Ed25519 verification (MembershipState.append is synchronous)',
-    },
   }
 }

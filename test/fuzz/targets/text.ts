@@ -65,9 +65,5 @@ export function cardTarget(f: Fixture): Target {
       }
     },
     memoryBound: 16 * 2 ** 20,
-    defaultInputs: {
-      count: 4_000,
-      why: 'a card that decodes costs one pure-JS Ed25519 verification per device',
-    },
   }
 }
