@@ -11,6 +11,5 @@ describe('fuzz: decoders', () => {
     'heads',
     'presence',
     'invite-link',
-    'blob-stream',
   ])
 })

@@ -52,7 +52,7 @@ export async function identityTarget(f: Fixture): Promise<Target> {
     ),
     run: (input) => run(clampCost(input)),
     memoryBound: 64 * 2 ** 20,
-    defaultInputs: { count: 4_000, why: 'inputs with a sane header cost one scrypt (N = 2^10)' },
+    defaultInputs: { count: 2_000, why: 'inputs with a sane header cost one scrypt (N = 2^10)' },
   }
 }
 
@@ -74,6 +74,6 @@ export async function identityPlaintextTarget(f: Fixture): Promise<Target> {
     generate: fc.uint8Array({ maxLength: 400 }),
     run: (input) => run(Uint8Array.from([...header, ...nonce, ...aead().encrypt(input)])),
     memoryBound: 64 * 2 ** 20,
-    defaultInputs: { count: 4_000, why: 'every input costs one scrypt (N = 2^10)' },
+    defaultInputs: { count: 2_000, why: 'every input costs one scrypt (N = 2^10)' },
   }
 }
