@@ -76,7 +76,10 @@ const MUTATIONS: Mutation[] = [
   // bit flips
   (r, b) => {
     const out = b.slice()
-    for (let k = 1 + r.int(4); k > 0 && out.length > 0; k--) out[r.int(out.length)] ^= 1 << r.int(8)
+    for (let k = 1 + r.int(4); k > 0 && out.length > 0; k--) {
+      const j = r.int(out.length)
+      out[j] = (out[j] as number) ^ (1 << r.int(8))
+    }
     return out
   },
   // a boundary byte

@@ -137,5 +137,9 @@ export function admissionTarget(): Target {
       }
     },
     memoryBound: 16 * 2 ** 20,
+    defaultInputs: {
+      count: 8_000,
+      why: 'most inputs cost two pure-JS Ed25519 verifications (entry and admission)',
+    },
   }
 }

@@ -3,8 +3,13 @@
  * role, epoch) and opened by clients (verify, decrypt, unpad). No mutation may verify: the only
  * accepted envelopes are the real ones.
  */
-import type { EnvelopeKindName } from '@valv/crypto'
-import { CryptoError, decodeEnvelope, equalBytes, verifyEnvelopeAsync } from '@valv/protocol'
+import {
+  CryptoError,
+  decodeEnvelope,
+  type EnvelopeKindName,
+  equalBytes,
+  verifyEnvelopeAsync,
+} from '@valv/protocol'
 import fc from 'fast-check'
 import { InvariantBroken, type Target } from '../driver.js'
 import type { Fixture } from '../fixtures.js'

@@ -65,5 +65,9 @@ export function cardTarget(f: Fixture): Target {
       }
     },
     memoryBound: 16 * 2 ** 20,
+    defaultInputs: {
+      count: 10_000,
+      why: 'a card that decodes costs a pure-JS Ed25519 verification per device (two here)',
+    },
   }
 }
