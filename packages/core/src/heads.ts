@@ -1,5 +1,6 @@
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
+import { CoreError } from './errors.js'
 
 /** Per-author highest counter: which signed updates a member has. */
 export type Heads = Map<string, number>
@@ -30,11 +31,15 @@ export function writeHeads(enc: encoding.Encoder, heads: Heads): void {
   }
 }
 
-/** Read heads written by {@link writeHeads}. */
+/** Read heads written by {@link writeHeads}. Throws {@link CoreError} `malformed`. */
 export function readHeads(dec: decoding.Decoder): Heads {
-  const n = decoding.readVarUint(dec)
-  if (n > 100_000) throw new RangeError('too many authors')
-  const heads: Heads = new Map()
-  for (let i = 0; i < n; i++) heads.set(decoding.readVarString(dec), decoding.readVarUint(dec))
-  return heads
+  try {
+    const n = decoding.readVarUint(dec)
+    if (n > 100_000) throw new RangeError('too many authors')
+    const heads: Heads = new Map()
+    for (let i = 0; i < n; i++) heads.set(decoding.readVarString(dec), decoding.readVarUint(dec))
+    return heads
+  } catch (cause) {
+    throw new CoreError('malformed', 'heads do not decode', { cause })
+  }
 }

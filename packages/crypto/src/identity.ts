@@ -15,9 +15,10 @@ import {
   deviceCertParts,
   PublicCard,
   readDeviceCert,
+  verifyDeviceCert,
   writeDeviceCert,
 } from './card.js'
-import { generateKemKeyPair } from './primitives/hybrid-box.js'
+import { generateKemKeyPair, KEM_SECRET_KEY_LENGTH } from './primitives/hybrid-box.js'
 import { hkdf32 } from './primitives/kdf.js'
 import {
   type PassphraseParams,
@@ -184,9 +185,15 @@ export class Identity {
         const n = decoding.readVarUint(dec)
         const others: DeviceCert[] = []
         for (let i = 0; i < n; i++) others.push(readDeviceCert(dec))
+        if (decoding.hasContent(dec)) throw new Error('trailing bytes')
+        if (kemSecret.length !== KEM_SECRET_KEY_LENGTH) throw new Error('bad KEM secret')
         const userKey = ed25519.getPublicKey(userSecret)
         if (!equalBytes(device.deviceKey, ed25519.getPublicKey(deviceSecret))) {
           throw new Error('device key mismatch')
+        }
+        // The card is built from these certificates; peers would refuse one that does not verify.
+        if (![device, ...others].every((d) => verifyDeviceCert(userKey, d))) {
+          throw new Error('device certificate does not verify')
         }
         return new Identity(userKey, name, device, others, { userSecret, deviceSecret, kemSecret })
       } catch (cause) {

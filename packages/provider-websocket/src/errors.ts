@@ -10,6 +10,8 @@ export type WebsocketProviderErrorCode =
   | 'closed'
   /** The provider was destroyed. */
   | 'destroyed'
+  /** A decrypted presence payload does not decode (`decodePresence`). */
+  | 'malformed'
 
 /**
  * The error type of `@valv/provider-websocket`, emitted on the `error` event and thrown by
@@ -27,9 +29,9 @@ export class WebsocketProviderError extends Error {
   constructor(
     code: WebsocketProviderErrorCode,
     message: string,
-    extra: { relayCode?: string; closeCode?: number } = {},
+    extra: { relayCode?: string; closeCode?: number; cause?: unknown } = {},
   ) {
-    super(message)
+    super(message, extra.cause === undefined ? undefined : { cause: extra.cause })
     this.name = 'WebsocketProviderError'
     this.code = code
     this.relayCode = extra.relayCode

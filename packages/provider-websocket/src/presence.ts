@@ -1,6 +1,7 @@
 import { type Heads, readHeads, writeHeads } from '@valv/core'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
+import { WebsocketProviderError } from './errors.js'
 
 /** The counter of a `bye`: it ends its session, since no later counter can follow it. */
 export const BYE_COUNTER = Number.MAX_SAFE_INTEGER
@@ -54,9 +55,19 @@ export function encodePresence(m: PresenceMessage): Uint8Array {
   return encoding.toUint8Array(enc)
 }
 
-/** Decode a presence message; throws on malformed input. */
+/** Decode a presence message; throws {@link WebsocketProviderError} `malformed`. */
 export function decodePresence(bytes: Uint8Array): PresenceMessage {
-  const dec = decoding.createDecoder(bytes)
+  try {
+    const dec = decoding.createDecoder(bytes)
+    const m = readPresence(dec)
+    if (decoding.hasContent(dec)) throw new Error('trailing bytes')
+    return m
+  } catch (cause) {
+    throw new WebsocketProviderError('malformed', 'presence message does not decode', { cause })
+  }
+}
+
+function readPresence(dec: decoding.Decoder): PresenceMessage {
   if (decoding.readVarUint(dec) !== VERSION) throw new Error('presence version')
   const head = {
     session: decoding.readVarString(dec),
