@@ -64,7 +64,7 @@ async function build(): Promise<Fixture> {
   const envelopes = [
     await doc.seal('update', text, 1),
     await doc.seal('update', new Uint8Array(300).fill(7), 2),
-    await doc.seal('snapshot', text, 3),
+    await doc.seal('snapshot', text, 0, { upToSeq: 3, prevSeq: 0, prev: new Uint8Array(32) }),
     await doc.seal('presence', text, 4),
     await bobDoc.seal('presence', text, 1),
   ]
