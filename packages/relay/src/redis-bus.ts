@@ -116,7 +116,9 @@ export class RedisBus implements ClusterBus {
     let frame: Frame
     try {
       const at = 1 + n
-      frame = decodeFrame(new Uint8Array(message.buffer, message.byteOffset + at, message.length - at))
+      frame = decodeFrame(
+        new Uint8Array(message.buffer, message.byteOffset + at, message.length - at),
+      )
     } catch {
       return // not ours to answer; nodes only publish frames they encoded
     }

@@ -107,7 +107,8 @@ export class Room extends Doc {
           try {
             // Read under the lock: an earlier frame of this session may just have failed.
             const pending = key === undefined ? undefined : session.unstored.get(key)
-            const stored = id && (await this.storedSeq(id, (f as { envelope: Uint8Array }).envelope))
+            const stored =
+              id && (await this.storedSeq(id, (f as { envelope: Uint8Array }).envelope))
             if (id && pending !== undefined && id.counter >= pending) {
               if (stored || id.counter === pending) session.unstored.delete(key as string)
               // Per author the log is in counter order: once an envelope of this session failed
@@ -305,7 +306,10 @@ export class Room extends Doc {
       confirmation: snapshot.confirmation,
     }
     // Peers learn a new pending or base snapshot, or that the pending one became the base.
-    this.fanOut(f.type === 'snapshot-confirm' ? done : snapshotFrame(this.id, snapshot, confirmed), session)
+    this.fanOut(
+      f.type === 'snapshot-confirm' ? done : snapshotFrame(this.id, snapshot, confirmed),
+      session,
+    )
     // The author of a snapshot that needed nobody's confirmation learns it is the base.
     if (f.type === 'snapshot-upload' && confirmed) this.host.send(session, done)
     return upToSeq
