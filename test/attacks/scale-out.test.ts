@@ -296,5 +296,5 @@ describe('scale-out: relays sharing PostgreSQL and Redis', () => {
     }
     expect(await survivor.health()).toBe(200)
     expect(await survivor.metrics()).toMatch(/node="survivor"/)
-  })
+  }, 90_000)
 })
