@@ -453,23 +453,21 @@ export class Relay {
       const room = new Room(new DocLog(this.store, docId), this.limits.retryWindow, this.roomHost)
       const cluster = this.options.cluster
       if (cluster) {
-        // Listen before reading the store: what other nodes store meanwhile waits in the
-        // room's queue behind the load, so nothing falls between the two.
-        const bytes = room.exclusive(() => room.load(this.options.verifier))
+        // Listen before reading the store, so nothing another node stores falls between the
+        // two; frames that come first are queued in the room and find their place after it.
         try {
           await cluster.join(docId, (frame) => {
             room.remote(frame).catch((err) => this.roomFailed(room, err))
           })
         } catch (err) {
-          room.reload = true
           this.log({ level: 'warn', event: 'cluster-join-failed', docId, error: errorName(err) })
         }
-        this.metrics.bytesStored += await bytes.catch((err) => {
-          void cluster.leave(docId).catch(() => undefined)
-          throw err
-        })
-      } else {
-        this.metrics.bytesStored += await room.load(this.options.verifier)
+      }
+      try {
+        this.metrics.bytesStored += await room.exclusive(() => room.load(this.options.verifier))
+      } catch (err) {
+        cluster?.leave(docId).catch(() => undefined)
+        throw err
       }
       this.docs.set(docId, room)
       this.metrics.documents++
