@@ -56,12 +56,16 @@ async function shared() {
   }
 }
 
-/** `n` in-process relays on one PostgreSQL schema and one Redis prefix. */
-async function nodes(n: number) {
+/**
+ * `n` in-process relays on one PostgreSQL schema and one Redis prefix (`partitioned`: each on
+ * its own prefix, so no fan-out reaches another node, as if Redis lost every message).
+ */
+async function nodes(n: number, partitioned = false) {
   const env = await shared()
   const stacks: Stack[] = []
   for (let i = 0; i < n; i++) {
-    const cluster = await RedisBus.connect({ url: REDIS, prefix: env.prefix, nodeId: `node-${i}` })
+    const prefix = partitioned ? `${env.prefix}${i}:` : env.prefix
+    const cluster = await RedisBus.connect({ url: REDIS, prefix, nodeId: `node-${i}` })
     const storage = new PostgresStorageAdapter({ connectionString: env.pg, schema: env.schema })
     stacks.push(await startStack({ storage, cluster }))
   }
@@ -171,6 +175,43 @@ describe('scale-out: relays sharing PostgreSQL and Redis', () => {
     )
     const got = watcher.frames.flatMap((f) => (f.type === 'deliver' && f.seq > base ? [f.seq] : []))
     expect(got).toEqual(Array.from({ length: 2 * N }, (_, i) => base + i + 1))
+  })
+
+  it('with every fan-out message lost, the store still decides: no gap, no duplicate, catch-up in order', async () => {
+    const { stacks, store } = await nodes(2, true)
+    const [a, b] = stacks as [Stack, Stack]
+    const { anna, members } = await team(a.url, a.url, ['Bo'])
+    const bo = members[0]!.session
+    const onA = await rawOn(a.url, anna.docId)
+    // Node B opens the document now and hears nothing from node A afterwards.
+    const onB = await rawOn(b.url, anna.docId)
+    const base = (await logOf(store(), anna.docId)).length
+    const seal = (s: DocumentSession, t: string, c: number) =>
+      s.seal('update', new TextEncoder().encode(t), c)
+    for (let i = 0; i < 5; i++) {
+      onA.send({
+        type: 'envelope',
+        docId: anna.docId,
+        ref: 10 + i,
+        envelope: await seal(anna, `a${i}`, 5000 + i),
+      })
+      await onA.next(answerTo(10 + i))
+    }
+    expect(onB.frames.some((f) => f.type === 'deliver' && f.seq > base)).toBe(false)
+    // B's head is stale: its append loses in the store, it catches up and appends after A's.
+    const late = await seal(bo, 'b0', 5000)
+    onB.send({ type: 'envelope', docId: anna.docId, ref: 99, envelope: late })
+    const ack = await onB.next(answerTo(99))
+    expect(ack).toMatchObject({ type: 'ack', seq: base + 6 })
+    // A resend of something A stored, sent to B, is recognised as stored (same seq, no copy).
+    const first = (await logOf(store(), anna.docId)).find((e) => e.seq === base + 1)!
+    onB.send({ type: 'envelope', docId: anna.docId, ref: 100, envelope: first.bytes })
+    expect(await onB.next(answerTo(100))).toMatchObject({ type: 'ack', seq: base + 1 })
+    const seen = onB.frames.flatMap((f) => (f.type === 'deliver' && f.seq > base ? [f.seq] : []))
+    expect(seen).toEqual([1, 2, 3, 4, 5].map((i) => base + i))
+    const log = await logOf(store(), anna.docId)
+    expect(log.length).toBe(base + 6)
+    expectGapFreeUnique(log)
   })
 
   it('competing membership entries on two nodes: exactly one wins, everywhere', async () => {
