@@ -75,16 +75,19 @@ export class RedisBus implements ClusterBus {
     return bus
   }
 
+  /** Subscribe to the document's channel. */
   async join(docId: string, onFrame: (frame: Frame) => void): Promise<void> {
     this.handlers.set(docId, onFrame)
     await this.sub.subscribe(this.channel(docId), (message) => this.receive(docId, message), true)
   }
 
+  /** Unsubscribe from the document's channel. */
   async leave(docId: string): Promise<void> {
     this.handlers.delete(docId)
     await this.sub.unsubscribe(this.channel(docId))
   }
 
+  /** Publish `frame` on the document's channel (fire and forget). */
   publish(docId: string, frame: Frame): void {
     const bytes = encodeFrame(frame)
     const message = Buffer.allocUnsafe(1 + this.id.length + bytes.length)
@@ -94,10 +97,12 @@ export class RedisBus implements ClusterBus {
     this.pub.publish(this.channel(docId), message).catch((err) => this.options.onError?.(err))
   }
 
+  /** Run `handler` after every reconnect of the subscribing client. */
   onResync(handler: () => void): void {
     this.resync.push(handler)
   }
 
+  /** Close both clients. */
   async close(): Promise<void> {
     this.handlers.clear()
     await Promise.allSettled([this.sub.close(), this.pub.close()])
