@@ -13,6 +13,12 @@ export interface CliSettings {
   readonly verifierCacheBytes: number | undefined
   readonly webhookUrl: string | undefined
   readonly webhookSecret: string | undefined
+  /** Scale-out: Redis URL of the bus shared by the relay nodes. */
+  readonly redis: string | undefined
+  /** Channel prefix on that Redis (several clusters on one Redis). */
+  readonly redisPrefix: string | undefined
+  /** This node's id (the `node` label of `/metrics`); random when unset. */
+  readonly nodeId: string | undefined
   readonly help: boolean
 }
 
@@ -38,6 +44,10 @@ export const USAGE = `valv-relay: zero-knowledge relay for Valv documents
   --port <n>              VALV_RELAY_PORT       (default 8080)
   --host <addr>           VALV_RELAY_HOST       (default 127.0.0.1)
   --storage <url>         VALV_RELAY_STORAGE    memory: | fs:./data | sqlite:./data.db | postgres://…
+                                                | s3://bucket/prefix?endpoint=…&region=…
+  --redis <url>           VALV_RELAY_REDIS      redis://host:6379 (scale-out; needs postgres://)
+  --redis-prefix <p>      VALV_RELAY_REDIS_PREFIX  (default valv:)
+  --node-id <id>          VALV_RELAY_NODE_ID    (default random; /metrics node label)
   --allowed-origins <a,b> VALV_RELAY_ALLOWED_ORIGINS
   --webhook-url <url>     VALV_RELAY_WEBHOOK_URL   (content-free change notifications)
   --webhook-secret <s>    VALV_RELAY_WEBHOOK_SECRET
@@ -65,6 +75,9 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSe
     'webhook-url',
     'webhook-secret',
     'verifier-cache-bytes',
+    'redis',
+    'redis-prefix',
+    'node-id',
   ]
   const options: Record<string, { type: 'string' } | { type: 'boolean' }> = {
     help: { type: 'boolean' },
@@ -98,6 +111,9 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSe
       cacheBytes === undefined ? undefined : toNumber('verifier-cache-bytes', cacheBytes),
     webhookUrl: get('webhook-url'),
     webhookSecret: get('webhook-secret'),
+    redis: get('redis'),
+    redisPrefix: get('redis-prefix'),
+    nodeId: get('node-id'),
     help: values.help === true,
   }
 }

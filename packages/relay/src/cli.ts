@@ -4,6 +4,7 @@ import { RelayConfigError } from './errors.js'
 import type { RelayExtension } from './hooks.js'
 import { jsonLogger } from './logger.js'
 import { defaultVerifier } from './protocol-verifier.js'
+import { RedisBus } from './redis-bus.js'
 import { Relay } from './relay.js'
 import { openStorage } from './storage-url.js'
 import { webhookExtension } from './webhook.js'
@@ -27,6 +28,20 @@ async function main(): Promise<void> {
       }),
     )
   }
+  const cluster =
+    settings.redis === undefined
+      ? undefined
+      : await RedisBus.connect({
+          url: settings.redis,
+          ...(settings.redisPrefix === undefined ? {} : { prefix: settings.redisPrefix }),
+          ...(settings.nodeId === undefined ? {} : { nodeId: settings.nodeId }),
+          onError: (err) =>
+            jsonLogger({
+              level: 'warn',
+              event: 'redis-error',
+              error: err instanceof Error ? err.name : 'unknown',
+            }),
+        })
   const relay = new Relay({
     storage: await openStorage(settings.storage),
     verifier: defaultVerifier(
@@ -36,6 +51,7 @@ async function main(): Promise<void> {
     limits: settings.limits,
     ...(settings.allowedOrigins ? { allowedOrigins: settings.allowedOrigins } : {}),
     logger: jsonLogger,
+    ...(cluster ? { cluster } : {}),
   })
   await relay.listen(settings.port, settings.host)
   const stop = (signal: string) => {

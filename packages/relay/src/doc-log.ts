@@ -18,13 +18,11 @@ export interface StoredSnapshot {
   readonly confirmation: Uint8Array
 }
 
-// Membership entries are kept as blobs of the document (so erasure of the document removes
-// them too) until `DocumentStore` has a place of its own for them. Zero-padded so the blob
-// listing, in byte order, is chain order.
+// Membership entries used to be blobs of the document (`blob/member-<9 digits>`); they are
+// read from there too, so chains stored by earlier relays stay valid.
 const MEMBER = 'member-'
 // A snapshot no second writer confirmed yet: stored beside the log, which it does not compact.
 const PENDING = 'snapshot-pending'
-const memberBlob = (index: number) => `${MEMBER}${String(index).padStart(9, '0')}`
 
 /**
  * One document of the relay, stored through `@valv/storage`'s {@link DocumentStore} (the shared
@@ -38,17 +36,35 @@ export class DocLog {
     readonly docId: string,
   ) {}
 
-  async appendUpdate(seq: number, envelope: Uint8Array): Promise<void> {
-    // A conflict here means another process wrote this document's log (two relays on one
-    // store for the same document): refuse the write, the client retries.
-    await guard(() => this.store.appendLog(this.docId, seq, envelope), 'storage-failed')
+  /**
+   * Append `envelope` at `seq` (compare-and-append in the store). Resolves `false` if `seq` is
+   * taken by other bytes (another node appended first): nothing was written.
+   */
+  async appendUpdate(seq: number, envelope: Uint8Array): Promise<boolean> {
+    return taken(() => this.store.appendLog(this.docId, seq, envelope))
   }
 
-  async appendMember(index: number, entry: Uint8Array): Promise<void> {
-    await guard(
-      () => this.store.putBlob(this.docId, memberBlob(index), once(entry)),
-      'storage-failed',
-    )
+  /** Append membership entry `index`; `false` if another entry holds that index. */
+  async appendMember(index: number, entry: Uint8Array): Promise<boolean> {
+    return taken(() => this.store.appendMember(this.docId, index, entry))
+  }
+
+  /** The sequence number the confirmed snapshot in the store covers (0 if none). */
+  async snapshotSeq(): Promise<number> {
+    try {
+      return (await this.store.snapshotSeq(this.docId)) ?? 0
+    } catch (err) {
+      throw storageFailed(err)
+    }
+  }
+
+  /** Delete log entries the newest snapshot covers (an append that landed below it). */
+  async compact(): Promise<void> {
+    try {
+      await this.store.compact(this.docId)
+    } catch (err) {
+      throw storageFailed(err)
+    }
   }
 
   async *readUpdates(afterSeq: number): AsyncIterable<{ seq: number; envelope: Uint8Array }> {
@@ -70,15 +86,21 @@ export class DocLog {
   }
 
   private async readMemberBlobs(): Promise<Uint8Array[]> {
-    const names: string[] = []
+    const byIndex = new Map<number, Uint8Array>()
+    for await (const { seq, bytes } of this.store.readMembers(this.docId)) byIndex.set(seq, bytes)
+    const legacy: string[] = []
     for await (const name of this.store.listBlobs(this.docId)) {
-      if (name.startsWith(MEMBER)) names.push(name)
+      if (name.startsWith(MEMBER)) legacy.push(name)
     }
-    const out: Uint8Array[] = []
-    for (const name of names) {
+    for (const name of legacy) {
+      const index = Number(name.slice(MEMBER.length))
+      if (byIndex.has(index)) continue
       const stream = await this.store.getBlob(this.docId, name)
-      if (stream) out.push(await collect(stream))
+      if (stream) byIndex.set(index, await collect(stream))
     }
+    // The chain is what is contiguous from 0.
+    const out: Uint8Array[] = []
+    for (let i = 0; byIndex.has(i); i++) out.push(byIndex.get(i) as Uint8Array)
     return out
   }
 
@@ -118,6 +140,17 @@ export class DocLog {
       () => this.store.putSnapshot(this.docId, next.upToSeq, encodeSnapshot(next)),
       'snapshot-conflict',
     )
+  }
+}
+
+/** `false` when the store refused because the key holds other bytes; other failures throw. */
+async function taken(fn: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await fn()
+    return true
+  } catch (err) {
+    if (err instanceof StorageError && err.code === 'conflict') return false
+    throw storageFailed(err)
   }
 }
 

@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+export type { ClusterBus } from './cluster.js'
 export { RelayConfigError, type RelayConfigErrorCode, RelayError } from './errors.js'
 export type {
   AuthenticatePayload,
@@ -19,9 +20,10 @@ export { DEFAULT_LIMITS, type RelayLimits } from './limits.js'
 export { jsonLogger, type LogRecord, type RelayLogger, silentLogger } from './logger.js'
 export { RelayMetrics, renderMetrics } from './metrics.js'
 export { defaultVerifier, type ProtocolVerifierOptions } from './protocol-verifier.js'
+export { RedisBus, type RedisBusOptions } from './redis-bus.js'
 export { Relay, type RelayOptions } from './relay.js'
 export type { SessionInfo } from './session.js'
-export { openStorage } from './storage-url.js'
+export { openStorage, s3Options } from './storage-url.js'
 export type {
   EnvelopeVerifier,
   VerifiedAuthor,

@@ -1,5 +1,7 @@
 /** Counters and gauges of a relay, rendered as Prometheus text by {@link renderMetrics}. */
 export class RelayMetrics {
+  /** This node's id in a cluster: every sample then carries a `node` label. */
+  node: string | undefined
   /** Open WebSocket connections. */
   connections = 0
   /** Documents loaded in memory (with at least one subscriber or a queued write). */
@@ -79,5 +81,19 @@ export function renderMetrics(m: RelayMetrics): string {
   gauge('process_resident_memory_bytes', 'Resident set size of the relay process.', mem.rss)
   gauge('nodejs_heap_used_bytes', 'V8 heap in use.', mem.heapUsed)
   gauge('nodejs_external_memory_bytes', 'Memory of buffers outside the V8 heap.', mem.external)
+  const node = m.node
+  if (node !== undefined) {
+    const label = `node="${node.replace(/[\\"\n]/g, '_')}"`
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i] as string
+      if (line.startsWith('#')) continue
+      const brace = line.indexOf('{')
+      const space = line.indexOf(' ')
+      lines[i] =
+        brace !== -1 && brace < space
+          ? `${line.slice(0, brace + 1)}${label},${line.slice(brace + 1)}`
+          : `${line.slice(0, space)}{${label}}${line.slice(space)}`
+    }
+  }
   return `${lines.join('\n')}\n`
 }

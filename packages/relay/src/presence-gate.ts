@@ -14,6 +14,8 @@ export interface PresenceGateHost {
   doc(docId: string): Doc | undefined
   send(session: Session, frame: Frame): void
   reject(session: Session, docId: string, err: unknown): void
+  /** Tell the other relay nodes (scale-out). */
+  publish(docId: string, frame: Frame): void
 }
 
 /**
@@ -64,5 +66,6 @@ export class PresenceGate {
     session.presenceAuthors.set(f.docId, author)
     if (session.closed || !session.docs.has(f.docId)) return
     for (const peer of doc.subscribers) if (peer !== session) this.host.send(peer, f)
+    this.host.publish(f.docId, f)
   }
 }

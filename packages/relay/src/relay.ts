@@ -13,30 +13,17 @@ import {
 } from '@valv/wire'
 import { type RawData, type WebSocket, WebSocketServer } from 'ws'
 import { AddressLimit, meterPreAuth } from './address-limit.js'
-import { Doc } from './doc.js'
-import { DocLog, type StoredSnapshot } from './doc-log.js'
-import { RelayError } from './errors.js'
-import { Hooks, type RelayExtension } from './hooks.js'
+import type { ClusterBus } from './cluster.js'
+import { DocLog } from './doc-log.js'
+import { RelayConfigError, RelayError } from './errors.js'
+import { type ChangePayload, Hooks, type RelayExtension } from './hooks.js'
 import { DEFAULT_LIMITS, type RelayLimits } from './limits.js'
 import { jsonLogger, type RelayLogger } from './logger.js'
 import { RelayMetrics, renderMetrics } from './metrics.js'
 import { PresenceGate } from './presence-gate.js'
+import { Room, type RoomHost, type WriteFrame } from './room.js'
 import { Session, type SessionInfo } from './session.js'
-import { confirmSnapshot, uploadSnapshot } from './snapshots.js'
 import type { EnvelopeVerifier } from './verifier.js'
-
-type WriteType = 'envelope' | 'membership-append' | 'snapshot-upload' | 'snapshot-confirm'
-
-function snapshotFrame(docId: string, s: StoredSnapshot, confirmed: boolean): Frame {
-  return {
-    type: 'snapshot',
-    docId,
-    upToSeq: s.upToSeq,
-    snapshot: s.bytes,
-    confirmed,
-    confirmation: s.confirmation,
-  }
-}
 
 /** Options of {@link Relay}. */
 export interface RelayOptions {
@@ -52,6 +39,12 @@ export interface RelayOptions {
   readonly allowedOrigins?: readonly string[]
   /** Structured log sink; defaults to JSON lines on stdout. */
   readonly logger?: RelayLogger
+  /**
+   * Scale-out: nodes sharing `storage` (which must append atomically, e.g. PostgreSQL) tell
+   * each other what they stored through this bus (e.g. {@link RedisBus}); see
+   * `docs/scale-out.md`. The relay closes it on {@link Relay.close}.
+   */
+  readonly cluster?: ClusterBus
 }
 
 /**
@@ -71,8 +64,9 @@ export class Relay {
   private readonly limits: RelayLimits
   private readonly hooks: Hooks
   private readonly log: RelayLogger
-  private readonly docs = new Map<string, Doc>()
-  private readonly loading = new Map<string, Promise<Doc>>()
+  private readonly docs = new Map<string, Room>()
+  private readonly loading = new Map<string, Promise<Room>>()
+  private readonly roomHost: RoomHost
   private readonly sessions = new Set<Session>()
   private readonly http: Server
   private readonly wss: WebSocketServer
@@ -86,6 +80,29 @@ export class Relay {
     this.hooks = new Hooks(options.extensions ?? [])
     this.log = options.logger ?? jsonLogger
     this.store = new DocumentStore(options.storage)
+    const cluster = options.cluster
+    if (cluster && !this.store.atomicAppend) {
+      throw new RelayConfigError(
+        'invalid-option',
+        'several relay nodes need storage that appends atomically (postgres://, memory:)',
+      )
+    }
+    if (cluster) {
+      this.metrics.node = cluster.nodeId
+      // Messages were lost while the bus was away: every open room reads the store.
+      cluster.onResync(() => {
+        for (const room of this.docs.values()) void this.catchUp(room)
+      })
+    }
+    this.roomHost = {
+      metrics: this.metrics,
+      verifier: options.verifier,
+      cluster,
+      send: (session, frame) => this.send(session, frame),
+      reject: (session, docId, ref, err) => this.reject(session, docId, ref, err),
+      changed: (payload: ChangePayload) =>
+        this.hooks.run('onChange', payload).catch((err) => this.hookFailed('onChange', err)),
+    }
     this.addresses = new AddressLimit(this.limits.maxConnectionsPerIp)
     this.presenceGate = new PresenceGate({
       limits: this.limits,
@@ -94,6 +111,7 @@ export class Relay {
       doc: (id) => this.docs.get(id),
       send: (session, frame) => this.send(session, frame),
       reject: (session, docId, err) => this.reject(session, docId, 0, err),
+      publish: (docId, frame) => options.cluster?.publish(docId, frame),
     })
     this.wss = new WebSocketServer({
       noServer: true,
@@ -185,6 +203,7 @@ export class Relay {
       this.http.close(() => resolve())
       this.http.closeAllConnections()
     })
+    await this.options.cluster?.close()
     await this.options.storage.close()
     this.log({ level: 'info', event: 'stopped' })
   }
@@ -422,7 +441,7 @@ export class Relay {
     }
   }
 
-  private async openDoc(docId: string): Promise<Doc> {
+  private async openDoc(docId: string): Promise<Room> {
     const open = this.docs.get(docId)
     if (open) return open
     const pending = this.loading.get(docId)
@@ -431,11 +450,28 @@ export class Relay {
       throw new RelayError('limit-exceeded', 'relay holds too many documents')
     }
     const load = (async () => {
-      const doc = new Doc(new DocLog(this.store, docId), this.limits.retryWindow)
-      this.metrics.bytesStored += await doc.load(this.options.verifier)
-      this.docs.set(docId, doc)
+      const room = new Room(new DocLog(this.store, docId), this.limits.retryWindow, this.roomHost)
+      const cluster = this.options.cluster
+      if (cluster) {
+        // Listen before reading the store, so nothing another node stores falls between the
+        // two; frames that come first are queued in the room and find their place after it.
+        try {
+          await cluster.join(docId, (frame) => {
+            room.remote(frame).catch((err) => this.roomFailed(room, err))
+          })
+        } catch (err) {
+          this.log({ level: 'warn', event: 'cluster-join-failed', docId, error: errorName(err) })
+        }
+      }
+      try {
+        this.metrics.bytesStored += await room.exclusive(() => room.load(this.options.verifier))
+      } catch (err) {
+        cluster?.leave(docId).catch(() => undefined)
+        throw err
+      }
+      this.docs.set(docId, room)
       this.metrics.documents++
-      return doc
+      return room
     })()
     this.loading.set(docId, load)
     try {
@@ -443,6 +479,17 @@ export class Relay {
     } finally {
       this.loading.delete(docId)
     }
+  }
+
+  /** Bring `room` up to the store (after the bus lost messages). */
+  private catchUp(room: Room): Promise<void> {
+    return room.exclusive(() => room.catchUp()).catch((err) => this.roomFailed(room, err))
+  }
+
+  private roomFailed(room: Room, err: unknown): void {
+    // The next write or join reads the store again.
+    room.reload = true
+    this.log({ level: 'warn', event: 'catch-up-failed', docId: room.id, error: errorName(err) })
   }
 
   private async subscribe(session: Session, f: Extract<Frame, { type: 'subscribe' }>) {
@@ -464,7 +511,7 @@ export class Relay {
     // The document may be evicted between opening and locking it; then open it again, so
     // there is never more than one live Doc (and one seq counter) per id.
     for (let joined = false; !joined; ) {
-      let doc: Doc
+      let doc: Room
       try {
         doc = await this.openDoc(docId)
       } catch (err) {
@@ -478,7 +525,7 @@ export class Relay {
     }
   }
 
-  private async join(session: Session, doc: Doc, f: Extract<Frame, { type: 'subscribe' }>) {
+  private async join(session: Session, doc: Room, f: Extract<Frame, { type: 'subscribe' }>) {
     const { docId } = f
     if (session.closed || session.docs.has(docId)) return
     if (doc.subscribers.size >= this.limits.maxSubscribersPerDoc) {
@@ -488,35 +535,8 @@ export class Relay {
     if (session.docs.size >= this.limits.maxDocsPerConnection) {
       return this.reject(session, docId, 0, new RelayError('limit-exceeded', 'too many documents'))
     }
-    session.docs.add(docId)
-    doc.subscribers.add(session)
+    await doc.join(session, f)
     this.watchIdle(session)
-    for (let i = f.membershipFrom; i < doc.membership.length; i++) {
-      const entry = doc.membership[i] as Uint8Array
-      this.send(session, { type: 'membership', docId, index: i, entry })
-    }
-    let after = f.sinceSeq
-    const snap = doc.snapshot
-    // The base, unless the client has it: covered updates are gone, and a client that missed
-    // it (its compaction lost the compare-and-swap) learns the base it must build on.
-    if (snap && snap.upToSeq > f.snapshotSeq) {
-      this.send(session, snapshotFrame(docId, snap, true))
-      after = Math.max(after, snap.upToSeq)
-    }
-    // `sinceSeq` is the client's word: past the head (a rolled-back relay, or a hostile value
-    // up to 2^53 - 1) there is nothing to read, and `synced` tells the client the real head.
-    if (after < doc.headSeq) {
-      for await (const { seq, envelope } of doc.log.readUpdates(after)) {
-        if (session.closed) return
-        this.send(session, { type: 'deliver', docId, seq, envelope })
-      }
-    }
-    // After the updates it covers, so the client can recompute and check it.
-    const pending = doc.unconfirmed
-    if (pending && pending.upToSeq > f.snapshotSeq) {
-      this.send(session, snapshotFrame(docId, pending, false))
-    }
-    this.send(session, { type: 'synced', docId, headSeq: doc.headSeq })
   }
 
   private unsubscribe(session: Session, docId: string): void {
@@ -533,16 +553,15 @@ export class Relay {
           this.docs.delete(docId)
           this.metrics.documents--
           this.options.verifier.forget?.(docId)
+          // Only memory goes: everything acked is in the store already, so a client that is
+          // loading the document elsewhere (or here, next) loses nothing (Hocuspocus #800).
+          this.options.cluster?.leave(docId).catch(() => undefined)
         }
       })
     }
   }
 
-  private async write(
-    session: Session,
-    f: Extract<Frame, { type: WriteType }>,
-    size: number,
-  ): Promise<void> {
+  private async write(session: Session, f: WriteFrame, size: number): Promise<void> {
     const limit =
       f.type === 'snapshot-upload' ? this.limits.maxSnapshotBytes : this.limits.maxFrameBytes
     if (size > limit) {
@@ -557,135 +576,7 @@ export class Relay {
         new RelayError('not-subscribed', 'subscribe first'),
       )
     }
-    const id = f.type === 'envelope' ? this.peek(f.envelope) : undefined
-    const key = id === undefined ? undefined : `${f.docId}\n${id.author}`
-    let blocked = false
-    try {
-      const { seq, again } = await doc.exclusive(async () => {
-        if (doc.reload) await doc.load(this.options.verifier)
-        // Read under the lock: an earlier frame of this session may just have failed.
-        const pending = key === undefined ? undefined : session.unstored.get(key)
-        const stored =
-          id && (await this.storedSeq(doc, id, (f as { envelope: Uint8Array }).envelope))
-        if (id && pending !== undefined && id.counter >= pending) {
-          if (stored || id.counter === pending) session.unstored.delete(key as string)
-          // Per author the log is in counter order: once an envelope of this session failed in
-          // storage, its later ones wait for it, so its retry is never `stale`.
-          else {
-            blocked = true
-            throw new RelayError('storage-failed', `resend counter ${pending} first`)
-          }
-        }
-        if (stored) return { seq: stored, again: true }
-        return { seq: await this.apply(doc, session, f), again: false }
-      })
-      this.send(session, { type: 'ack', docId: f.docId, ref: f.ref, seq })
-      // A resent envelope that was already stored changes nothing: no fan-out, no onChange.
-      if (again) return
-      const kind =
-        f.type === 'envelope'
-          ? 'update'
-          : f.type === 'membership-append'
-            ? 'membership'
-            : 'snapshot'
-      this.hooks
-        .run('onChange', { docId: f.docId, kind, seq, sessionId: session.sessionId })
-        .catch((err) => this.hookFailed('onChange', err))
-    } catch (err) {
-      const storage = !(err instanceof RelayError) || err.code === RejectCode.StorageFailed
-      if (storage && !blocked) {
-        // Memory may disagree with what is durable (the write may have landed): reload first.
-        doc.reload = true
-        const failed = key === undefined ? undefined : session.unstored.get(key)
-        if (key !== undefined && id && (failed === undefined || id.counter < failed)) {
-          session.unstored.set(key, id.counter)
-        }
-      }
-      this.reject(session, f.docId, f.ref, err)
-    }
-  }
-
-  /** Author and counter of an envelope without cryptography; undefined if it is no envelope. */
-  private peek(envelope: Uint8Array): { author: string; counter: number } | undefined {
-    try {
-      return this.options.verifier.peekUpdate(envelope)
-    } catch {
-      return undefined // `apply` rejects it with the precise reason
-    }
-  }
-
-  /**
-   * The sequence number of `envelope` if exactly these bytes are already stored (a retry whose
-   * ack was lost). Equal bytes were verified when first stored, so no signature check is needed.
-   */
-  private async storedSeq(
-    doc: Doc,
-    { author, counter }: { author: string; counter: number },
-    envelope: Uint8Array,
-  ): Promise<number | undefined> {
-    if (counter > (doc.counters.get(author) ?? 0)) return undefined
-    const seq = doc.recent.seqOf(author, counter)
-    if (seq === undefined || seq <= (doc.snapshot?.upToSeq ?? 0)) return undefined
-    for await (const u of doc.log.readUpdates(seq - 1)) {
-      return u.seq === seq && equalBytes(u.envelope, envelope) ? seq : undefined
-    }
-    return undefined
-  }
-
-  /** Verify, persist, then fan out. Runs under the document's lock; throws to reject. */
-  private async apply(
-    doc: Doc,
-    session: Session,
-    f: Extract<Frame, { type: WriteType }>,
-  ): Promise<number> {
-    const ctx = { docId: doc.id, membership: doc.membership }
-    const verifier = this.options.verifier
-    if (f.type === 'envelope') {
-      const { author, counter } = await verifier.verifyUpdate(ctx, f.envelope)
-      if (counter <= (doc.counters.get(author) ?? 0)) {
-        throw new RelayError('stale', 'counter not fresh (replay)')
-      }
-      const seq = doc.headSeq + 1
-      await doc.log.appendUpdate(seq, f.envelope)
-      doc.headSeq = seq
-      doc.counters.set(author, counter)
-      doc.recent.add(author, counter, seq)
-      this.metrics.bytesStored += f.envelope.length
-      const out: Frame = { type: 'deliver', docId: doc.id, seq, envelope: f.envelope }
-      for (const peer of doc.subscribers) if (peer !== session) this.send(peer, out)
-      return seq
-    }
-    if (f.type === 'membership-append') {
-      if (f.index !== doc.membership.length) {
-        throw new RelayError('membership-conflict', `chain has ${doc.membership.length} entries`)
-      }
-      await verifier.verifyMembershipEntry(ctx, f.entry)
-      await doc.log.appendMember(f.index, f.entry)
-      doc.membership = [...doc.membership, f.entry]
-      this.metrics.bytesStored += f.entry.length
-      const out: Frame = { type: 'membership', docId: doc.id, index: f.index, entry: f.entry }
-      for (const peer of doc.subscribers) if (peer !== session) this.send(peer, out)
-      return f.index
-    }
-    const { snapshot, confirmed, storedDelta } =
-      f.type === 'snapshot-upload'
-        ? await uploadSnapshot(doc, verifier, ctx, f)
-        : await confirmSnapshot(doc, verifier, ctx, f)
-    this.metrics.bytesStored += storedDelta
-    const upToSeq = snapshot.upToSeq
-    const done: Frame = {
-      type: 'snapshot-confirm',
-      docId: doc.id,
-      ref: 0,
-      upToSeq,
-      confirmation: snapshot.confirmation,
-    }
-    // Peers learn a new pending or base snapshot, or that the pending one became the base.
-    const out = f.type === 'snapshot-confirm' ? done : snapshotFrame(doc.id, snapshot, confirmed)
-    for (const peer of doc.subscribers) if (peer !== session) this.send(peer, out)
-    // The author of a snapshot that needed nobody's confirmation learns it is the base.
-    if (f.type === 'snapshot-upload' && confirmed) this.send(session, done)
-    return upToSeq
+    await doc.write(session, f)
   }
 
   private hookFailed(hook: string, err: unknown): void {
@@ -694,6 +585,6 @@ export class Relay {
   }
 }
 
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0
+function errorName(err: unknown): string {
+  return err instanceof Error ? err.name : 'unknown'
 }

@@ -46,6 +46,14 @@ export class MemoryStorageAdapter implements StorageAdapter {
     this.#backend.node(key, true)!.value = copy
   }
 
+  async create(key: StorageKey, value: Uint8Array): Promise<boolean> {
+    this.#check(key)
+    // Checked and written in one synchronous step, so no other call interleaves.
+    if (this.#backend.node(key, false)?.value !== undefined) return false
+    await this.put(key, value)
+    return true
+  }
+
   async delete(key: StorageKey): Promise<void> {
     this.#check(key)
     const node = this.#backend.node(key, false)

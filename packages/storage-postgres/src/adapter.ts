@@ -101,6 +101,20 @@ export class PostgresStorageAdapter implements StorageAdapter {
     )
   }
 
+  async create(key: StorageKey, value: Uint8Array): Promise<boolean> {
+    assertValidKey(key)
+    if (!(value instanceof Uint8Array)) throw new TypeError('value must be a Uint8Array')
+    // The primary key decides between racing writers, across processes and nodes.
+    const result = await this.#write('create', (c) =>
+      c.query(
+        `INSERT INTO ${this.#t.values} (key, value) VALUES ($1::text[], $2)
+         ON CONFLICT (key) DO NOTHING`,
+        [key, toBuffer(value)],
+      ),
+    )
+    return result.rowCount === 1
+  }
+
   async delete(key: StorageKey): Promise<void> {
     assertValidKey(key)
     const t = this.#t

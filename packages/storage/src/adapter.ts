@@ -60,6 +60,14 @@ export interface StorageAdapter {
   get(key: StorageKey): Promise<Uint8Array | undefined>
   /** Write one value (create or replace). Atomic per key; durable when resolved. */
   put(key: StorageKey, value: Uint8Array): Promise<void>
+  /**
+   * Write one value only if the key holds none: atomic against every other writer of the same
+   * backend (other processes included), durable when resolved. Resolves `true` if written,
+   * `false` if a value was already there (nothing changed). Optional: backends that can decide
+   * it in one step (a SQL insert, an in-memory check) implement it, and {@link DocumentStore}
+   * then appends without reading first; relays that share a store need it (scale-out).
+   */
+  create?(key: StorageKey, value: Uint8Array): Promise<boolean>
   /** Remove one value or blob. Removing a missing key succeeds (idempotent). */
   delete(key: StorageKey): Promise<void>
   /** Entries directly below `range.prefix` with the last segment in range, in key order. */

@@ -159,6 +159,25 @@ export function runStorageAdapterTests(
     )
 
     it(
+      'create (if implemented) writes only absent keys, exactly once among racing calls',
+      withHarness(async ({ adapter }) => {
+        const create = adapter.create?.bind(adapter)
+        if (!create) return
+        expect(await create(['c', 'k'], bytes(1))).toBe(true)
+        expect(await create(['c', 'k'], bytes(2))).toBe(false)
+        expect(await adapter.get(['c', 'k'])).toEqual(bytes(1))
+        // A blob under the key is another namespace: it neither blocks nor is replaced.
+        await adapter.putStream(['c', 'blob'], chunks(bytes(7)))
+        expect(await create(['c', 'blob'], bytes(3))).toBe(true)
+        const raced = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => create(['c', 'race'], bytes(i))),
+        )
+        expect(raced.filter(Boolean)).toHaveLength(1)
+        expect(await adapter.get(['c', 'race'])).toEqual(bytes(raced.indexOf(true)))
+      }),
+    )
+
+    it(
       'orders list and listChildren by segment bytes; a key can be a value and a prefix',
       withHarness(async ({ adapter }) => {
         const segs = ['b', 'a', 'a-b', 'a.b', 'a0', 'A', '0', '-', '~', '_', 'a~', 'aa', 'Z9']

@@ -6,6 +6,7 @@ import {
   DOCS,
   docKey,
   logPrefix,
+  memberPrefix,
   parseSeq,
   seqSegment,
   snapPrefix,
@@ -73,18 +74,56 @@ export class DocumentStore {
   /**
    * Append an envelope at `seq`. Resolves once durable. A retry with identical bytes succeeds
    * without writing; different bytes at an existing `seq` throw `conflict` and change nothing.
-   * The check is against what was stored before the call: two writers racing on the same
-   * `seq` are not detected (the seam has no compare-and-set), so one process (the relay)
-   * must own sequence assignment per document. Appending below the newest snapshot is not
-   * refused; such an entry is never read and the next compaction removes it.
+   * With an adapter that has `create` (see {@link DocumentStore.atomicAppend}) the append is
+   * one compare-and-append in the backend: of writers racing on one `seq`, across processes,
+   * exactly one wins and the others get `conflict`. Without it the check is against what was
+   * stored before the call, so one process must own sequence assignment per document.
+   * Appending below the newest snapshot is not refused; such an entry is never read and the
+   * next compaction removes it.
    */
   async appendLog(docId: string, seq: number, bytes: Uint8Array): Promise<void> {
     assertBytes(bytes)
-    const key = [...logPrefix(docId), seqSegment(seq)]
+    await this.#createOnce([...logPrefix(docId), seqSegment(seq)], bytes, `log entry ${seq}`)
+  }
+
+  /**
+   * Whether appends are compare-and-append in the backend (the adapter implements `create`),
+   * so several processes may append to one document's log or membership chain.
+   */
+  get atomicAppend(): boolean {
+    return typeof this.adapter.create === 'function'
+  }
+
+  /**
+   * Append entry `index` of the document's membership chain; the same contract as
+   * {@link DocumentStore.appendLog} (identical bytes succeed, others throw `conflict`).
+   */
+  async appendMember(docId: string, index: number, bytes: Uint8Array): Promise<void> {
+    assertBytes(bytes)
+    await this.#createOnce([...memberPrefix(docId), seqSegment(index)], bytes, `member ${index}`)
+  }
+
+  /** The membership chain's entries in index order. */
+  async *readMembers(docId: string): AsyncIterable<LogEntry> {
+    for await (const entry of this.adapter.list({ prefix: memberPrefix(docId) })) {
+      const seq = parseSeq(entry.key.at(-1)!)
+      if (seq !== undefined) yield { seq, bytes: entry.value }
+    }
+  }
+
+  async #createOnce(key: StorageKey, bytes: Uint8Array, what: string): Promise<void> {
+    const create = this.adapter.create?.bind(this.adapter)
+    if (create) {
+      // Read only when the key was taken: the common append is a single write.
+      if (await create(key, bytes)) return
+      const existing = await this.adapter.get(key)
+      if (existing && equalBytes(existing, bytes)) return
+      throw new StorageError('conflict', `${what} already holds different bytes`)
+    }
     const existing = await this.adapter.get(key)
     if (existing) {
       if (equalBytes(existing, bytes)) return
-      throw new StorageError('conflict', `log entry ${seq} already holds different bytes`)
+      throw new StorageError('conflict', `${what} already holds different bytes`)
     }
     await this.adapter.put(key, bytes)
   }
@@ -155,6 +194,11 @@ export class DocumentStore {
       if (batch.length === 0) return
       await this.#deleteAll(batch)
     }
+  }
+
+  /** The sequence number the newest snapshot covers, or `undefined` if there is none. */
+  async snapshotSeq(docId: string): Promise<number | undefined> {
+    return (await this.#snapshotSeqs(docId)).at(-1)
   }
 
   /** The newest snapshot, or `undefined` if the document has none. */

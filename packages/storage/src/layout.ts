@@ -8,6 +8,7 @@ import { assertValidKey, StorageError } from './errors.js'
  * docs/<docId>/log/<seq>      one envelope per sequence number
  * docs/<docId>/snap/<seq>     a snapshot covering the log up to and including <seq>
  * docs/<docId>/blob/<blobId>  a streamed blob (file, large attachment)
+ * docs/<docId>/member/<index> one entry of the membership chain
  * ```
  *
  * Sequence numbers are zero-padded to 16 digits (enough for `Number.MAX_SAFE_INTEGER`), so the
@@ -44,6 +45,9 @@ export const logPrefix = (docId: string): StorageKey => [...docKey(docId), 'log'
 export const snapPrefix = (docId: string): StorageKey => [...docKey(docId), 'snap']
 /** Prefix of a document's blobs. */
 export const blobPrefix = (docId: string): StorageKey => [...docKey(docId), 'blob']
+
+/** Prefix of a document's membership chain. */
+export const memberPrefix = (docId: string): StorageKey => [...docKey(docId), 'member']
 
 /** Key of one blob (validated). */
 export function blobKey(docId: string, blobId: string): StorageKey {
