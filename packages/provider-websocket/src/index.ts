@@ -13,8 +13,14 @@ export { decodePresence, encodePresence, type PresenceMessage, ReplayGuard } fro
 export type { PresenceOptions } from './presence-channel.js'
 export {
   type ConnectionStatus,
+  type DocumentChannel,
+  RelayConnection,
+  type RelayConnectionEvents,
+  type RelayConnectionOptions,
   type WebSocketConstructor,
   type WebSocketLike,
+} from './connection.js'
+export {
   WebsocketProvider,
   type WebsocketProviderEvents,
   type WebsocketProviderOptions,
