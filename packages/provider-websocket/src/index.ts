@@ -9,6 +9,11 @@
  */
 export { Backoff, type BackoffOptions } from './backoff.js'
 export { WebsocketProviderError, type WebsocketProviderErrorCode } from './errors.js'
+export {
+  type OpenDocumentOptions,
+  type OpenedDocument,
+  openDocument,
+} from './open-document.js'
 export { decodePresence, encodePresence, type PresenceMessage, ReplayGuard } from './presence.js'
 export type { PresenceOptions } from './presence-channel.js'
 export {
