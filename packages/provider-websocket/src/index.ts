@@ -8,14 +8,6 @@
  * @packageDocumentation
  */
 export { Backoff, type BackoffOptions } from './backoff.js'
-export { WebsocketProviderError, type WebsocketProviderErrorCode } from './errors.js'
-export {
-  type OpenDocumentOptions,
-  type OpenedDocument,
-  openDocument,
-} from './open-document.js'
-export { decodePresence, encodePresence, type PresenceMessage, ReplayGuard } from './presence.js'
-export type { PresenceOptions } from './presence-channel.js'
 export {
   type ConnectionStatus,
   type DocumentChannel,
@@ -25,6 +17,14 @@ export {
   type WebSocketConstructor,
   type WebSocketLike,
 } from './connection.js'
+export { WebsocketProviderError, type WebsocketProviderErrorCode } from './errors.js'
+export {
+  type OpenDocumentOptions,
+  type OpenedDocument,
+  openDocument,
+} from './open-document.js'
+export { decodePresence, encodePresence, type PresenceMessage, ReplayGuard } from './presence.js'
+export type { PresenceOptions } from './presence-channel.js'
 export {
   WebsocketProvider,
   type WebsocketProviderEvents,
