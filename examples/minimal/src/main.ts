@@ -13,9 +13,11 @@ if (!invite) {
 
 const text = doc.getText('text')
 const area = document.querySelector<HTMLTextAreaElement>('#text')!
-text.observe(() => {
+const show = () => {
   if (area.value !== text.toString()) area.value = text.toString()
-})
+}
+show() // the document arrives synced: show what it already holds
+text.observe(show)
 area.addEventListener('input', () => {
   // Replace only the changed middle, so concurrent edits elsewhere merge.
   const [a, b] = [text.toString(), area.value]

@@ -2,6 +2,7 @@ import { decodeFrame, encodeFrame, type Frame, isRetryableClose, WIRE_VERSION } 
 import { ObservableV2 } from 'lib0/observable'
 import { Backoff, type BackoffOptions } from './backoff.js'
 import { WebsocketProviderError } from './errors.js'
+import { Pacer, type PacingOptions } from './pacer.js'
 
 /** The subset of the WebSocket API the connection uses (browser, Node 22, or `ws`). */
 export interface WebSocketLike {
@@ -39,6 +40,8 @@ export interface RelayConnectionOptions {
   readonly timeoutMs?: number
   /** Milliseconds of silence after which a ping is sent (default a third of `timeoutMs`). */
   readonly pingMs?: number
+  /** Frames per second this connection sends at most (kept below the relay's rate limit). */
+  readonly pacing?: PacingOptions
 }
 
 /**
@@ -97,6 +100,7 @@ export class RelayConnection extends ObservableV2<RelayConnectionEvents> {
   private readonly timeoutMs: number
   private readonly pingMs: number
   private readonly channels = new Map<string, DocumentChannel>()
+  private readonly pacer: Pacer
   private ws: WebSocketLike | undefined
   private authenticated = false
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined
@@ -125,6 +129,9 @@ export class RelayConnection extends ObservableV2<RelayConnectionEvents> {
     this.backoff = new Backoff(options.backoff)
     this.timeoutMs = options.timeoutMs ?? 20_000
     this.pingMs = options.pingMs ?? Math.max(1, Math.floor(this.timeoutMs / 3))
+    this.pacer = new Pacer((bytes) => {
+      if (this.ws?.readyState === OPEN) this.ws.send(bytes)
+    }, options.pacing)
     if (typeof window !== 'undefined' && typeof window.addEventListener === 'function') {
       window.addEventListener('online', this.onOnline)
       window.addEventListener('offline', this.onOffline)
@@ -172,8 +179,8 @@ export class RelayConnection extends ObservableV2<RelayConnectionEvents> {
   send(frame: Frame): boolean {
     const ws = this.ws
     if (ws === undefined || ws.readyState !== OPEN) return false
-    if (!this.authenticated && frame.type !== 'auth') return false
-    ws.send(encodeFrame(frame))
+    if (!this.authenticated) return false
+    this.pacer.send(encodeFrame(frame))
     this.lastSent = Date.now()
     return true
   }
@@ -304,6 +311,7 @@ export class RelayConnection extends ObservableV2<RelayConnectionEvents> {
     if (this.ws !== ws) return
     this.ws = undefined
     this.authenticated = false
+    this.pacer.reset()
     ws.onopen = ws.onmessage = ws.onclose = null
     ws.onerror = () => undefined
     this.stopWatchdog()

@@ -23,6 +23,7 @@ export {
   type OpenedDocument,
   openDocument,
 } from './open-document.js'
+export type { PacingOptions } from './pacer.js'
 export { decodePresence, encodePresence, type PresenceMessage, ReplayGuard } from './presence.js'
 export type { PresenceOptions } from './presence-channel.js'
 export {
