@@ -212,6 +212,36 @@ describe('RelayConnection', () => {
 })
 
 describe('offline work comes home', () => {
+  it('a queue of offline edits goes out as one envelope', async () => {
+    const stack = await startStack()
+    const a = await open({
+      identity: await Identity.create({ displayName: 'Anna' }),
+      relay: stack.url,
+    })
+    const link = await a.session.createInviteLink({ role: Role.Editor })
+    const bo = await open({
+      identity: await Identity.create({ displayName: 'Bo' }),
+      relay: stack.url,
+      invite: link,
+    })
+    a.provider.disconnect()
+    for (const word of ['one ', 'two ', 'three ', 'four ']) {
+      a.doc.getText('t').insert(a.doc.getText('t').length, word)
+      await a.provider.binding.flush()
+    }
+    expect(a.provider.binding.pending().length).toBe(4)
+    const sent: string[] = []
+    const send = a.provider.connection.send.bind(a.provider.connection)
+    a.provider.connection.send = (f) => {
+      sent.push(f.type)
+      return send(f)
+    }
+    a.provider.connect()
+    await until(() => bo.doc.getText('t').toString() === 'one two three four ')
+    await until(() => a.provider.unsyncedChanges === 0, 10_000, 'acks')
+    expect(sent.filter((t) => t === 'envelope')).toHaveLength(1)
+  })
+
   it('10,000 offline keystrokes drain against the CLI relay defaults without a rate-limit loop', async () => {
     const relay = await startRelayProcess()
     const anna = await Identity.create({ displayName: 'Anna' })
