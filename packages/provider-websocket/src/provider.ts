@@ -247,7 +247,14 @@ export class WebsocketProvider
     this.binding.ready.then(
       () => {
         if (!this.shouldConnect || this.destroyed) return
-        this.connection.attach(this)
+        try {
+          this.connection.attach(this)
+        } catch (e) {
+          // Another provider of this document is on the connection already.
+          this.shouldConnect = false
+          this.emit('error', [e as Error])
+          return
+        }
         if (!this.open) this.setStatus(this.connection.status)
       },
       (e) => this.emit('error', [e as Error]),
