@@ -98,9 +98,11 @@ type Pending =
  * Syncs a `Y.Doc` end-to-end encrypted through a Valv relay. Feels like y-websocket /
  * HocuspocusProvider: `connect()`, `disconnect()`, `destroy()`, `status` / `synced` / `error`
  * events, `whenSynced()`, `unsyncedChanges` (driven by the relay's durable acks) and a y-protocols
- * `awareness` for cursor plugins, sent encrypted and signed. It reconnects with exponential
- * backoff and jitter, fails over between `urls`, keeps an offline queue, compacts with signed
- * snapshots and raises `misbehaviour` when the relay withholds, replays or rolls back.
+ * `awareness` for cursor plugins, sent encrypted and signed. It is a per-document view on a
+ * {@link RelayConnection} (pass `connection` to share one socket between documents; otherwise it
+ * opens its own), which reconnects with backoff and jitter, fails over between URLs and notices
+ * a dead path. The provider keeps an offline queue, sends it merged and paced, compacts with
+ * signed snapshots and raises `misbehaviour` when the relay withholds, replays or rolls back.
  *
  * @example
  * ```ts
@@ -111,6 +113,8 @@ type Pending =
  * })
  * provider.on('misbehaviour', (m) => alert(`relay ${m.kind}`))
  * await provider.whenSynced()
+ * // More documents on the same socket:
+ * const other = new WebsocketProvider({ connection: provider.connection, doc: doc2, docId: id2, document: crypto2 })
  * ```
  */
 export class WebsocketProvider
