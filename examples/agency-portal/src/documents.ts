@@ -1,6 +1,6 @@
 import { DocumentSession, type Identity } from '@valv/crypto'
 import { SheetWorkbook } from '@valv/models'
-import { RelayConnection, WebsocketProvider } from '@valv/provider-websocket'
+import { WebsocketProvider } from '@valv/provider-websocket'
 import { IndexedDBStorageAdapter } from '@valv/storage-indexeddb'
 import * as Y from 'yjs'
 
@@ -26,22 +26,11 @@ function storageFor(me: Identity): IndexedDBStorageAdapter {
   return storage
 }
 
-const connections = new Map<string, RelayConnection>()
-/** One socket per relay for every document the portal has open (drive, chat, editors). */
-function connectionFor(relayUrl: string): RelayConnection {
-  let c = connections.get(relayUrl)
-  if (c === undefined) {
-    c = new RelayConnection({ url: relayUrl })
-    connections.set(relayUrl, c)
-  }
-  return c
-}
-
 async function connect(me: Identity, session: DocumentSession, relayUrl: string) {
   // gc: false because version history keeps Yjs snapshots of old states.
   const doc = new Y.Doc({ gc: false })
   const provider = new WebsocketProvider({
-    connection: connectionFor(relayUrl),
+    url: relayUrl,
     doc,
     docId: session.docId,
     document: session,
