@@ -1,25 +1,23 @@
-import { DocumentSession, Identity, Role } from '@valv/crypto'
-import { WebsocketProvider } from '@valv/provider-websocket'
-import * as Y from 'yjs'
+import { Identity, Role } from '@valv/crypto'
+import { openDocument } from '@valv/provider-websocket'
 
 const relay = new URLSearchParams(location.search).get('relay') ?? 'ws://127.0.0.1:8080'
 const me = await Identity.create({ displayName: 'Guest' }) // keys never leave this tab
 const invite = location.hash.length > 1 ? location.hash : undefined
-const session = invite ? await DocumentSession.join(me, invite) : await DocumentSession.create(me)
-const doc = new Y.Doc()
-const provider = new WebsocketProvider({ url: relay, doc, docId: session.docId, document: session })
-await session.attach(provider)
-if (invite) await session.joined()
-else {
+// Creates a document, or joins the one in the link; resolves once it is synced.
+const { doc, session } = await openDocument({ identity: me, relay, ...(invite ? { invite } : {}) })
+if (!invite) {
   const link = await session.createInviteLink({ role: Role.Editor })
   document.querySelector('#link')!.textContent = location.href.split('#')[0] + link
 }
 
 const text = doc.getText('text')
 const area = document.querySelector<HTMLTextAreaElement>('#text')!
-text.observe(() => {
+const show = () => {
   if (area.value !== text.toString()) area.value = text.toString()
-})
+}
+show() // the document arrives synced: show what it already holds
+text.observe(show)
 area.addEventListener('input', () => {
   // Replace only the changed middle, so concurrent edits elsewhere merge.
   const [a, b] = [text.toString(), area.value]

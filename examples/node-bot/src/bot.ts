@@ -1,8 +1,8 @@
-import { DocumentSession, type Identity } from '@valv/crypto'
-import { WebsocketProvider } from '@valv/provider-websocket'
+import type { DocumentSession, Identity } from '@valv/crypto'
+import { openDocument } from '@valv/provider-websocket'
 import type { StorageAdapter } from '@valv/storage'
 import { WebSocket } from 'ws'
-import * as Y from 'yjs'
+import type * as Y from 'yjs'
 
 /** A chat message, in the layout the agency portal's chat uses. */
 export interface ChatMessage {
@@ -56,21 +56,14 @@ function answer(command: string, session: DocumentSession, now: Date): string | 
  */
 export async function startBot(options: BotOptions): Promise<Bot> {
   const { identity, storage } = options
-  const session = options.invite
-    ? await DocumentSession.join(identity, options.invite, { keyStore: storage })
-    : await DocumentSession.open(identity, options.docId ?? '', { keyStore: storage })
-  const doc = new Y.Doc()
-  const provider = new WebsocketProvider({
-    url: options.relayUrl,
-    doc,
-    docId: session.docId,
-    document: session,
+  // Joins through the invite on the first run, reopens from the key store later.
+  const { session, doc, close } = await openDocument({
+    identity,
+    relay: options.relayUrl,
     storage,
+    ...(options.invite ? { invite: options.invite } : { docId: options.docId ?? '' }),
     WebSocketPolyfill: WebSocket as never,
   })
-  await session.attach(provider)
-  if (options.invite) await session.joined()
-  await provider.whenSynced()
   const messages = doc.getArray<ChatMessage>(CHAT_ROOT)
   const name = identity.card.displayName
   const onChange = (event: Y.YArrayEvent<ChatMessage>) => {
@@ -95,7 +88,7 @@ export async function startBot(options: BotOptions): Promise<Bot> {
     doc,
     async stop() {
       messages.unobserve(onChange)
-      await provider.destroy()
+      await close()
     },
   }
 }

@@ -10,6 +10,7 @@ import {
   snapshotRollback,
 } from './checkpoint.js'
 import { ClientIds } from './client-ids.js'
+import { coalesceUpdates } from './coalesce.js'
 import { Compaction } from './compaction.js'
 import type { DocumentCrypto, SealKind } from './crypto-seam.js'
 import { CoreError } from './errors.js'
@@ -213,6 +214,39 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
       this.queuedClients.delete(counter)
       this.plain.delete(counter)
       this.plain.set(fresh.counter, plaintext)
+      return fresh
+    })
+  }
+
+  /**
+   * Merge the queued envelopes `counters` (none of them in flight) into one sealed under a
+   * fresh counter, so a long offline queue goes home as one envelope, as y-websocket sends one
+   * diff on reconnect. The new envelope is stored before the old ones are dropped. Resolves
+   * with it, or undefined if fewer than two of `counters` are still queued.
+   */
+  coalesce(counters: readonly number[]): Promise<QueuedEnvelope | undefined> {
+    return this.serial(async () => {
+      const olds = counters.filter((c) => this.queue.has(c) && this.plain.has(c))
+      if (olds.length < 2) return undefined
+      const update = coalesceUpdates(
+        this.doc,
+        olds.map((c) => this.plain.get(c) as Uint8Array),
+      )
+      const counter = this.nextCounter()
+      const fresh = { counter, sealed: await this.crypto.seal('update', update, counter) }
+      await this.store?.enqueue(fresh)
+      const clients = new Set<number>()
+      for (const c of olds) {
+        for (const id of this.queuedClients.get(c) ?? []) clients.add(id)
+        this.queue.delete(c)
+        this.plain.delete(c)
+        this.queuedClients.delete(c)
+      }
+      await Promise.all(olds.map((c) => this.store?.dequeue(c)))
+      this.queue.set(counter, fresh)
+      this.queuedClients.set(counter, [...clients])
+      this.plain.set(counter, update)
+      this.emit('unsynced', [this.unsynced])
       return fresh
     })
   }

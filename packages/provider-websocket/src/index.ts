@@ -8,13 +8,25 @@
  * @packageDocumentation
  */
 export { Backoff, type BackoffOptions } from './backoff.js'
+export {
+  type ConnectionStatus,
+  type DocumentChannel,
+  RelayConnection,
+  type RelayConnectionEvents,
+  type RelayConnectionOptions,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './connection.js'
 export { WebsocketProviderError, type WebsocketProviderErrorCode } from './errors.js'
+export {
+  type OpenDocumentOptions,
+  type OpenedDocument,
+  openDocument,
+} from './open-document.js'
+export type { PacingOptions } from './pacer.js'
 export { decodePresence, encodePresence, type PresenceMessage, ReplayGuard } from './presence.js'
 export type { PresenceOptions } from './presence-channel.js'
 export {
-  type ConnectionStatus,
-  type WebSocketConstructor,
-  type WebSocketLike,
   WebsocketProvider,
   type WebsocketProviderEvents,
   type WebsocketProviderOptions,

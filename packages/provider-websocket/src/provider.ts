@@ -6,44 +6,35 @@ import {
   type QueuedEnvelope,
 } from '@valv/core'
 import type { StorageAdapter } from '@valv/storage'
-import { decodeFrame, encodeFrame, type Frame, isRetryableClose, WIRE_VERSION } from '@valv/wire'
+import { type Frame, isRetryableClose } from '@valv/wire'
 import { ObservableV2 } from 'lib0/observable'
 import { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
-import { Backoff, type BackoffOptions } from './backoff.js'
+import type { BackoffOptions } from './backoff.js'
+import {
+  type ConnectionStatus,
+  type DocumentChannel,
+  RelayConnection,
+  type WebSocketConstructor,
+} from './connection.js'
 import { WebsocketProviderError } from './errors.js'
 import { PresenceChannel, type PresenceOptions } from './presence-channel.js'
 
-/**
- * An event handler property, compared bivariantly (as methods are) so that the DOM's and `ws`'s
- * handlers, which take richer event types, both fit.
- */
-type Handler<E> = { bivarianceHack(ev: E): void }['bivarianceHack'] | null
-
-/** The subset of the WebSocket API the provider uses (browser, Node 22, or `ws`). */
-export interface WebSocketLike {
-  binaryType: string
-  readonly readyState: number
-  onopen: Handler<unknown>
-  onmessage: Handler<{ data: unknown }>
-  onclose: Handler<{ code: number }>
-  onerror: Handler<unknown>
-  send(data: Uint8Array): void
-  close(code?: number, reason?: string): void
-}
-
-/** A WebSocket constructor (`globalThis.WebSocket`, or `ws` in Node 20). */
-export type WebSocketConstructor = new (url: string) => WebSocketLike
-
-/** Connection state reported by the `status` event. */
-export type ConnectionStatus = 'connecting' | 'connected' | 'disconnected'
-
 /** Options of {@link WebsocketProvider}. Pass `binding`, or `doc` + `docId` + `document`. */
 export type WebsocketProviderOptions = {
-  /** Relay URL. */
-  readonly url?: string
-  /** Several relay URLs, tried in turn on failure (failover). */
+  /**
+   * The shared connection to use (one socket for many documents). Without it the provider
+   * opens its own from `url`, `token`, `WebSocketPolyfill`, `backoff` and `timeoutMs`.
+   */
+  readonly connection?: RelayConnection
+  /** Relay URL, or several tried in turn when one fails (failover). */
+  readonly url?: string | readonly string[]
+  /** Several relay URLs, tried in turn on failure (same as an array `url`). */
   readonly urls?: readonly string[]
+  /** Milliseconds of silence after which the path counts as dead (see {@link RelayConnection}). */
+  readonly timeoutMs?: number
+  /** Envelopes sent and not yet acknowledged at most (default 32); the rest wait their turn. */
+  readonly maxInFlight?: number
   /** Credential for the relay's `onAuthenticate` hooks (e.g. an OIDC access token). */
   readonly token?: string | (() => string | Promise<string>)
   /** Connect in the constructor (default true). */
@@ -107,9 +98,11 @@ type Pending =
  * Syncs a `Y.Doc` end-to-end encrypted through a Valv relay. Feels like y-websocket /
  * HocuspocusProvider: `connect()`, `disconnect()`, `destroy()`, `status` / `synced` / `error`
  * events, `whenSynced()`, `unsyncedChanges` (driven by the relay's durable acks) and a y-protocols
- * `awareness` for cursor plugins, sent encrypted and signed. It reconnects with exponential
- * backoff and jitter, fails over between `urls`, keeps an offline queue, compacts with signed
- * snapshots and raises `misbehaviour` when the relay withholds, replays or rolls back.
+ * `awareness` for cursor plugins, sent encrypted and signed. It is a per-document view on a
+ * {@link RelayConnection} (pass `connection` to share one socket between documents; otherwise it
+ * opens its own), which reconnects with backoff and jitter, fails over between URLs and notices
+ * a dead path. The provider keeps an offline queue, sends it merged and paced, compacts with
+ * signed snapshots and raises `misbehaviour` when the relay withholds, replays or rolls back.
  *
  * @example
  * ```ts
@@ -120,59 +113,73 @@ type Pending =
  * })
  * provider.on('misbehaviour', (m) => alert(`relay ${m.kind}`))
  * await provider.whenSynced()
+ * // More documents on the same socket:
+ * const other = new WebsocketProvider({ connection: provider.connection, doc: doc2, docId: id2, document: crypto2 })
  * ```
  */
-export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
+export class WebsocketProvider
+  extends ObservableV2<WebsocketProviderEvents>
+  implements DocumentChannel
+{
   /** The encrypted binding this provider transports. */
   readonly binding: EncryptedDoc
   /** The bound document. */
   readonly doc: Y.Doc
   /** Shared cursors and presence (y-protocols), carried encrypted. */
   readonly awareness: Awareness
+  /** The socket this document travels on (shared with other documents if it was given). */
+  readonly connection: RelayConnection
   /** Current connection state. */
   status: ConnectionStatus = 'disconnected'
   /** Whether the document is caught up with the relay on the current connection. */
   synced = false
 
-  private readonly urls: readonly string[]
-  private urlIndex = 0
-  private readonly WS: WebSocketConstructor
   private readonly owned: boolean
+  private readonly ownsConnection: boolean
   private readonly presence: PresenceChannel
-  private readonly backoff: Backoff
   private readonly compactAfter: number
-  private ws: WebSocketLike | undefined
+  private readonly maxInFlight: number
+  /** Whether this document is attached to the connection (connect() was called). */
   private shouldConnect = false
+  /** Whether the connection told this document to subscribe (socket authenticated). */
+  private open = false
+  /** Counts sockets: frames queued from an earlier one must not act on the next. */
+  private epoch = 0
   private destroyed = false
-  private reconnectTimer: ReturnType<typeof setTimeout> | undefined
   private resyncTimer: ReturnType<typeof setTimeout> | undefined
   private inbound: Promise<unknown> = Promise.resolve()
   private readonly inflight = new Map<number, Pending>()
   private readonly sentCounters = new Set<number>()
   private nextRef = 1
   private compacting = false
+  /** Merging unsent envelopes: nothing else is sent meanwhile, so counters stay in order. */
+  private coalescing = false
   /** Membership entries the relay proved it holds in the current subscription. */
   private membershipSeen = 0
   /** No compaction before this sequence number (after one was sent, refused or impossible). */
   private compactAt = 0
   private announced = false
-  /** The browser said it is offline: reconnect on `online`, not on a timer. */
-  private offline = false
 
   /** Create the provider (and its binding unless `binding` is given); connects by default. */
   constructor(private readonly options: WebsocketProviderOptions) {
     super()
-    const urls = options.urls ?? (options.url !== undefined ? [options.url] : [])
-    if (urls.length === 0) throw new WebsocketProviderError('invalid-argument', 'url required')
-    const WS =
-      options.WebSocketPolyfill ??
-      (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket ??
-      undefined
-    if (WS === undefined) {
-      throw new WebsocketProviderError('no-websocket', 'pass WebSocketPolyfill (e.g. ws)')
+    if (options.connection !== undefined) {
+      this.connection = options.connection
+      this.ownsConnection = false
+    } else {
+      const url = options.urls ?? options.url
+      if (url === undefined || url.length === 0) {
+        throw new WebsocketProviderError('invalid-argument', 'url required')
+      }
+      this.connection = new RelayConnection({
+        url,
+        ...(options.token !== undefined ? { token: options.token } : {}),
+        ...(options.WebSocketPolyfill ? { WebSocketPolyfill: options.WebSocketPolyfill } : {}),
+        ...(options.backoff ? { backoff: options.backoff } : {}),
+        ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      })
+      this.ownsConnection = true
     }
-    this.urls = urls
-    this.WS = WS
     if ('binding' in options) {
       this.binding = options.binding
       this.owned = false
@@ -191,8 +198,8 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
     }
     this.doc = this.binding.doc
     this.awareness = options.awareness ?? new Awareness(this.doc)
-    this.backoff = new Backoff(options.backoff)
     this.compactAfter = options.compactAfter ?? 500
+    this.maxInFlight = Math.max(1, options.maxInFlight ?? 32)
     this.binding.registerOrigin(this)
     this.presence = new PresenceChannel(
       {
@@ -209,11 +216,14 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
     this.binding.on('misbehaviour', this.onMisbehaviour)
     this.binding.on('unsynced', this.onUnsynced)
     this.binding.on('error', this.onBindingError)
-    if (typeof window !== 'undefined' && typeof window.addEventListener === 'function') {
-      window.addEventListener('online', this.onOnline)
-      window.addEventListener('offline', this.onOffline)
-    }
+    this.connection.on('status', this.onConnectionStatus)
+    this.connection.on('error', this.onConnectionError)
     if (options.connect !== false) this.connect()
+  }
+
+  /** The relay document id (the connection routes frames to this provider by it). */
+  get docId(): string {
+    return this.binding.docId
   }
 
   /** Local changes the relay has not made durable yet. */
@@ -234,24 +244,34 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
     })
   }
 
-  /** Open the connection (and keep reconnecting after retryable failures). */
+  /** Subscribe on the connection (opening it if needed) and keep it after failures. */
   connect(): void {
-    if (this.destroyed) return
+    if (this.destroyed || this.shouldConnect) return
     this.shouldConnect = true
-    if (this.ws === undefined && this.reconnectTimer === undefined) void this.open()
+    this.binding.ready.then(
+      () => {
+        if (!this.shouldConnect || this.destroyed) return
+        try {
+          this.connection.attach(this)
+        } catch (e) {
+          // Another provider of this document is on the connection already.
+          this.shouldConnect = false
+          this.emit('error', [e as Error])
+          return
+        }
+        if (!this.open) this.setStatus(this.connection.status)
+      },
+      (e) => this.emit('error', [e as Error]),
+    )
   }
 
-  /** Close the connection and stop reconnecting; local edits keep queueing. */
+  /** Unsubscribe (closing the socket if no other document uses it); local edits keep queueing. */
   disconnect(): void {
+    if (!this.shouldConnect) return
     this.shouldConnect = false
-    if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer)
-    this.reconnectTimer = undefined
-    const ws = this.ws
-    if (ws !== undefined) {
-      if (this.announced) this.presence.leave()
-      this.onClosed(ws, 1000)
-      retire(ws, 1000)
-    }
+    if (this.open && this.announced) this.presence.leave()
+    this.connection.detach(this)
+    this.closed(1000)
   }
 
   /**
@@ -281,53 +301,67 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
     this.binding.off('misbehaviour', this.onMisbehaviour)
     this.binding.off('unsynced', this.onUnsynced)
     this.binding.off('error', this.onBindingError)
-    if (typeof window !== 'undefined' && typeof window.removeEventListener === 'function') {
-      window.removeEventListener('online', this.onOnline)
-      window.removeEventListener('offline', this.onOffline)
-    }
+    this.connection.off('status', this.onConnectionStatus)
+    this.connection.off('error', this.onConnectionError)
+    if (this.ownsConnection) this.connection.destroy()
     if (this.options.awareness === undefined) this.awareness.destroy()
     super.destroy()
     if (this.owned) await this.binding.destroy()
   }
 
-  private async open(): Promise<void> {
-    try {
-      await this.binding.ready
-    } catch (e) {
-      this.emit('error', [e as Error])
-      return
-    }
-    if (!this.shouldConnect || this.destroyed || this.ws !== undefined) return
-    const url = this.urls[this.urlIndex % this.urls.length] as string
-    const ws = new this.WS(url)
-    this.ws = ws
-    ws.binaryType = 'arraybuffer'
-    this.setStatus('connecting')
-    ws.onopen = () => void this.authenticate(ws)
-    ws.onmessage = (ev) => {
-      if (this.ws !== ws) return
-      let frame: Frame
-      try {
-        frame = decodeFrame(new Uint8Array(ev.data as ArrayBuffer))
-      } catch {
-        ws.close(4400)
-        return
-      }
-      // Frames queue behind slow ones (decryption); a frame of a socket that was replaced
-      // meanwhile must not act on the new one (an old `synced` would send before auth).
-      this.inbound = this.inbound
-        .then(() => (this.ws === ws ? this.handle(frame) : undefined))
-        .catch((e) => this.fail(e))
-    }
-    ws.onclose = (ev) => this.onClosed(ws, ev.code)
-    ws.onerror = () => undefined
+  /** {@link DocumentChannel}: the socket is authenticated; subscribe. */
+  opened(): void {
+    if (!this.shouldConnect || this.destroyed) return
+    this.open = true
+    this.setStatus('connected')
+    this.subscribe()
   }
 
-  private async authenticate(ws: WebSocketLike): Promise<void> {
-    const t = this.options.token
-    const token = typeof t === 'function' ? await t() : (t ?? '')
-    if (this.ws !== ws) return
-    this.send({ type: 'auth', version: WIRE_VERSION, token })
+  /** {@link DocumentChannel}: a frame for this document, handled after the ones before it. */
+  receive(frame: Frame): void {
+    const epoch = this.epoch
+    // Frames queue behind slow ones (decryption); a frame of a socket that was replaced
+    // meanwhile must not act on the new one (an old `synced` would send before subscribing).
+    this.inbound = this.inbound
+      .then(() => (this.epoch === epoch && this.open ? this.handle(frame) : undefined))
+      .catch((e) => this.fail(e))
+  }
+
+  /** {@link DocumentChannel}: the socket closed with `code`. */
+  closed(code: number): void {
+    if (!this.open) {
+      this.reportPermanent(code)
+      return
+    }
+    this.open = false
+    this.epoch++
+    const wasSynced = this.announced
+    this.synced = false
+    this.announced = false
+    this.compacting = false
+    this.sentCounters.clear()
+    for (const p of this.inflight.values()) {
+      if (p.kind === 'membership') {
+        p.reject(new WebsocketProviderError('closed', 'connection closed', { closeCode: code }))
+      }
+    }
+    this.inflight.clear()
+    this.presence.stop()
+    this.setStatus('disconnected')
+    if (wasSynced) this.emit('synced', [false])
+    this.reportPermanent(code)
+  }
+
+  private reportPermanent(code: number): void {
+    if (!this.shouldConnect || this.destroyed || code === 1000 || code === 4408) return
+    if (isRetryableClose(code)) return
+    this.shouldConnect = false
+    this.connection.detach(this)
+    this.emit('error', [
+      new WebsocketProviderError('closed', `relay closed the connection (${code})`, {
+        closeCode: code,
+      }),
+    ])
   }
 
   private subscribe(): void {
@@ -348,11 +382,6 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
     const b = this.binding
     if ('docId' in f && f.docId !== b.docId && f.type !== 'error') return
     switch (f.type) {
-      case 'auth-ok':
-        this.backoff.reset()
-        this.setStatus('connected')
-        this.subscribe()
-        return
       case 'membership':
         this.membershipSeen = Math.max(this.membershipSeen, f.index + 1)
         try {
@@ -385,9 +414,6 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
       case 'presence':
         await this.presence.receive(f.payload).catch(() => undefined)
         return
-      case 'ping':
-        this.send({ type: 'pong', nonce: f.nonce })
-        return
       default:
         return
     }
@@ -403,7 +429,7 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
     }
     this.binding.checkHead(headSeq)
     this.synced = true
-    for (const e of this.binding.pending()) this.sendEnvelope(e)
+    this.pump()
     if (!this.announced) {
       // A resync after a gap or withholding does not announce `synced` a second time.
       this.announced = true
@@ -421,6 +447,7 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
       this.sentCounters.delete(p.counter)
       this.binding.acknowledge(p.counter, seq)
       this.afterSeq()
+      this.pump()
     } else if (p.kind === 'snapshot') {
       // Stored; it becomes the base once confirmed (a `snapshot-confirm` frame).
       this.compacting = false
@@ -529,12 +556,45 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
     this.subscribe()
   }
 
-  private readonly onEnvelope = (e: QueuedEnvelope): void => {
-    if (this.synced) this.sendEnvelope(e)
+  private readonly onEnvelope = (): void => {
+    this.pump()
+  }
+
+  /**
+   * Send queued envelopes in counter order, at most `maxInFlight` unacknowledged at a time, so
+   * a long offline queue drains under the relay's rate limit instead of tripping it. Unsent
+   * envelopes beyond one are first merged into one (sealed by the binding under a fresh
+   * counter); nothing else is sent while that runs, so the relay sees counters in order.
+   */
+  private pump(): void {
+    if (!this.synced || this.coalescing) return
+    const unsent = this.binding.pending().filter((e) => !this.sentCounters.has(e.counter))
+    if (unsent.length === 0) return
+    if (unsent.length > 1) {
+      this.coalescing = true
+      const epoch = this.epoch
+      this.binding
+        .coalesce(unsent.map((e) => e.counter))
+        .catch((e) => this.fail(e))
+        .finally(() => {
+          this.coalescing = false
+          if (this.epoch === epoch) this.sendUnsent()
+        })
+      return
+    }
+    this.sendUnsent()
+  }
+
+  private sendUnsent(): void {
+    if (!this.synced) return
+    for (const e of this.binding.pending()) {
+      if (this.sentCounters.size >= this.maxInFlight) return
+      this.sendEnvelope(e)
+    }
   }
 
   private sendEnvelope(e: QueuedEnvelope): void {
-    if (this.sentCounters.has(e.counter) || this.ws?.readyState !== OPEN) return
+    if (this.sentCounters.has(e.counter) || !this.open) return
     const ref = this.nextRef++
     this.inflight.set(ref, { kind: 'update', counter: e.counter, sealed: e.sealed })
     this.sentCounters.add(e.counter)
@@ -542,45 +602,7 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
   }
 
   private send(f: Frame): void {
-    const ws = this.ws
-    if (ws !== undefined && ws.readyState === 1) ws.send(encodeFrame(f))
-  }
-
-  private onClosed(ws: WebSocketLike, code: number): void {
-    if (this.ws !== ws) return
-    this.ws = undefined
-    ws.onopen = ws.onmessage = ws.onclose = null
-    ws.onerror = () => undefined
-    const wasSynced = this.announced
-    this.synced = false
-    this.announced = false
-    this.compacting = false
-    this.sentCounters.clear()
-    for (const p of this.inflight.values()) {
-      if (p.kind === 'membership') {
-        p.reject(new WebsocketProviderError('closed', 'connection closed', { closeCode: code }))
-      }
-    }
-    this.inflight.clear()
-    this.presence.stop()
-    this.setStatus('disconnected')
-    if (wasSynced) this.emit('synced', [false])
-    if (!this.shouldConnect || this.destroyed || this.offline) return
-    if (!isRetryableClose(code)) {
-      this.shouldConnect = false
-      this.emit('error', [
-        new WebsocketProviderError('closed', `relay closed the connection (${code})`, {
-          closeCode: code,
-        }),
-      ])
-      return
-    }
-    this.urlIndex++
-    const delay = this.backoff.next(code === 4529 ? 8 : 1)
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined
-      void this.open()
-    }, delay)
+    if (this.open) this.connection.send(f)
   }
 
   private setStatus(status: ConnectionStatus): void {
@@ -600,43 +622,13 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
     this.emit('unsyncedChanges', [n])
   }
   private readonly onBindingError = (e: unknown): void => this.fail(e)
-  private readonly onOnline = (): void => {
-    this.offline = false
-    this.backoff.reset()
-    if (this.shouldConnect && this.ws === undefined) {
-      if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer)
-      this.reconnectTimer = undefined
-      void this.open()
-    }
+  private readonly onConnectionStatus = ({ status }: { status: ConnectionStatus }): void => {
+    // `connected` comes per document, once the connection told it to subscribe.
+    if (this.shouldConnect && status !== 'connected') this.setStatus(status)
   }
-  private readonly onOffline = (): void => {
-    this.offline = true
-    if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer)
-    this.reconnectTimer = undefined
-    const ws = this.ws
-    if (ws !== undefined) {
-      this.onClosed(ws, 1006)
-      retire(ws, 4000)
-    }
+  private readonly onConnectionError = (e: Error): void => {
+    // A permanent close reaches every document through `closed`; other failures (a token
+    // that could not be obtained) are the connection's own.
+    if ((e as { code?: string }).code !== 'closed' && this.shouldConnect) this.fail(e)
   }
-}
-
-const CONNECTING = 0
-const OPEN = 1
-
-/**
- * Close a socket the provider no longer uses, whatever its state. Closing a CONNECTING socket
- * makes `ws` emit an error event (and browsers log one), so such a socket is closed as soon as
- * it opens instead; a no-op `onerror` stays attached because `ws` throws on unhandled errors.
- */
-function retire(ws: WebSocketLike, code: number): void {
-  ws.onmessage = null
-  ws.onclose = null
-  ws.onerror = () => undefined
-  if (ws.readyState === CONNECTING) {
-    ws.onopen = () => ws.close(code)
-    return
-  }
-  ws.onopen = null
-  if (ws.readyState === OPEN) ws.close(code)
 }
