@@ -69,3 +69,13 @@ export {
   verifyEnvelope,
   verifyEnvelopeAsync,
 } from './verify-envelope.js'
+export {
+  BLOB_GRANT_VERSION,
+  type BlobGrantFields,
+  BlobOp,
+  type BlobOpName,
+  blobGrantMessage,
+  encodeBlobGrant,
+  type VerifiedBlobGrant,
+  verifyBlobGrant,
+} from './blob-grant.js'
