@@ -5,6 +5,17 @@
  *
  * @packageDocumentation
  */
+
+export {
+  BLOB_GRANT_VERSION,
+  type BlobGrantFields,
+  BlobOp,
+  type BlobOpName,
+  blobGrantMessage,
+  encodeBlobGrant,
+  type VerifiedBlobGrant,
+  verifyBlobGrant,
+} from './blob-grant.js'
 export {
   domainHash,
   domainMessage,
@@ -69,13 +80,3 @@ export {
   verifyEnvelope,
   verifyEnvelopeAsync,
 } from './verify-envelope.js'
-export {
-  BLOB_GRANT_VERSION,
-  type BlobGrantFields,
-  BlobOp,
-  type BlobOpName,
-  blobGrantMessage,
-  encodeBlobGrant,
-  type VerifiedBlobGrant,
-  verifyBlobGrant,
-} from './blob-grant.js'

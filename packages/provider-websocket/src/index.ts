@@ -9,6 +9,14 @@
  */
 export { Backoff, type BackoffOptions } from './backoff.js'
 export { WebsocketProviderError, type WebsocketProviderErrorCode } from './errors.js'
+export {
+  deleteFile,
+  downloadFile,
+  type FileCrypto,
+  type UploadedFile,
+  type UploadOptions,
+  uploadFile,
+} from './files.js'
 export { decodePresence, encodePresence, type PresenceMessage, ReplayGuard } from './presence.js'
 export type { PresenceOptions } from './presence-channel.js'
 export {

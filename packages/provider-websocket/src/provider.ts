@@ -127,6 +127,8 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
   status: ConnectionStatus = 'disconnected'
   /** Whether the document is caught up with the relay on the current connection. */
   synced = false
+  /** The relay's id of the current connection (from `auth-ok`); undefined while disconnected. */
+  sessionId: string | undefined
 
   private readonly urls: readonly string[]
   private urlIndex = 0
@@ -144,6 +146,7 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
   private readonly inflight = new Map<number, Pending>()
   private readonly sentCounters = new Set<number>()
   private nextRef = 1
+  private readonly listeners = new Set<(frame: Frame) => boolean>()
   private compacting = false
   /** Membership entries the relay proved it holds in the current subscription. */
   private membershipSeen = 0
@@ -264,6 +267,26 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
     })
   }
 
+  /**
+   * Send a frame of this provider's document on the current connection, for requests the
+   * provider itself does not make (files: see `uploadFile`). Refs from 2^40 up are free for
+   * such callers. Returns false when there is no open connection.
+   */
+  sendFrame(frame: Frame): boolean {
+    if (this.ws?.readyState !== OPEN) return false
+    this.send(frame)
+    return true
+  }
+
+  /**
+   * See each frame of this document before the provider handles it; a listener that returns
+   * true consumes the frame. Returns a function that removes the listener.
+   */
+  onFrame(listener: (frame: Frame) => boolean): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
   /** Disconnect, persist and release everything (the binding too if this provider made it). */
   override async destroy(): Promise<void> {
     if (this.destroyed) return
@@ -341,8 +364,10 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
   private async handle(f: Frame): Promise<void> {
     const b = this.binding
     if ('docId' in f && f.docId !== b.docId && f.type !== 'error') return
+    for (const listener of this.listeners) if (listener(f)) return
     switch (f.type) {
       case 'auth-ok':
+        this.sessionId = f.sessionId
         this.backoff.reset()
         this.setStatus('connected')
         this.subscribe()
@@ -543,6 +568,7 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
   private onClosed(ws: WebSocketLike, code: number): void {
     if (this.ws !== ws) return
     this.ws = undefined
+    this.sessionId = undefined
     ws.onopen = ws.onmessage = ws.onclose = null
     ws.onerror = () => undefined
     const wasSynced = this.announced

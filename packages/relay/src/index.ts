@@ -23,6 +23,7 @@ export { Relay, type RelayOptions } from './relay.js'
 export type { SessionInfo } from './session.js'
 export { openStorage } from './storage-url.js'
 export type {
+  BlobGrantRequest,
   EnvelopeVerifier,
   VerifiedAuthor,
   VerifiedSnapshot,

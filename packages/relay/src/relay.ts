@@ -13,6 +13,7 @@ import {
 } from '@valv/wire'
 import { type RawData, type WebSocket, WebSocketServer } from 'ws'
 import { AddressLimit, meterPreAuth } from './address-limit.js'
+import { BlobGate } from './blobs.js'
 import { Doc } from './doc.js'
 import { DocLog, type StoredSnapshot } from './doc-log.js'
 import { RelayError } from './errors.js'
@@ -79,6 +80,7 @@ export class Relay {
   private readonly store: DocumentStore
   private readonly addresses: AddressLimit
   private readonly presenceGate: PresenceGate
+  private readonly blobs: BlobGate
   private closing = false
 
   constructor(private readonly options: RelayOptions) {
@@ -94,6 +96,14 @@ export class Relay {
       doc: (id) => this.docs.get(id),
       send: (session, frame) => this.send(session, frame),
       reject: (session, docId, err) => this.reject(session, docId, 0, err),
+    })
+    this.blobs = new BlobGate({
+      limits: this.limits,
+      metrics: this.metrics,
+      verifier: options.verifier,
+      store: this.store,
+      doc: (id) => this.docs.get(id),
+      send: (session, frame) => this.send(session, frame),
     })
     this.wss = new WebSocketServer({
       noServer: true,
@@ -417,6 +427,12 @@ export class Relay {
       case 'snapshot-upload':
       case 'snapshot-confirm':
         return this.write(session, frame, size)
+      case 'blob-begin':
+      case 'blob-chunk':
+      case 'blob-commit':
+      case 'blob-fetch':
+      case 'blob-delete':
+        return this.blobs.receive(session, frame)
       default:
         return this.reject(session, '', 0, new RelayError('malformed', `unexpected ${frame.type}`))
     }
