@@ -103,7 +103,6 @@ export class BlobGate {
         previous.dead = true
         await previous.tail
       }
-      this.sweep(session)
       const open = [...this.uploads.values()].filter((u) => u.session === session).length
       if (open >= limits.maxUploadsPerConnection) {
         throw new RelayError('limit-exceeded', 'too many uploads on this connection')
@@ -322,10 +321,15 @@ export class BlobGate {
     return listing
   }
 
-  /** Forget uploads of closed connections (their stored parts stay for a resume). */
-  private sweep(current: Session): void {
+  /** A connection closed: forget its uploads (their stored parts stay for a resume). */
+  forget(session: Session): void {
     for (const [key, u] of this.uploads) {
-      if (u.session !== current && (u.session.closed || u.committed)) this.uploads.delete(key)
+      if (u.session !== session) continue
+      // Kept until its last write settled, so a resume waits for it (see `begin`).
+      u.dead = true
+      void u.tail.then(() => {
+        if (this.uploads.get(key) === u) this.uploads.delete(key)
+      })
     }
   }
 

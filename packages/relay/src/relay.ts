@@ -265,6 +265,7 @@ export class Relay {
     clearTimeout(session.idleTimer)
     session.held.length = 0
     this.metrics.connections--
+    this.blobs.forget(session)
     for (const id of session.docs) this.unsubscribe(session, id)
   }
 
