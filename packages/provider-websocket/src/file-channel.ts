@@ -41,6 +41,21 @@ export class FileChannel {
     }
   }
 
+  /**
+   * Resolves when the provider is synced on a new connection: after a request failed with
+   * `closed`, the old socket may still look open for a moment, so wait for the next one.
+   */
+  reconnected(): Promise<void> {
+    return new Promise((resolve) => {
+      const on = (synced: boolean) => {
+        if (!synced) return
+        this.provider.off('synced', on)
+        resolve()
+      }
+      this.provider.on('synced', on)
+    })
+  }
+
   /** Send the frame `build(ref)`; resolves with the `seq` of its ack. */
   request(build: (ref: number) => Frame, data?: Request['data']): Promise<number> {
     const ref = this.nextRef++

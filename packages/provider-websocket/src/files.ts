@@ -117,6 +117,7 @@ export async function uploadFile(
       return { blobId, key, storedBytes: next }
     } catch (e) {
       if (!isConnectionLost(e) || lost >= (options.maxReconnects ?? 20)) throw e
+      await ch.reconnected()
     }
   }
 }
@@ -165,6 +166,7 @@ export function downloadFile(
               controller.error(e)
               return
             }
+            await ch.reconnected()
           }
         }
       })()
