@@ -1,6 +1,8 @@
 import { ed25519 } from '@noble/curves/ed25519.js'
 import {
   admissionUsable,
+  type BlobGrantFields,
+  blobGrantMessage,
   CryptoError,
   confirmationMessage,
   decodeEntry,
@@ -8,6 +10,7 @@ import {
   domainMessage,
   type EnvelopeKindName,
   ed25519Signer,
+  encodeBlobGrant,
   encodeConfirmation,
   encodeEnvelopeBody,
   encodeEnvelopeHeader,
@@ -428,6 +431,20 @@ export class DocumentSession {
       return chain(decryptBlobStream(key.subarray(0, 32)), unpadFileStream())
     }
     return decryptBlobStream(key)
+  }
+
+  /**
+   * Sign a blob grant (`@valv/protocol`'s `verifyBlobGrant`): this member asks the relay to
+   * upload, download or delete blob `fields.blobId` on relay session `fields.sessionId`. The
+   * relay checks the signature and this member's current role; it learns nothing else.
+   */
+  async signBlobGrant(fields: BlobGrantFields): Promise<Uint8Array> {
+    const author = this.myIndex
+    const secret = this.signingSecret
+    if (author === undefined || secret === undefined)
+      throw new CryptoError('invalid-state', 'not a member of this document')
+    const sign = this.signer ?? ed25519Signer(secret)
+    return encodeBlobGrant(author, await sign(blobGrantMessage(this.docId, fields)))
   }
 
   /**

@@ -5,6 +5,17 @@
  *
  * @packageDocumentation
  */
+
+export {
+  BLOB_GRANT_VERSION,
+  type BlobGrantFields,
+  BlobOp,
+  type BlobOpName,
+  blobGrantMessage,
+  encodeBlobGrant,
+  type VerifiedBlobGrant,
+  verifyBlobGrant,
+} from './blob-grant.js'
 export {
   domainHash,
   domainMessage,

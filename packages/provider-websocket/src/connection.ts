@@ -109,6 +109,8 @@ export class RelayConnection extends ObservableV2<RelayConnectionEvents> {
   private readonly pacer: Pacer
   private ws: WebSocketLike | undefined
   private authenticated = false
+  /** The relay's id of the current socket (from `auth-ok`); undefined while not authenticated. */
+  sessionId: string | undefined
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined
   private watchdog: ReturnType<typeof setInterval> | undefined
   private lastHeard = 0
@@ -220,6 +222,7 @@ export class RelayConnection extends ObservableV2<RelayConnectionEvents> {
     this.ws = ws
     this.opens++
     this.authenticated = false
+    this.sessionId = undefined
     ws.binaryType = 'arraybuffer'
     this.setStatus('connecting')
     this.lastHeard = Date.now()
@@ -257,6 +260,7 @@ export class RelayConnection extends ObservableV2<RelayConnectionEvents> {
     }
     switch (frame.type) {
       case 'auth-ok':
+        this.sessionId = frame.sessionId
         this.authenticated = true
         this.backoff.reset()
         this.rateLimited = false
@@ -317,6 +321,7 @@ export class RelayConnection extends ObservableV2<RelayConnectionEvents> {
     if (this.ws !== ws) return
     this.ws = undefined
     this.authenticated = false
+    this.sessionId = undefined
     this.pacer.reset()
     ws.onopen = ws.onmessage = ws.onclose = null
     ws.onerror = () => undefined

@@ -24,6 +24,14 @@ export {
   openDocument,
 } from './open-document.js'
 export type { PacingOptions } from './pacer.js'
+export {
+  deleteFile,
+  downloadFile,
+  type FileCrypto,
+  type UploadedFile,
+  type UploadOptions,
+  uploadFile,
+} from './files.js'
 export { decodePresence, encodePresence, type PresenceMessage, ReplayGuard } from './presence.js'
 export type { PresenceOptions } from './presence-channel.js'
 export {

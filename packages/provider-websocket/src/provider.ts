@@ -133,6 +133,10 @@ export class WebsocketProvider
   status: ConnectionStatus = 'disconnected'
   /** Whether the document is caught up with the relay on the current connection. */
   synced = false
+  /** The relay's id of the current connection (from `auth-ok`); undefined while disconnected. */
+  get sessionId(): string | undefined {
+    return this.open ? this.connection.sessionId : undefined
+  }
 
   private readonly owned: boolean
   private readonly ownsConnection: boolean
@@ -151,6 +155,7 @@ export class WebsocketProvider
   private readonly inflight = new Map<number, Pending>()
   private readonly sentCounters = new Set<number>()
   private nextRef = 1
+  private readonly listeners = new Set<(frame: Frame) => boolean>()
   private compacting = false
   /** Merging unsent envelopes: nothing else is sent meanwhile, so counters stay in order. */
   private coalescing = false
@@ -290,6 +295,26 @@ export class WebsocketProvider
     })
   }
 
+  /**
+   * Send a frame of this provider's document on the current connection, for requests the
+   * provider itself does not make (files: see `uploadFile`). Refs from 2^40 up are free for
+   * such callers. Returns false when there is no open connection.
+   */
+  sendFrame(frame: Frame): boolean {
+    if (!this.open) return false
+    this.connection.send(frame)
+    return true
+  }
+
+  /**
+   * See each frame of this document before the provider handles it; a listener that returns
+   * true consumes the frame. Returns a function that removes the listener.
+   */
+  onFrame(listener: (frame: Frame) => boolean): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
   /** Disconnect, persist and release everything (the binding too if this provider made it). */
   override async destroy(): Promise<void> {
     if (this.destroyed) return
@@ -381,6 +406,7 @@ export class WebsocketProvider
   private async handle(f: Frame): Promise<void> {
     const b = this.binding
     if ('docId' in f && f.docId !== b.docId && f.type !== 'error') return
+    for (const listener of this.listeners) if (listener(f)) return
     switch (f.type) {
       case 'membership':
         this.membershipSeen = Math.max(this.membershipSeen, f.index + 1)

@@ -36,6 +36,8 @@ const LIMIT_FLAGS: Record<string, keyof RelayLimits> = {
   'pre-auth-max-bytes': 'preAuthMaxBytes',
   'max-connections-per-ip': 'maxConnectionsPerIp',
   'idle-timeout-ms': 'idleTimeoutMs',
+  'file-quota-bytes': 'fileQuotaBytes',
+  'upload-ttl-ms': 'uploadTtlMs',
 }
 
 /** `--help` text. */

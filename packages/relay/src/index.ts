@@ -25,6 +25,7 @@ export { Relay, type RelayOptions } from './relay.js'
 export type { SessionInfo } from './session.js'
 export { openStorage, s3Options } from './storage-url.js'
 export type {
+  BlobGrantRequest,
   EnvelopeVerifier,
   VerifiedAuthor,
   VerifiedSnapshot,

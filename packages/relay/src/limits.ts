@@ -48,6 +48,18 @@ export interface RelayLimits {
   readonly byteBurst: number
   /** Send-buffer cap: a client whose `bufferedAmount` exceeds it is dropped (close 4509). */
   readonly maxBufferedBytes: number
+  /** Bytes of file ciphertext per document, committed and in progress (uploads beyond: `quota-exceeded`). */
+  readonly fileQuotaBytes: number
+  /** Largest `blob-chunk` payload, and the size of the `blob-data` frames the relay sends. */
+  readonly maxBlobChunkBytes: number
+  /** Chunk bytes of one upload received but not yet stored; more is `limit-exceeded`. */
+  readonly maxUploadBacklogBytes: number
+  /** Milliseconds an upload may stay uncommitted before a later upload's begin deletes it. */
+  readonly uploadTtlMs: number
+  /** Uploads begun and not committed on one connection. */
+  readonly maxUploadsPerConnection: number
+  /** Downloads running at once on one connection. */
+  readonly maxDownloadsPerConnection: number
 }
 
 /** Defaults sized for office documents: generous for humans, tight for scripts. */
@@ -70,4 +82,10 @@ export const DEFAULT_LIMITS: RelayLimits = {
   bytesPerSecond: 8 * 1024 * 1024,
   byteBurst: 64 * 1024 * 1024,
   maxBufferedBytes: 16 * 1024 * 1024,
+  fileQuotaBytes: 1024 * 1024 * 1024,
+  maxBlobChunkBytes: 256 * 1024,
+  maxUploadBacklogBytes: 4 * 1024 * 1024,
+  uploadTtlMs: 24 * 60 * 60 * 1000,
+  maxUploadsPerConnection: 4,
+  maxDownloadsPerConnection: 4,
 }

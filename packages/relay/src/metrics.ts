@@ -25,6 +25,17 @@ export class RelayMetrics {
   /** Connections refused before the WebSocket upgrade, by reason (e.g. `per-ip`). */
   readonly refused = new Map<string, number>()
 
+  /**
+   * File transfer counters by event: `bytes-in`, `bytes-out`, `committed`, `downloaded`,
+   * `deleted`, `resumed`, `expired` (uncommitted uploads collected), `quota-refused`.
+   */
+  readonly files = new Map<string, number>()
+
+  /** Add `n` to the file counter `event`. */
+  file(event: string, n = 1): void {
+    this.files.set(event, (this.files.get(event) ?? 0) + n)
+  }
+
   /** Count one rejection. */
   reject(code: string): void {
     this.rejections.set(code, (this.rejections.get(code) ?? 0) + 1)
@@ -76,6 +87,7 @@ export function renderMetrics(m: RelayMetrics): string {
   }
   labelled('valv_relay_dropped_total', 'Frames dropped unforwarded.', 'reason', m.dropped)
   labelled('valv_relay_refused_total', 'Connections refused.', 'reason', m.refused)
+  labelled('valv_relay_files_total', 'File transfer events and bytes.', 'event', m.files)
   // Process memory, so operators (and the attack tests) can see it return to baseline.
   const mem = process.memoryUsage()
   gauge('process_resident_memory_bytes', 'Resident set size of the relay process.', mem.rss)

@@ -4,6 +4,7 @@ import {
   equalBytes,
   MembershipState,
   type SnapshotHeader,
+  verifyBlobGrant,
   verifyConfirmation,
   verifyEnvelopeAsync,
 } from '@valv/protocol'
@@ -151,6 +152,14 @@ export function defaultVerifier(options: ProtocolVerifierOptions = {}): Envelope
         return { author: String(v.author) }
       } catch (err) {
         return reject(err, 'snapshot-invalid')
+      }
+    },
+    async verifyBlobGrant(ctx, grant, fields) {
+      try {
+        const v = await verifyBlobGrant(stateFor(ctx), grant, fields)
+        return { author: v.authorId }
+      } catch (err) {
+        return reject(err, 'forbidden')
       }
     },
     peekUpdate(envelope) {

@@ -13,6 +13,7 @@ import {
 } from '@valv/wire'
 import { type RawData, type WebSocket, WebSocketServer } from 'ws'
 import { AddressLimit, meterPreAuth } from './address-limit.js'
+import { BlobGate } from './blobs.js'
 import type { ClusterBus } from './cluster.js'
 import { DocLog } from './doc-log.js'
 import { RelayConfigError, RelayError } from './errors.js'
@@ -73,6 +74,7 @@ export class Relay {
   private readonly store: DocumentStore
   private readonly addresses: AddressLimit
   private readonly presenceGate: PresenceGate
+  private readonly blobs: BlobGate
   private closing = false
 
   constructor(private readonly options: RelayOptions) {
@@ -112,6 +114,14 @@ export class Relay {
       send: (session, frame) => this.send(session, frame),
       reject: (session, docId, err) => this.reject(session, docId, 0, err),
       publish: (docId, frame) => options.cluster?.publish(docId, frame),
+    })
+    this.blobs = new BlobGate({
+      limits: this.limits,
+      metrics: this.metrics,
+      verifier: options.verifier,
+      store: this.store,
+      doc: (id) => this.docs.get(id),
+      send: (session, frame) => this.send(session, frame),
     })
     this.wss = new WebSocketServer({
       noServer: true,
@@ -274,6 +284,7 @@ export class Relay {
     clearTimeout(session.idleTimer)
     session.held.length = 0
     this.metrics.connections--
+    this.blobs.forget(session)
     for (const id of session.docs) this.unsubscribe(session, id)
   }
 
@@ -436,6 +447,12 @@ export class Relay {
       case 'snapshot-upload':
       case 'snapshot-confirm':
         return this.write(session, frame, size)
+      case 'blob-begin':
+      case 'blob-chunk':
+      case 'blob-commit':
+      case 'blob-fetch':
+      case 'blob-delete':
+        return this.blobs.receive(session, frame)
       default:
         return this.reject(session, '', 0, new RelayError('malformed', `unexpected ${frame.type}`))
     }

@@ -40,6 +40,18 @@ export interface VerifiedAuthor {
   readonly author: string
 }
 
+/** What a blob grant must be bound to (see {@link EnvelopeVerifier.verifyBlobGrant}). */
+export interface BlobGrantRequest {
+  /** The operation asked for. */
+  readonly op: 'upload' | 'download' | 'delete'
+  /** The blob's id. */
+  readonly blobId: string
+  /** Declared ciphertext size (0 = not stated). */
+  readonly size: number
+  /** The relay session the grant must be bound to. */
+  readonly sessionId: string
+}
+
 /** Public verification used by the relay. All methods may be sync or async. */
 export interface EnvelopeVerifier {
   /** Check signature, role and size-independent structure of an update envelope. */
@@ -70,6 +82,16 @@ export interface EnvelopeVerifier {
    * counter state when a document is loaded from storage.
    */
   peekUpdate(envelope: Uint8Array): VerifiedUpdate
+  /**
+   * Check a blob grant (`verifyBlobGrant` of `@valv/protocol`): signed by a current member whose
+   * role allows `fields.op` (upload and delete: writers; download: any member), bound to these
+   * fields. Without this method the relay refuses every file request with `forbidden`.
+   */
+  verifyBlobGrant?(
+    ctx: VerifyContext,
+    grant: Uint8Array,
+    fields: BlobGrantRequest,
+  ): { author: string } | Promise<{ author: string }>
   /** The relay dropped `docId` from memory: release anything cached for it. */
   forget?(docId: string): void
 }

@@ -219,11 +219,14 @@ export class FsStorageAdapter implements StorageAdapter {
     const size = this.#options.readChunkBytes ?? 1 << 20
     return (async function* () {
       try {
+        // Small blobs get small buffers: a 1 MiB buffer per 4 KiB blob is garbage to collect.
+        let left = (await handle.stat()).size
         for (;;) {
-          const buffer = new Uint8Array(size)
-          const { bytesRead } = await handle.read(buffer, 0, size, null)
+          const buffer = new Uint8Array(Math.max(1, Math.min(size, left)))
+          const { bytesRead } = await handle.read(buffer, 0, buffer.length, null)
           if (bytesRead === 0) return
-          yield bytesRead === size ? buffer : buffer.subarray(0, bytesRead)
+          left = Math.max(0, left - bytesRead)
+          yield bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead)
         }
       } catch (error) {
         throw toStorageError(error, 'getStream')

@@ -7,6 +7,7 @@ import type { Frame } from './frames.js'
 
 const docId = fc.stringMatching(/^[A-Za-z0-9._~-]{1,40}$/)
 const n = fc.nat({ max: 2 ** 31 })
+const blobId = fc.stringMatching(/^[A-Za-z0-9_-]{1,100}$/)
 const bytes = fc.uint8Array({ maxLength: 64 })
 const frame: fc.Arbitrary<Frame> = fc.oneof(
   fc.record({ type: fc.constant('auth' as const), version: n, token: fc.string() }),
@@ -64,6 +65,33 @@ const frame: fc.Arbitrary<Frame> = fc.oneof(
   fc.record({ type: fc.constant('presence' as const), docId, payload: bytes }),
   fc.record({ type: fc.constant('ping' as const), nonce: n }),
   fc.record({ type: fc.constant('pong' as const), nonce: n }),
+  fc.record({
+    type: fc.constant('blob-begin' as const),
+    docId,
+    ref: n,
+    blobId,
+    size: n,
+    grant: bytes,
+  }),
+  fc.record({
+    type: fc.constant('blob-chunk' as const),
+    docId,
+    ref: n,
+    blobId,
+    offset: n,
+    data: bytes,
+  }),
+  fc.record({ type: fc.constant('blob-commit' as const), docId, ref: n, blobId, size: n }),
+  fc.record({
+    type: fc.constant('blob-fetch' as const),
+    docId,
+    ref: n,
+    blobId,
+    offset: n,
+    grant: bytes,
+  }),
+  fc.record({ type: fc.constant('blob-data' as const), docId, ref: n, offset: n, data: bytes }),
+  fc.record({ type: fc.constant('blob-delete' as const), docId, ref: n, blobId, grant: bytes }),
 )
 
 describe('wire codec', () => {
@@ -105,6 +133,19 @@ describe('wire codec', () => {
     )
     expect(() => decodeFrame(new Uint8Array([99]))).toThrowError(
       expect.objectContaining({ code: 'unknown-frame-type' }),
+    )
+  })
+
+  it('refuses blob ids that are not base64url', () => {
+    const f = { type: 'blob-commit', docId: 'd', ref: 1, size: 0 } as const
+    for (const blobId of ['', 'a.b', '../x', 'x'.repeat(101)]) {
+      expect(() => encodeFrame({ ...f, blobId })).toThrowError(
+        expect.objectContaining({ code: 'invalid-blob-id' }),
+      )
+    }
+    // blob-commit 'd' ref 1, blob id '.', size 0
+    expect(() => decodeFrame(new Uint8Array([19, 1, 100, 1, 1, 46, 0]))).toThrowError(
+      expect.objectContaining({ code: 'invalid-blob-id' }),
     )
   })
 

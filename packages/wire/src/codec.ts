@@ -1,5 +1,6 @@
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
+import { isValidBlobId } from './blob-frames.js'
 import { WireError } from './errors.js'
 import { type Frame, FrameType } from './frames.js'
 
@@ -16,6 +17,11 @@ function checkUint(n: number): number {
     throw new WireError('malformed-frame', 'integer field out of range')
   }
   return n
+}
+
+function writeBlobId(enc: encoding.Encoder, blobId: string): void {
+  if (!isValidBlobId(blobId)) throw new WireError('invalid-blob-id', 'invalid blob id')
+  encoding.writeVarString(enc, blobId)
 }
 
 function writeDocId(enc: encoding.Encoder, docId: string): void {
@@ -133,6 +139,51 @@ export function encodeFrame(frame: Frame): Uint8Array {
       encoding.writeVarUint(enc, FrameType.Pong)
       encoding.writeVarUint(enc, checkUint(frame.nonce))
       break
+    case 'blob-begin':
+      encoding.writeVarUint(enc, FrameType.BlobBegin)
+      writeDocId(enc, frame.docId)
+      encoding.writeVarUint(enc, checkUint(frame.ref))
+      writeBlobId(enc, frame.blobId)
+      encoding.writeVarUint(enc, checkUint(frame.size))
+      encoding.writeVarUint8Array(enc, frame.grant)
+      break
+    case 'blob-chunk':
+      encoding.writeVarUint(enc, FrameType.BlobChunk)
+      writeDocId(enc, frame.docId)
+      encoding.writeVarUint(enc, checkUint(frame.ref))
+      writeBlobId(enc, frame.blobId)
+      encoding.writeVarUint(enc, checkUint(frame.offset))
+      encoding.writeVarUint8Array(enc, frame.data)
+      break
+    case 'blob-commit':
+      encoding.writeVarUint(enc, FrameType.BlobCommit)
+      writeDocId(enc, frame.docId)
+      encoding.writeVarUint(enc, checkUint(frame.ref))
+      writeBlobId(enc, frame.blobId)
+      encoding.writeVarUint(enc, checkUint(frame.size))
+      break
+    case 'blob-fetch':
+      encoding.writeVarUint(enc, FrameType.BlobFetch)
+      writeDocId(enc, frame.docId)
+      encoding.writeVarUint(enc, checkUint(frame.ref))
+      writeBlobId(enc, frame.blobId)
+      encoding.writeVarUint(enc, checkUint(frame.offset))
+      encoding.writeVarUint8Array(enc, frame.grant)
+      break
+    case 'blob-data':
+      encoding.writeVarUint(enc, FrameType.BlobData)
+      writeDocId(enc, frame.docId)
+      encoding.writeVarUint(enc, checkUint(frame.ref))
+      encoding.writeVarUint(enc, checkUint(frame.offset))
+      encoding.writeVarUint8Array(enc, frame.data)
+      break
+    case 'blob-delete':
+      encoding.writeVarUint(enc, FrameType.BlobDelete)
+      writeDocId(enc, frame.docId)
+      encoding.writeVarUint(enc, checkUint(frame.ref))
+      writeBlobId(enc, frame.blobId)
+      encoding.writeVarUint8Array(enc, frame.grant)
+      break
   }
   return encoding.toUint8Array(enc)
 }
@@ -140,6 +191,12 @@ export function encodeFrame(frame: Frame): Uint8Array {
 function readDocId(dec: decoding.Decoder): string {
   const id = decoding.readVarString(dec)
   if (!isValidDocId(id)) throw new WireError('invalid-doc-id', 'invalid document id')
+  return id
+}
+
+function readBlobId(dec: decoding.Decoder): string {
+  const id = decoding.readVarString(dec)
+  if (!isValidBlobId(id)) throw new WireError('invalid-blob-id', 'invalid blob id')
   return id
 }
 
@@ -206,6 +263,28 @@ function decodeBody(dec: decoding.Decoder, tag: number): Frame {
       return { type: 'ping', nonce: u() }
     case FrameType.Pong:
       return { type: 'pong', nonce: u() }
+    case FrameType.BlobBegin: {
+      const head = { docId: readDocId(dec), ref: u(), blobId: readBlobId(dec) }
+      return { type: 'blob-begin', ...head, size: u(), grant: b() }
+    }
+    case FrameType.BlobChunk: {
+      const head = { docId: readDocId(dec), ref: u(), blobId: readBlobId(dec) }
+      return { type: 'blob-chunk', ...head, offset: u(), data: b() }
+    }
+    case FrameType.BlobCommit: {
+      const head = { docId: readDocId(dec), ref: u(), blobId: readBlobId(dec) }
+      return { type: 'blob-commit', ...head, size: u() }
+    }
+    case FrameType.BlobFetch: {
+      const head = { docId: readDocId(dec), ref: u(), blobId: readBlobId(dec) }
+      return { type: 'blob-fetch', ...head, offset: u(), grant: b() }
+    }
+    case FrameType.BlobData:
+      return { type: 'blob-data', docId: readDocId(dec), ref: u(), offset: u(), data: b() }
+    case FrameType.BlobDelete: {
+      const head = { docId: readDocId(dec), ref: u(), blobId: readBlobId(dec) }
+      return { type: 'blob-delete', ...head, grant: b() }
+    }
     default:
       throw new WireError('unknown-frame-type', `unknown frame type ${tag}`)
   }
@@ -213,7 +292,8 @@ function decodeBody(dec: decoding.Decoder, tag: number): Frame {
 
 /**
  * Decode one frame. Throws {@link WireError} on truncated input, trailing bytes, an unknown
- * frame type or an invalid document id. Byte fields are copies, safe to keep.
+ * frame type or an invalid document id. Byte fields are copies, safe to keep, except the `data`
+ * of `blob-chunk` and `blob-data`, a view into `bytes` (copy it to keep it beyond `bytes`).
  *
  * @example
  * ```ts
@@ -257,6 +337,15 @@ function copyBytes(frame: Frame): Frame {
       return { ...frame, confirmation: frame.confirmation.slice() }
     case 'presence':
       return { ...frame, payload: frame.payload.slice() }
+    case 'blob-begin':
+    case 'blob-fetch':
+    case 'blob-delete':
+      return { ...frame, grant: frame.grant.slice() }
+    case 'blob-chunk':
+    case 'blob-data':
+      // Not copied: a chunk is nearly the whole frame, so the view pins little more than itself,
+      // and a copy per chunk doubles the garbage of every file transfer.
+      return frame
     default:
       return frame
   }

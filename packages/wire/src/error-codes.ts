@@ -29,6 +29,15 @@ export const RejectCode = {
   LimitExceeded: 'limit-exceeded',
   /** The relay could not make the write durable. Retry later. */
   StorageFailed: 'storage-failed',
+  /** The blob does not exist, or is not committed yet. */
+  NotFound: 'not-found',
+  /** The document's file quota would be exceeded; nothing was stored. */
+  QuotaExceeded: 'quota-exceeded',
+  /**
+   * The blob request does not fit the stored state: a chunk not at the stored offset, a size
+   * that differs from the upload begun, a chunk or commit without a begin on this connection.
+   */
+  BlobConflict: 'blob-conflict',
   /** The relay failed unexpectedly while handling the request; nothing changed. Retry later. */
   Internal: 'internal-error',
 } as const

@@ -1,5 +1,9 @@
 /** Stable codes of {@link WireError}. */
-export type WireErrorCode = 'malformed-frame' | 'unknown-frame-type' | 'invalid-doc-id'
+export type WireErrorCode =
+  | 'malformed-frame'
+  | 'unknown-frame-type'
+  | 'invalid-doc-id'
+  | 'invalid-blob-id'
 
 /**
  * Thrown when bytes cannot be decoded as a frame, or a frame cannot be encoded. Decoding is

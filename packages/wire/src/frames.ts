@@ -1,3 +1,5 @@
+import type { BlobFrame } from './blob-frames.js'
+
 /**
  * The frames exchanged between a client and the relay. Every document-scoped frame carries its
  * `docId`, so one socket multiplexes many documents. Requests that change relay state carry a
@@ -40,6 +42,18 @@ export const FrameType = {
   Pong: 15,
   /** Tag of {@link SnapshotConfirmFrame}. */
   SnapshotConfirm: 16,
+  /** Tag of {@link BlobBeginFrame}. */
+  BlobBegin: 17,
+  /** Tag of {@link BlobChunkFrame}. */
+  BlobChunk: 18,
+  /** Tag of {@link BlobCommitFrame}. */
+  BlobCommit: 19,
+  /** Tag of {@link BlobFetchFrame}. */
+  BlobFetch: 20,
+  /** Tag of {@link BlobDataFrame}. */
+  BlobData: 21,
+  /** Tag of {@link BlobDeleteFrame}. */
+  BlobDelete: 22,
 } as const
 
 /**
@@ -280,3 +294,4 @@ export type Frame =
   | PresenceFrame
   | PingFrame
   | PongFrame
+  | BlobFrame

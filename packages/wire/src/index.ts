@@ -6,6 +6,17 @@
  *
  * @packageDocumentation
  */
+
+export {
+  type BlobBeginFrame,
+  type BlobChunkFrame,
+  type BlobCommitFrame,
+  type BlobDataFrame,
+  type BlobDeleteFrame,
+  type BlobFetchFrame,
+  type BlobFrame,
+  isValidBlobId,
+} from './blob-frames.js'
 export { CloseCode, type CloseCodeValue, isRetryableClose } from './close-codes.js'
 export { decodeFrame, encodeFrame, isValidDocId } from './codec.js'
 export { RejectCode, type RejectCodeValue } from './error-codes.js'

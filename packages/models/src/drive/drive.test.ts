@@ -82,6 +82,24 @@ describe('drive', () => {
     expect(drive.nodeIds()).toEqual([])
   })
 
+  it('links file versions to blobs and hands back the purged ones for deletion', () => {
+    const drive = new Drive(new Y.Doc(), { member: 'anna' })
+    const a = drive.createFolder('A')
+    const f = drive.createFile('f.pdf', { parent: a })
+    const g = drive.createFile('g.txt')
+    const v1 = { blobId: 'b1', size: 10, mimeType: 'application/pdf', fileKey: 'k1_-' }
+    drive.addVersion(f, v1)
+    drive.addVersion(f, { blobId: 'b2', size: 12, mimeType: 'application/pdf', fileKey: 'k2' })
+    drive.addVersion(g, { blobId: 'b3', size: 1, mimeType: 'text/plain' })
+    expect(drive.latestVersion(f)).toMatchObject({ blobId: 'b2', fileKey: 'k2' })
+    expect(() => drive.addVersion(f, { ...v1, fileKey: 'not base64!' })).toThrowError(
+      expect.objectContaining({ code: 'bad-argument' }),
+    )
+    drive.delete(a)
+    expect(drive.purge(a).map((v) => v.blobId)).toEqual(['b1', 'b2'])
+    expect(drive.latestVersion(g)?.blobId).toBe('b3')
+  })
+
   it('rejects bad input and leaves the document unchanged', () => {
     const doc = new Y.Doc()
     const drive = new Drive(doc, { member: 'anna' })

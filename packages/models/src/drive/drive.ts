@@ -255,13 +255,21 @@ export class Drive {
   /**
    * Permanently remove a trashed node and its subtree from the document. A move made
    * concurrently by another member into or out of the purged subtree loses to the purge.
+   * Returns the versions of the purged files: their blobs are now unreferenced, so the app
+   * deletes them (`deleteFile(provider, session, v.blobId)` of `@valv/provider-websocket`).
    */
-  purge(id: string): void {
+  purge(id: string): DriveFileVersion[] {
     if (!this.isTrashed(id)) throw new DriveError('not-in-trash', `${id} is not in the trash`)
     const doomed = [id, ...this.descendants(id)]
+    const versions = doomed.flatMap((d) => {
+      const m = this.nodes.get(d)
+      const list = m?.get('kind') === 'file' ? m.get('versions') : undefined
+      return list instanceof Y.Array ? (list.toArray() as DriveFileVersion[]) : []
+    })
     this.tx(() => {
       for (const d of doomed) this.nodes.delete(d)
     })
+    return versions
   }
 
   /** Set metadata fields; `undefined` fields are left as they are. */
@@ -290,7 +298,8 @@ export class Drive {
       input.size >= 0 &&
       typeof input.mimeType === 'string' &&
       input.mimeType !== '' &&
-      (input.contentKeyRef === undefined || typeof input.contentKeyRef === 'string')
+      (input.contentKeyRef === undefined || typeof input.contentKeyRef === 'string') &&
+      (input.fileKey === undefined || /^[A-Za-z0-9_-]{1,200}$/.test(input.fileKey))
     if (!ok) throw new DriveError('bad-argument', 'invalid version')
     const v: DriveFileVersion = {
       id: newId(),
@@ -300,6 +309,7 @@ export class Drive {
       createdAt: this.now(),
       author: this.member,
       ...(input.contentKeyRef === undefined ? {} : { contentKeyRef: input.contentKeyRef }),
+      ...(input.fileKey === undefined ? {} : { fileKey: input.fileKey }),
     }
     this.tx(() => {
       ;(m.get('versions') as Y.Array<DriveFileVersion>).push([v])

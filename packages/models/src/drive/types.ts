@@ -13,7 +13,10 @@ export type DriveClassification = 'public' | 'internal' | 'confidential' | (stri
 export interface DriveFileVersion {
   /** Stable id of the version. */
   readonly id: string
-  /** Id of the encrypted blob (from `@valv/crypto`'s blob stream) in the app's blob store. */
+  /**
+   * Id of the encrypted blob on the relay (`uploadFile` of `@valv/provider-websocket`, or the
+   * app's own blob store).
+   */
   readonly blobId: string
   /** Plaintext size in bytes. */
   readonly size: number
@@ -25,6 +28,11 @@ export interface DriveFileVersion {
   readonly author: string
   /** Reference to the content key (e.g. a key id in the doc's keyring), if the app uses one. */
   readonly contentKeyRef?: string
+  /**
+   * The file key (`UploadedFile.key`, base64url) that decrypts the blob. It lives only here,
+   * inside the encrypted document, so whoever can read the drive can read its files.
+   */
+  readonly fileKey?: string
 }
 
 /** Metadata a caller may set on a node. */
