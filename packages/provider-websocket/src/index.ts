@@ -19,12 +19,6 @@ export {
 } from './connection.js'
 export { WebsocketProviderError, type WebsocketProviderErrorCode } from './errors.js'
 export {
-  type OpenDocumentOptions,
-  type OpenedDocument,
-  openDocument,
-} from './open-document.js'
-export type { PacingOptions } from './pacer.js'
-export {
   deleteFile,
   downloadFile,
   type FileCrypto,
@@ -32,6 +26,12 @@ export {
   type UploadOptions,
   uploadFile,
 } from './files.js'
+export {
+  type OpenDocumentOptions,
+  type OpenedDocument,
+  openDocument,
+} from './open-document.js'
+export type { PacingOptions } from './pacer.js'
 export { decodePresence, encodePresence, type PresenceMessage, ReplayGuard } from './presence.js'
 export type { PresenceOptions } from './presence-channel.js'
 export {
