@@ -140,6 +140,9 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
   private destroyed = false
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined
   private resyncTimer: ReturnType<typeof setTimeout> | undefined
+  /** Resends the queue after the relay's storage failed (`storage-failed`), with backoff. */
+  private retryTimer: ReturnType<typeof setTimeout> | undefined
+  private readonly retryBackoff: Backoff
   private inbound: Promise<unknown> = Promise.resolve()
   private readonly inflight = new Map<number, Pending>()
   private readonly sentCounters = new Set<number>()
@@ -186,6 +189,7 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
     this.doc = this.binding.doc
     this.awareness = options.awareness ?? new Awareness(this.doc)
     this.backoff = new Backoff(options.backoff)
+    this.retryBackoff = new Backoff(options.backoff)
     this.compactAfter = options.compactAfter ?? 500
     this.binding.registerOrigin(this)
     this.presence = new PresenceChannel(
@@ -271,6 +275,7 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
     this.destroyed = true
     this.presence.destroy()
     if (this.resyncTimer !== undefined) clearTimeout(this.resyncTimer)
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer)
     this.binding.off('envelope', this.onEnvelope)
     this.binding.off('misbehaviour', this.onMisbehaviour)
     this.binding.off('unsynced', this.onUnsynced)
@@ -413,6 +418,7 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
     this.inflight.delete(ref)
     if (p.kind === 'update') {
       this.sentCounters.delete(p.counter)
+      this.retryBackoff.reset()
       this.binding.acknowledge(p.counter, seq)
       this.afterSeq()
     } else if (p.kind === 'snapshot') {
@@ -447,6 +453,9 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
         if (e !== undefined && this.synced) this.sendEnvelope(e)
         return
       }
+      // The relay's storage failed (or it wants an earlier counter first): it stays queued and
+      // the whole queue is resent, in counter order, after a backoff; no reconnect needed.
+      if (code === 'storage-failed') this.retryLater()
     } else if (p?.kind === 'snapshot') {
       this.compacting = false
       // Lost the compare-and-swap: the base moved. Re-subscribing serves the new base (the
@@ -461,6 +470,14 @@ export class WebsocketProvider extends ObservableV2<WebsocketProviderEvents> {
     })
     if (p?.kind === 'membership') p.reject(err)
     else this.emit('error', [err])
+  }
+
+  private retryLater(): void {
+    if (this.retryTimer !== undefined) return
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined
+      if (this.synced) for (const e of this.binding.pending()) this.sendEnvelope(e)
+    }, this.retryBackoff.next())
   }
 
   private afterSeq(): void {

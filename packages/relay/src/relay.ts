@@ -21,6 +21,7 @@ import { DEFAULT_LIMITS, type RelayLimits } from './limits.js'
 import { jsonLogger, type RelayLogger } from './logger.js'
 import { RelayMetrics, renderMetrics } from './metrics.js'
 import { PresenceGate } from './presence-gate.js'
+import { Readiness, type ReadinessOptions } from './readiness.js'
 import { Session, type SessionInfo } from './session.js'
 import { confirmSnapshot, uploadSnapshot } from './snapshots.js'
 import type { EnvelopeVerifier } from './verifier.js'
@@ -52,6 +53,8 @@ export interface RelayOptions {
   readonly allowedOrigins?: readonly string[]
   /** Structured log sink; defaults to JSON lines on stdout. */
   readonly logger?: RelayLogger
+  /** Timing of the storage probe behind `GET /readyz`; see {@link ReadinessOptions}. */
+  readonly readiness?: ReadinessOptions
 }
 
 /**
@@ -79,6 +82,7 @@ export class Relay {
   private readonly store: DocumentStore
   private readonly addresses: AddressLimit
   private readonly presenceGate: PresenceGate
+  private readonly readiness: Readiness
   private closing = false
 
   constructor(private readonly options: RelayOptions) {
@@ -87,6 +91,8 @@ export class Relay {
     this.log = options.logger ?? jsonLogger
     this.store = new DocumentStore(options.storage)
     this.addresses = new AddressLimit(this.limits.maxConnectionsPerIp)
+    this.readiness = new Readiness(options.storage, options.readiness)
+    this.readiness.start()
     this.presenceGate = new PresenceGate({
       limits: this.limits,
       metrics: this.metrics,
@@ -169,6 +175,7 @@ export class Relay {
   async close(): Promise<void> {
     if (this.closing) return
     this.closing = true
+    this.readiness.stop()
     // Stop reading, then flush: every queued write settles before sockets close, so every ack
     // that was sent is durable and nothing half-done is left behind.
     for (const s of this.sessions) s.ws.pause()
@@ -193,6 +200,11 @@ export class Relay {
     if (req.method === 'GET' && req.url === '/healthz') {
       res.writeHead(this.closing ? 503 : 200, { 'content-type': 'text/plain' })
       res.end(this.closing ? 'closing\n' : 'ok\n')
+    } else if (req.method === 'GET' && req.url === '/readyz') {
+      // Readiness, not liveness: storage refuses writes, so route new sessions elsewhere.
+      const ready = !this.closing && this.readiness.ready
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' })
+      res.end(this.closing ? 'closing\n' : ready ? 'ok\n' : 'storage-failed\n')
     } else if (req.method === 'GET' && req.url === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
       res.end(renderMetrics(this.metrics))
@@ -303,6 +315,7 @@ export class Relay {
       const inner = err instanceof RelayError ? err.cause : err
       const error = inner instanceof Error ? inner.name : 'unknown'
       const event = err instanceof RelayError ? 'storage-error' : 'internal-error'
+      if (code === RejectCode.StorageFailed) this.readiness.failed()
       this.log({ level: 'error', event, session: session.sessionId, docId, error })
     }
     this.metrics.reject(code)
@@ -579,6 +592,7 @@ export class Relay {
         if (stored) return { seq: stored, again: true }
         return { seq: await this.apply(doc, session, f), again: false }
       })
+      this.readiness.succeeded()
       this.send(session, { type: 'ack', docId: f.docId, ref: f.ref, seq })
       // A resent envelope that was already stored changes nothing: no fan-out, no onChange.
       if (again) return
