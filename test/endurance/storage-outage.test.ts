@@ -87,6 +87,9 @@ async function outage(
   expect(ws.map((w) => w.disconnects)).toEqual([0, 0])
   const text = ws[0]?.provider.doc.getText('t').toString() ?? ''
   expect(notExactlyOnce(text, ws)).toEqual([])
+  // No retry of an envelope that was never stored was answered `stale`.
+  expect(s.relay.metrics.rejections.get('stale') ?? 0).toBe(0)
+  expect(s.relay.metrics.rejections.get('storage-failed') ?? 0).toBeGreaterThan(0)
 
   // What a fresh relay reads from the same storage: every acknowledged edit exactly once.
   const again = await startStack({ storage: reopen() })
