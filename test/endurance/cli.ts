@@ -68,7 +68,6 @@ console.log(
       failures,
       minutes: +((Date.now() - started) / 60_000).toFixed(1),
       edits: sum('edits'),
-      editsLost: 0,
       kills: sum('kills'),
       partitions: sum('partitions'),
       connectionResets: sum('dropped'),

@@ -63,24 +63,30 @@ export async function faultRun(o: RunOptions): Promise<RunResult> {
     // At least one SIGKILL a run, at a moment the seed picks; more at random.
     let killAt = Date.now() + random.int(duration / 5, (duration * 3) / 4)
     let kills = 0
+    let restarting: Promise<void> = Promise.resolve()
     while (Date.now() < end) {
       const w = ws[random.int(0, ws.length - 1)]
       if (w) type(w)
       const roll = random()
       if (roll < 0.005 || Date.now() >= killAt) {
         killAt = Number.POSITIVE_INFINITY
+        // Writers keep typing offline while the relay restarts.
+        await restarting
         relay.child.kill('SIGKILL')
         kills++
         const t0 = Date.now()
-        relay = await startRelayProcess(['--storage', storage])
-        restartMs.push(Date.now() - t0)
-        proxy.target = relay.url
-        proxy.resetAll()
+        restarting = startRelayProcess(['--storage', storage]).then((next) => {
+          restartMs.push(Date.now() - t0)
+          relay = next
+          proxy.target = next.url
+          proxy.resetAll()
+        })
       } else if (roll < 0.025) {
         proxy.partition(random.int(50, 500))
       }
       await new Promise((r) => setTimeout(r, random.int(5, 40)))
     }
+    await restarting
     proxy.faults = undefined
     const t0 = Date.now()
     await settled(ws, 30_000)
