@@ -155,7 +155,9 @@ async function setUpDocument(url: string, keystrokes: number): Promise<Document>
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b)
-  return s.length === 0 ? Number.NaN : (s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0)
+  return s.length === 0
+    ? Number.NaN
+    : (s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0)
 }
 
 async function main(): Promise<void> {

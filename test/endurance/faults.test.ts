@@ -16,7 +16,7 @@ describe('seeded fault injection: chaos proxy, relay SIGKILL and restart', () =>
   for (const backend of ['fs', 'sqlite', 'postgres'] as Backend[]) {
     it(`${backend}: replicas converge, every edit exactly once, relay recovers`, async () => {
       const seed = seedFromEnv(`faults ${backend}`)
-      const r = await faultRun({ seed, backend, postgres: POSTGRES, durationMs: 4000 })
+      const r = await faultRun({ seed, backend, postgres: POSTGRES, durationMs: 3000 })
       console.log(JSON.stringify(r))
       expect(r.edits).toBeGreaterThan(0)
       expect(r.frames).toBeGreaterThan(r.edits)

@@ -107,7 +107,8 @@ describe('storage outages recover without a human', () => {
       new PostgresStorageAdapter({ connectionString: url }),
       () => proxy.cut(),
       () => proxy.restore(),
-      () => new PostgresStorageAdapter({ connectionString: url.replace(`:${proxy.port}/`, ':5432/') }),
+      () =>
+        new PostgresStorageAdapter({ connectionString: url.replace(`:${proxy.port}/`, ':5432/') }),
     )
   }, 60_000)
 

@@ -70,7 +70,9 @@ export async function settled(ws: readonly Writer[], ms = 20_000): Promise<void>
   await until(
     () => {
       const texts = new Set(ws.map((w) => w.provider.doc.getText('t').toString()))
-      return ws.every((w) => w.provider.unsyncedChanges === 0 && w.provider.synced) && texts.size === 1
+      return (
+        ws.every((w) => w.provider.unsyncedChanges === 0 && w.provider.synced) && texts.size === 1
+      )
     },
     ms,
     `writers to settle (unsynced ${ws.map((w) => w.provider.unsyncedChanges).join(',')})`,
