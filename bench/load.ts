@@ -35,6 +35,7 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '4' },
     window: { type: 'string', default: '10' },
     'cpu-prof': { type: 'boolean', default: false },
+    storage: { type: 'string', default: 'sqlite' },
   },
 })
 const MAX = Math.min(Number(values.connections), 20_000)
@@ -54,7 +55,7 @@ const relayArgs = [
   '--port',
   '0',
   '--storage',
-  `sqlite:${join(dir, 'relay.db')}`,
+  values.storage === 'memory' ? 'memory:' : `sqlite:${join(dir, 'relay.db')}`,
   '--max-connections-per-ip',
   '100000',
   '--max-subscribers-per-doc',

@@ -2,19 +2,12 @@ import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { DocumentStore, type StorageAdapter, StorageError } from '@valv/storage'
-import {
-  CloseCode,
-  decodeFrame,
-  encodeFrame,
-  type Frame,
-  RejectCode,
-  WIRE_VERSION,
-  WireError,
-} from '@valv/wire'
+import { CloseCode, decodeFrame, type Frame, RejectCode, WIRE_VERSION, WireError } from '@valv/wire'
 import { type RawData, type WebSocket, WebSocketServer } from 'ws'
 import { AddressLimit, meterPreAuth } from './address-limit.js'
 import { Doc } from './doc.js'
 import { DocLog, type StoredSnapshot } from './doc-log.js'
+import { encodeOnce } from './encode-once.js'
 import { RelayError } from './errors.js'
 import { Hooks, type RelayExtension } from './hooks.js'
 import { DEFAULT_LIMITS, type RelayLimits } from './limits.js'
@@ -287,7 +280,7 @@ export class Relay {
       this.closeSession(session, CloseCode.SlowConsumer, 'slow-consumer')
       return
     }
-    const bytes = encodeFrame(frame)
+    const bytes = encodeOnce(frame)
     this.metrics.messagesOut++
     this.metrics.bytesOut += bytes.length
     session.ws.send(bytes)
