@@ -8,6 +8,7 @@ import { createServer, type Server, type Socket, connect as tcpConnect } from 'n
 export class TcpProxy {
   private readonly sockets = new Set<Socket>()
   private cutOff = false
+  private frozen = false
 
   private constructor(
     private readonly server: Server,
@@ -36,6 +37,18 @@ export class TcpProxy {
     this.cutOff = false
   }
 
+  /** Freeze: connections stay open but no byte moves (a stalled server) until {@link TcpProxy.thaw}. */
+  freeze(): void {
+    this.frozen = true
+    for (const s of this.sockets) s.pause()
+  }
+
+  /** Let bytes move again. */
+  thaw(): void {
+    this.frozen = false
+    for (const s of this.sockets) s.resume()
+  }
+
   /** Close the proxy and every connection through it. */
   async close(): Promise<void> {
     this.cut()
@@ -56,5 +69,6 @@ export class TcpProxy {
     }
     client.pipe(upstream)
     upstream.pipe(client)
+    if (this.frozen) for (const s of [client, upstream]) s.pause()
   }
 }
