@@ -10,7 +10,7 @@ import { type Frame, isRetryableClose } from '@valv/wire'
 import { ObservableV2 } from 'lib0/observable'
 import { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
-import type { BackoffOptions } from './backoff.js'
+import { Backoff, type BackoffOptions } from './backoff.js'
 import {
   type ConnectionStatus,
   type DocumentChannel,
@@ -151,6 +151,14 @@ export class WebsocketProvider
   private epoch = 0
   private destroyed = false
   private resyncTimer: ReturnType<typeof setTimeout> | undefined
+  /** Resends the queue after the relay's storage failed (`storage-failed`), with backoff. */
+  private retryTimer: ReturnType<typeof setTimeout> | undefined
+  private readonly retryBackoff: Backoff
+  /**
+   * Set from a `storage-failed` answer until the next ack: the relay wants the failed counter
+   * resent first, so the queue goes out as it is (no merging under a fresh counter).
+   */
+  private retrying = false
   private inbound: Promise<unknown> = Promise.resolve()
   private readonly inflight = new Map<number, Pending>()
   private readonly sentCounters = new Set<number>()
@@ -205,6 +213,7 @@ export class WebsocketProvider
     this.awareness = options.awareness ?? new Awareness(this.doc)
     this.compactAfter = options.compactAfter ?? 500
     this.maxInFlight = Math.max(1, options.maxInFlight ?? 32)
+    this.retryBackoff = new Backoff(options.backoff)
     this.binding.registerOrigin(this)
     this.presence = new PresenceChannel(
       {
@@ -322,6 +331,7 @@ export class WebsocketProvider
     this.destroyed = true
     this.presence.destroy()
     if (this.resyncTimer !== undefined) clearTimeout(this.resyncTimer)
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer)
     this.binding.off('envelope', this.onEnvelope)
     this.binding.off('misbehaviour', this.onMisbehaviour)
     this.binding.off('unsynced', this.onUnsynced)
@@ -471,6 +481,8 @@ export class WebsocketProvider
     this.inflight.delete(ref)
     if (p.kind === 'update') {
       this.sentCounters.delete(p.counter)
+      this.retryBackoff.reset()
+      this.retrying = false
       this.binding.acknowledge(p.counter, seq)
       this.afterSeq()
       this.pump()
@@ -506,6 +518,9 @@ export class WebsocketProvider
         if (e !== undefined && this.synced) this.sendEnvelope(e)
         return
       }
+      // The relay's storage failed (or it wants an earlier counter first): it stays queued and
+      // the whole queue is resent, in counter order, after a backoff; no reconnect needed.
+      if (code === 'storage-failed') this.retryLater()
     } else if (p?.kind === 'snapshot') {
       this.compacting = false
       // Lost the compare-and-swap: the base moved. Re-subscribing serves the new base (the
@@ -520,6 +535,15 @@ export class WebsocketProvider
     })
     if (p?.kind === 'membership') p.reject(err)
     else this.emit('error', [err])
+  }
+
+  private retryLater(): void {
+    this.retrying = true
+    if (this.retryTimer !== undefined) return
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined
+      this.sendUnsent()
+    }, this.retryBackoff.next())
   }
 
   private afterSeq(): void {
@@ -596,7 +620,7 @@ export class WebsocketProvider
     if (!this.synced || this.coalescing) return
     const unsent = this.binding.pending().filter((e) => !this.sentCounters.has(e.counter))
     if (unsent.length === 0) return
-    if (unsent.length > 1) {
+    if (unsent.length > 1 && !this.retrying) {
       this.coalescing = true
       const epoch = this.epoch
       this.binding

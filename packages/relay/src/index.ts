@@ -21,6 +21,7 @@ export { jsonLogger, type LogRecord, type RelayLogger, silentLogger } from './lo
 export { RelayMetrics, renderMetrics } from './metrics.js'
 export { defaultVerifier, type ProtocolVerifierOptions } from './protocol-verifier.js'
 export { RedisBus, type RedisBusOptions } from './redis-bus.js'
+export type { ReadinessOptions } from './readiness.js'
 export { Relay, type RelayOptions } from './relay.js'
 export type { SessionInfo } from './session.js'
 export { openStorage, s3Options } from './storage-url.js'

@@ -2,26 +2,20 @@ import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { DocumentStore, type StorageAdapter, StorageError } from '@valv/storage'
-import {
-  CloseCode,
-  decodeFrame,
-  encodeFrame,
-  type Frame,
-  RejectCode,
-  WIRE_VERSION,
-  WireError,
-} from '@valv/wire'
+import { CloseCode, decodeFrame, type Frame, RejectCode, WIRE_VERSION, WireError } from '@valv/wire'
 import { type RawData, type WebSocket, WebSocketServer } from 'ws'
 import { AddressLimit, meterPreAuth } from './address-limit.js'
 import { BlobGate } from './blobs.js'
 import type { ClusterBus } from './cluster.js'
 import { DocLog } from './doc-log.js'
+import { encodeOnce } from './encode-once.js'
 import { RelayConfigError, RelayError } from './errors.js'
 import { type ChangePayload, Hooks, type RelayExtension } from './hooks.js'
 import { DEFAULT_LIMITS, type RelayLimits } from './limits.js'
 import { jsonLogger, type RelayLogger } from './logger.js'
 import { RelayMetrics, renderMetrics } from './metrics.js'
 import { PresenceGate } from './presence-gate.js'
+import { Readiness, type ReadinessOptions } from './readiness.js'
 import { Room, type RoomHost, type WriteFrame } from './room.js'
 import { Session, type SessionInfo } from './session.js'
 import type { EnvelopeVerifier } from './verifier.js'
@@ -46,6 +40,8 @@ export interface RelayOptions {
    * `docs/scale-out.md`. The relay closes it on {@link Relay.close}.
    */
   readonly cluster?: ClusterBus
+  /** Timing of the storage probe behind `GET /readyz`; see {@link ReadinessOptions}. */
+  readonly readiness?: ReadinessOptions
 }
 
 /**
@@ -75,6 +71,7 @@ export class Relay {
   private readonly addresses: AddressLimit
   private readonly presenceGate: PresenceGate
   private readonly blobs: BlobGate
+  private readonly readiness: Readiness
   private closing = false
 
   constructor(private readonly options: RelayOptions) {
@@ -102,10 +99,13 @@ export class Relay {
       cluster,
       send: (session, frame) => this.send(session, frame),
       reject: (session, docId, ref, err) => this.reject(session, docId, ref, err),
+      stored: () => this.readiness.succeeded(),
       changed: (payload: ChangePayload) =>
         this.hooks.run('onChange', payload).catch((err) => this.hookFailed('onChange', err)),
     }
     this.addresses = new AddressLimit(this.limits.maxConnectionsPerIp)
+    this.readiness = new Readiness(options.storage, options.readiness)
+    this.readiness.start()
     this.presenceGate = new PresenceGate({
       limits: this.limits,
       metrics: this.metrics,
@@ -197,6 +197,7 @@ export class Relay {
   async close(): Promise<void> {
     if (this.closing) return
     this.closing = true
+    this.readiness.stop()
     // Stop reading, then flush: every queued write settles before sockets close, so every ack
     // that was sent is durable and nothing half-done is left behind.
     for (const s of this.sessions) s.ws.pause()
@@ -222,6 +223,11 @@ export class Relay {
     if (req.method === 'GET' && req.url === '/healthz') {
       res.writeHead(this.closing ? 503 : 200, { 'content-type': 'text/plain' })
       res.end(this.closing ? 'closing\n' : 'ok\n')
+    } else if (req.method === 'GET' && req.url === '/readyz') {
+      // Readiness, not liveness: storage refuses writes, so route new sessions elsewhere.
+      const ready = !this.closing && this.readiness.ready
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' })
+      res.end(this.closing ? 'closing\n' : ready ? 'ok\n' : 'storage-failed\n')
     } else if (req.method === 'GET' && req.url === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
       res.end(renderMetrics(this.metrics))
@@ -305,7 +311,7 @@ export class Relay {
       this.closeSession(session, CloseCode.SlowConsumer, 'slow-consumer')
       return
     }
-    const bytes = encodeFrame(frame)
+    const bytes = encodeOnce(frame)
     this.metrics.messagesOut++
     this.metrics.bytesOut += bytes.length
     session.ws.send(bytes)
@@ -333,6 +339,7 @@ export class Relay {
       const inner = err instanceof RelayError ? err.cause : err
       const error = inner instanceof Error ? inner.name : 'unknown'
       const event = err instanceof RelayError ? 'storage-error' : 'internal-error'
+      if (code === RejectCode.StorageFailed) this.readiness.failed()
       this.log({ level: 'error', event, session: session.sessionId, docId, error })
     }
     this.metrics.reject(code)

@@ -25,6 +25,8 @@ export interface RoomHost {
   readonly cluster: ClusterBus | undefined
   send(session: Session, frame: Frame): void
   reject(session: Session, docId: string, ref: number, err: unknown): void
+  /** A write became durable (storage works: see readiness). */
+  stored(): void
   changed(payload: ChangePayload): void
 }
 
@@ -127,6 +129,7 @@ export class Room extends Doc {
           }
         }
       })
+      this.host.stored()
       this.host.send(session, { type: 'ack', docId: f.docId, ref: f.ref, seq })
       // A resent envelope that was already stored changes nothing: no fan-out, no onChange.
       if (again) return

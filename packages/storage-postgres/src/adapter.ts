@@ -329,7 +329,7 @@ export class PostgresStorageAdapter implements StorageAdapter {
   async #connect(what: string): Promise<pg.PoolClient> {
     await this.#ensureReady()
     try {
-      return await this.#pool.connect()
+      return quiet(await this.#pool.connect())
     } catch (error) {
       throw toStorageError(error, what)
     }
@@ -399,4 +399,20 @@ function toBuffer(bytes: Uint8Array): Buffer {
 
 function toBytes(buffer: Buffer): Uint8Array {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+}
+
+const quieted = new WeakSet<pg.PoolClient>()
+
+/**
+ * A checked-out client whose connection drops between two queries emits `error`, which the pool
+ * only listens for while the client is idle: without a listener Node would crash the process
+ * (seen when PostgreSQL became unreachable mid-run). The failure still reaches the caller: the
+ * next query on the client rejects, and `release(error)` discards it.
+ */
+function quiet(client: pg.PoolClient): pg.PoolClient {
+  if (!quieted.has(client)) {
+    quieted.add(client)
+    client.on('error', () => undefined)
+  }
+  return client
 }
