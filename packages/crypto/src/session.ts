@@ -608,7 +608,9 @@ export class DocumentSession {
       if (equalBytes(ed25519.getPublicKey(creator), e.signer)) this.useSigningSecret(creator)
     }
     if (persist) await this.local.saveEntry(index, entry)
-    this.absorb(e)
+    // Restoring the device checkpoint: parts are taken once at the end of load (absorbAll),
+    // when this reader's own index is known, so no invitee box is trial-decrypted.
+    if (!signaturesVerified) this.absorb(e)
     if (persist) await this.local.saveSecrets(this.ring)
     if (persist && this.raw.length - this.checkpointed >= CHECKPOINT_EVERY) {
       await this.checkpointChain()
