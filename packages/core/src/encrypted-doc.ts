@@ -116,6 +116,7 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
   /** Whether a compacted state exists in storage (else the first save writes one). */
   private hasState = false
   private destroyed = false
+  private readonly unwatch: (() => void) | undefined
 
   /** Bind `options.doc`; await {@link ready} before connecting transports. */
   constructor(options: EncryptedDocOptions) {
@@ -139,6 +140,8 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
       lastSeq: () => this.cp.lastSeq,
       misbehaviour: (m) => this.emit('misbehaviour', [m]),
     })
+    // Edits held back while not a writer go out as soon as the membership allows it.
+    this.unwatch = this.crypto.onChange?.(() => this.retryHeld())
     this.ready = this.serial(() => this.load())
   }
 
@@ -466,6 +469,37 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
     return this.crypto.seal('state', Y.encodeStateAsUpdate(this.doc, stateVector), 0)
   }
 
+  /** Seal this document's state vector as a request for a peer tab's missing updates. */
+  sealStateRequest(): Promise<Uint8Array> {
+    return this.crypto.seal('state', Y.encodeStateVector(this.doc), 0)
+  }
+
+  /**
+   * Open a peer tab's sealed state request and seal the diff it lacks (see
+   * {@link sealStateRequest}). Throws if the request does not verify.
+   */
+  async answerStateRequest(sealed: Uint8Array): Promise<Uint8Array> {
+    const { plaintext: stateVector } = await this.crypto.open('state', sealed)
+    return this.sealState(stateVector)
+  }
+
+  /** Seal an encoded presence message (transports never touch the crypto themselves). */
+  sealPresence(message: Uint8Array): Promise<Uint8Array> {
+    return this.crypto.seal('presence', message, 0)
+  }
+
+  /**
+   * Verify and decrypt a presence message: its author, whether that author may write now
+   * (signed heads are believed only from writers) and the encoded message. Throws if it does
+   * not verify.
+   */
+  async openPresence(
+    sealed: Uint8Array,
+  ): Promise<{ readonly author: string; readonly writer: boolean; readonly message: Uint8Array }> {
+    const opened = await this.crypto.open('presence', sealed)
+    return { author: opened.author, writer: opened.writer === true, message: opened.plaintext }
+  }
+
   /**
    * Persist the local state cache and checkpoint now. Only the updates applied since the last
    * save are sealed and appended; every `compactLocalAfter` chunks the whole state is sealed
@@ -504,6 +538,7 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
     this.batcher.drain()
     this.doc.off('update', this.onUpdate)
     this.doc.off('update', this.onAnyUpdate)
+    this.unwatch?.()
     const done = this.save().finally(() => {
       this.destroyed = true
       super.destroy()
