@@ -35,7 +35,7 @@ const bench: Benchmark = async ({ quick }) => {
   await admin.share(PublicCard.parse(newcomer.card.toString()), Role.Editor)
 
   const store = memoryKeyStore()
-  let t = performance.now()
+  const t = performance.now()
   const joiner = await DocumentSession.open(newcomer, admin.docId, { keyStore: store })
   await relay.connect(joiner)
   await joiner.joined()

@@ -112,9 +112,7 @@ describe('local persistence', () => {
     expect(await chunks()).toBe(0)
     writer.doc.getText('t').insert(writer.doc.getText('t').length, 'five')
     await writer.flush()
-    expect(await a.receiveUpdate((sent.at(-1) as QueuedEnvelope).sealed, ++seq, {})).toBe(
-      'applied',
-    )
+    expect(await a.receiveUpdate((sent.at(-1) as QueuedEnvelope).sealed, ++seq, {})).toBe('applied')
     await a.destroy()
     expect(await chunks()).toBe(1)
     expect(statePuts()).toBe(2)
