@@ -1,9 +1,10 @@
 import { EncryptedDoc, type QueuedEnvelope } from '@valv/core'
-import { DocumentSession, Identity, memoryKeyStore } from '@valv/crypto'
+import { DocumentSession, Identity, memoryKeyStore, PublicCard, Role } from '@valv/crypto'
 import type { StorageKey } from '@valv/storage'
 import { MemoryBackend, MemoryStorageAdapter } from '@valv/storage-memory'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
+import { LocalRelay } from '../../crypto/test/local-relay.js'
 
 const bindings: EncryptedDoc[] = []
 afterEach(async () => {
@@ -138,5 +139,43 @@ describe('local persistence', () => {
     await storage.put(key, chunk)
     await a.destroy()
     await expect(bind(crypto, storage)).rejects.toMatchObject({ code: 'corrupt-local-state' })
+  })
+})
+
+describe('closed seam', () => {
+  it('an edit held while not yet a writer is sealed when the membership arrives, with no transport call', async () => {
+    const relay = new LocalRelay()
+    const anna = await Identity.create({ displayName: 'Anna' })
+    const admin = await DocumentSession.create(anna, { keyStore: memoryKeyStore() })
+    await relay.connect(admin)
+    const bo = await Identity.create({ displayName: 'Bo' })
+    await admin.share(PublicCard.parse(bo.card.toString()), Role.Editor)
+    const joiner = await DocumentSession.open(bo, admin.docId, { keyStore: memoryKeyStore() })
+    const b = await bind(joiner)
+    const errors: unknown[] = []
+    b.on('error', (e) => errors.push(e))
+    b.doc.getText('t').insert(0, 'early')
+    await b.flush()
+    expect(errors).toHaveLength(1)
+    expect(b.unsynced).toBe(1)
+    const sent = next(b)
+    // Only the session hears of the membership; EncryptedDoc listens to it itself.
+    await relay.connect(joiner)
+    await joiner.joined()
+    const e = await sent
+    const opened = await admin.open('update', e.sealed)
+    expect(opened.author).toBe(joiner.author)
+  })
+
+  it('seals and opens presence through the binding', async () => {
+    const crypto = await session()
+    const a = await bind(crypto)
+    const message = new TextEncoder().encode('cursor at 3')
+    const sealed = await a.sealPresence(message)
+    const opened = await a.openPresence(sealed)
+    expect(opened).toMatchObject({ author: crypto.author, writer: true })
+    expect(new TextDecoder().decode(opened.message)).toBe('cursor at 3')
+    sealed[sealed.length - 1] = (sealed[sealed.length - 1] as number) ^ 1
+    await expect(a.openPresence(sealed)).rejects.toThrow()
   })
 })
