@@ -14,7 +14,7 @@ import { defaultVerifier, Relay } from '../packages/relay/src/index.js'
 import { MemoryStorageAdapter } from '../packages/storage-memory/src/index.js'
 
 type Extra = Partial<Pick<WebsocketProviderOptions, 'compactAfter'>> & {
-  batch?: { windowMs: number }
+  batch?: { windowMs?: number }
 }
 
 /** A relay and a document shared with `members` editors; `connect(i)` opens member i. */

@@ -103,4 +103,10 @@ export interface DocumentCrypto {
    * writer (no confirmation) are accepted as a base.
    */
   openConfirmation?(confirmation: Uint8Array, id: Uint8Array): Promise<string>
+  /**
+   * Register a listener called after the membership or the keys changed; returns the
+   * unsubscribe function. {@link EncryptedDoc} uses it to seal edits it held back while the
+   * member could not write, so no transport has to call back into it. Optional.
+   */
+  onChange?(listener: () => void): () => void
 }

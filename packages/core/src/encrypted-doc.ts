@@ -34,6 +34,11 @@ export interface EncryptedDocOptions {
   readonly batch?: BatchOptions
   /** Debounce of the local state cache and checkpoint writes in ms (default 300). */
   readonly saveMs?: number
+  /**
+   * Appended update chunks after which a save rewrites the whole state instead (default 64).
+   * Between compactions a save seals only what changed since the last one.
+   */
+  readonly compactLocalAfter?: number
 }
 
 /** Events of {@link EncryptedDoc}. */
@@ -104,7 +109,15 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
   private chain: Promise<unknown> = Promise.resolve()
   private saveTimer: ReturnType<typeof setTimeout> | undefined
   private readonly saveMs: number
+  private readonly compactLocalAfter: number
+  /** Updates applied since the last save (any origin but the local load): the next chunk. */
+  private unsaved: Uint8Array[] = []
+  /** Number of the last appended chunk; -1 = none since the state was compacted. */
+  private chunk = -1
+  /** Whether a compacted state exists in storage (else the first save writes one). */
+  private hasState = false
   private destroyed = false
+  private readonly unwatch: (() => void) | undefined
 
   /** Bind `options.doc`; await {@link ready} before connecting transports. */
   constructor(options: EncryptedDocOptions) {
@@ -116,16 +129,20 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
     this.docId = options.docId
     this.crypto = options.crypto
     this.saveMs = options.saveMs ?? 300
+    this.compactLocalAfter = options.compactLocalAfter ?? 64
     this.store = options.storage ? new LocalStore(options.storage, options.docId) : undefined
     this.remoteOrigins.add(this)
     this.batcher = new Batcher(this.doc, (u) => this.sealLocal(u), options.batch)
     this.doc.on('update', this.onUpdate)
+    if (this.store !== undefined) this.doc.on('update', this.onAnyUpdate)
     this.review = new SnapshotReview({
       crypto: this.crypto,
       compaction: () => this.compaction,
       lastSeq: () => this.cp.lastSeq,
       misbehaviour: (m) => this.emit('misbehaviour', [m]),
     })
+    // Edits held back while not a writer go out as soon as the membership allows it.
+    this.unwatch = this.crypto.onChange?.(() => this.retryHeld())
     this.ready = this.serial(() => this.load())
   }
 
@@ -486,16 +503,65 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
     return this.crypto.seal('state', Y.encodeStateAsUpdate(this.doc, stateVector), 0)
   }
 
-  /** Persist the local state cache and checkpoint now. */
+  /** Seal this document's state vector as a request for a peer tab's missing updates. */
+  sealStateRequest(): Promise<Uint8Array> {
+    return this.crypto.seal('state', Y.encodeStateVector(this.doc), 0)
+  }
+
+  /**
+   * Open a peer tab's sealed state request and seal the diff it lacks (see
+   * {@link sealStateRequest}). Throws if the request does not verify.
+   */
+  async answerStateRequest(sealed: Uint8Array): Promise<Uint8Array> {
+    const { plaintext: stateVector } = await this.crypto.open('state', sealed)
+    return this.sealState(stateVector)
+  }
+
+  /** Seal an encoded presence message (transports never touch the crypto themselves). */
+  sealPresence(message: Uint8Array): Promise<Uint8Array> {
+    return this.crypto.seal('presence', message, 0)
+  }
+
+  /**
+   * Verify and decrypt a presence message: its author, whether that author may write now
+   * (signed heads are believed only from writers) and the encoded message. Throws if it does
+   * not verify.
+   */
+  async openPresence(
+    sealed: Uint8Array,
+  ): Promise<{ readonly author: string; readonly writer: boolean; readonly message: Uint8Array }> {
+    const opened = await this.crypto.open('presence', sealed)
+    return { author: opened.author, writer: opened.writer === true, message: opened.plaintext }
+  }
+
+  /**
+   * Persist the local state cache and checkpoint now. Only the updates applied since the last
+   * save are sealed and appended; every `compactLocalAfter` chunks the whole state is sealed
+   * once instead and the chunks dropped. The checkpoint is written last, after the state it
+   * describes.
+   */
   save(): Promise<void> {
     if (this.saveTimer !== undefined) clearTimeout(this.saveTimer)
     this.saveTimer = undefined
     const store = this.store
     if (store === undefined) return Promise.resolve()
-    const state = Y.encodeStateAsUpdateV2(this.doc)
+    const compact = !this.hasState || this.chunk + 1 >= this.compactLocalAfter
+    const unsaved = this.unsaved
+    this.unsaved = []
+    let write: (() => Promise<void>) | undefined
+    if (compact) {
+      const state = Y.encodeStateAsUpdateV2(this.doc)
+      this.hasState = true
+      this.chunk = -1
+      write = async () => store.compact(await this.crypto.seal('state', state, 0))
+    } else if (unsaved.length > 0) {
+      const n = ++this.chunk
+      const merged = unsaved.length === 1 ? (unsaved[0] as Uint8Array) : Y.mergeUpdates(unsaved)
+      write = async () => store.append(n, await this.crypto.seal('state', merged, 0))
+    }
     const cp = encodeCheckpoint({ ...this.cp, heads: this.relayHeads(), counter: this.counter })
     return this.serial(async () => {
-      await store.write('state', await this.crypto.seal('state', state, 0))
+      await write?.()
       await store.write('cp', await this.crypto.seal('checkpoint', cp, 0))
     })
   }
@@ -505,6 +571,8 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
     if (this.destroyed) return Promise.resolve()
     this.batcher.drain()
     this.doc.off('update', this.onUpdate)
+    this.doc.off('update', this.onAnyUpdate)
+    this.unwatch?.()
     const done = this.save().finally(() => {
       this.destroyed = true
       super.destroy()
@@ -512,10 +580,16 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
     return done
   }
 
+  private readonly onAnyUpdate = (update: Uint8Array, origin: unknown): void => {
+    // What load() applies is already stored.
+    if (origin !== this) this.unsaved.push(update)
+  }
+
   private readonly onUpdate = (update: Uint8Array, origin: unknown): void => {
     if (typeof origin === 'object' && origin !== null && this.remoteOrigins.has(origin)) return
+    const before = this.unsynced
     this.batcher.push(update)
-    if (this.batcher.size === 1) this.emit('unsynced', [this.unsynced])
+    if (this.unsynced !== before) this.emit('unsynced', [this.unsynced])
   }
 
   /**
@@ -526,10 +600,10 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
     if (this.held.length === 0 || !this.crypto.canWrite()) return
     const held = this.held
     this.held = []
-    this.sealLocal(held.length === 1 ? (held[0] as Uint8Array) : Y.mergeUpdates(held))
+    void this.sealLocal(held.length === 1 ? (held[0] as Uint8Array) : Y.mergeUpdates(held))
   }
 
-  private sealLocal(update: Uint8Array): void {
+  private sealLocal(update: Uint8Array): Promise<void> {
     // Counted as unsynced from the moment the window closes until it is queued (or held):
     // sealing is asynchronous, and a count of 0 must mean "everything is durable".
     this.sealing++
@@ -538,7 +612,7 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
       if (counted) this.sealing--
       counted = false
     }
-    this.serial(async () => {
+    return this.serial(async () => {
       if (!this.crypto.canWrite()) {
         // Kept in memory: the membership may simply not be loaded yet.
         this.held.push(update)
@@ -698,6 +772,14 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
         throw new CoreError('corrupt-local-state', 'state cache does not verify', { cause })
       })
       Y.applyUpdateV2(this.doc, opened.plaintext, this)
+      this.hasState = true
+    }
+    for (const c of await store.appended()) {
+      const opened = await this.crypto.open('state', c.sealed).catch((cause) => {
+        throw new CoreError('corrupt-local-state', 'appended update does not verify', { cause })
+      })
+      Y.applyUpdate(this.doc, opened.plaintext, this)
+      this.chunk = Math.max(this.chunk, c.n)
     }
     for (const e of await store.queued()) {
       const opened = await this.crypto.open('update', e.sealed).catch((cause) => {

@@ -27,7 +27,8 @@ export interface QueuedEnvelope {
 /**
  * The binding's local persistence through a `StorageAdapter`. Everything stored is sealed with
  * the document key (queue entries, the local state cache, the checkpoint), so local storage
- * holds no plaintext either. Layout: `valv/<docId>/q/<counter>`, `…/state`, `…/cp`.
+ * holds no plaintext either. Layout: `valv/<docId>/q/<counter>`, `…/state` (the compacted
+ * state), `…/u/<n>` (updates appended since, as y-indexeddb does), `…/cp`.
  */
 export class LocalStore {
   constructor(
@@ -62,5 +63,29 @@ export class LocalStore {
   /** Replace a sealed blob (`state` or `cp`). */
   write(name: 'state' | 'cp', sealed: Uint8Array): Promise<void> {
     return this.storage.put(['valv', this.docId, name], sealed)
+  }
+
+  /** Append one sealed update chunk as number `n` (applied after `state`, in order). */
+  append(n: number, sealed: Uint8Array): Promise<void> {
+    return this.storage.put(['valv', this.docId, 'u', pad(n)], sealed)
+  }
+
+  /** Every appended chunk, oldest first, with its number. */
+  async appended(): Promise<Array<{ n: number; sealed: Uint8Array }>> {
+    const out: Array<{ n: number; sealed: Uint8Array }> = []
+    for await (const { key, value } of this.storage.list({ prefix: ['valv', this.docId, 'u'] })) {
+      out.push({ n: Number(key[key.length - 1]), sealed: value })
+    }
+    return out.sort((a, b) => a.n - b.n)
+  }
+
+  /**
+   * Replace the compacted state and drop the appended chunks it now contains. The state is
+   * written first: a crash in between leaves chunks that apply again harmlessly (Yjs updates
+   * are idempotent), never a state that lacks them.
+   */
+  async compact(sealedState: Uint8Array): Promise<void> {
+    await this.storage.put(['valv', this.docId, 'state'], sealedState)
+    await this.storage.deletePrefix(['valv', this.docId, 'u'])
   }
 }

@@ -53,11 +53,11 @@ export class LocalCopy {
     await this.store?.put(this.key('chain', seqKey(index)), entry)
   }
 
-  /** Every stored entry, in order, stopping at the first gap. */
-  async loadChain(): Promise<Array<[number, Uint8Array]>> {
+  /** Every stored entry from `from` on, in order, stopping at the first gap. */
+  async loadChain(from = 0): Promise<Array<[number, Uint8Array]>> {
     const out: Array<[number, Uint8Array]> = []
     if (this.store === undefined) return out
-    for (let i = 0; ; i++) {
+    for (let i = from; ; i++) {
       const entry = await this.store.get(this.key('chain', seqKey(i)))
       if (entry === undefined) return out
       out.push([i, entry])
@@ -86,6 +86,52 @@ export class LocalCopy {
       return Number.isSafeInteger(length) && dec.pos === bytes.length ? { length, hash } : undefined
     } catch {
       return undefined
+    }
+  }
+
+  /**
+   * Store the verified chain `entries` (0 … n-1) as one blob sealed under the device's local
+   * key: the proof, on the next open, that this device already verified their signatures, so
+   * they are restored with one read and no signature checks (see {@link loadVerified}).
+   * Without an identity (a recovery session) nothing is stored.
+   */
+  async saveVerified(entries: readonly Uint8Array[]): Promise<void> {
+    if (this.store === undefined || this.me === undefined) return
+    const enc = encoding.createEncoder()
+    encoding.writeVarUint(enc, entries.length)
+    for (const e of entries) encoding.writeVarUint8Array(enc, e)
+    const sealed = aeadSeal(
+      Suite.XChaCha20Poly1305,
+      localStoreKey(this.me),
+      encoding.toUint8Array(enc),
+      utf8(`${this.docId}/verified-chain`),
+    )
+    await this.store.put(this.key('verified'), sealed)
+  }
+
+  /**
+   * The entries {@link saveVerified} stored, or none when there is no checkpoint or it does
+   * not open under this device's key (tampered, or another device's): the caller then
+   * verifies every entry from scratch.
+   */
+  async loadVerified(): Promise<Uint8Array[]> {
+    if (this.store === undefined || this.me === undefined) return []
+    const sealed = await this.store.get(this.key('verified'))
+    if (sealed === undefined) return []
+    try {
+      const plain = aeadOpen(
+        Suite.XChaCha20Poly1305,
+        localStoreKey(this.me),
+        sealed,
+        utf8(`${this.docId}/verified-chain`),
+      )
+      const dec = decoding.createDecoder(plain)
+      const n = decoding.readVarUint(dec)
+      const out: Uint8Array[] = []
+      for (let i = 0; i < n; i++) out.push(decoding.readVarUint8Array(dec))
+      return out
+    } catch {
+      return []
     }
   }
 

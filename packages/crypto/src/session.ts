@@ -124,6 +124,9 @@ export interface InviteInfo {
   readonly forUser: string | undefined
 }
 
+/** Entries appended after which the device checkpoint of the chain is rewritten anyway. */
+const CHECKPOINT_EVERY = 64
+
 /** Called after the membership or the keys changed. */
 export type ChangeListener = () => void
 
@@ -170,6 +173,10 @@ export class DocumentSession {
   private verified: ChainHead = { length: 0, hash: new Uint8Array(32) }
   /** Set once the relay served an older or forked chain: membership changes refuse with it. */
   private relayFault: CryptoError | undefined
+  /** Encoded entries of the verified chain, for the device checkpoint. */
+  private readonly raw: Uint8Array[] = []
+  /** Length of the chain the device checkpoint holds. */
+  private checkpointed = 0
 
   private constructor(
     docId: string,
@@ -284,10 +291,23 @@ export class DocumentSession {
 
   private async load(): Promise<void> {
     this.verified = (await this.local.loadHead()) ?? this.verified
-    for (const [index, entry] of await this.local.loadChain())
+    // Entries this device verified before come back from its sealed checkpoint without their
+    // signatures being checked again: a warm open costs no signature checks at all.
+    const known = await this.local.loadVerified()
+    for (const [index, entry] of known.entries()) await this.applyEntry(index, entry, false, true)
+    for (const [index, entry] of await this.local.loadChain(known.length))
       await this.applyEntry(index, entry, false)
     await this.local.loadSecrets(this.ring, this.state)
     this.absorbAll()
+    this.checkpointed = known.length
+    if (this.raw.length > known.length) await this.checkpointChain()
+  }
+
+  /** Seal the verified chain as this device's checkpoint (see `LocalCopy.saveVerified`). */
+  private async checkpointChain(): Promise<void> {
+    const entries = this.raw.slice()
+    await this.local.saveVerified(entries)
+    this.checkpointed = Math.max(this.checkpointed, entries.length)
   }
 
   /** Register a listener for membership or key changes; returns an unsubscribe function. */
@@ -569,6 +589,8 @@ export class DocumentSession {
   membershipSynced(relayLength: number): void {
     if (relayLength >= this.verified.length) {
       if (this.relayFault?.code === 'rollback-detected') this.relayFault = undefined
+      // Caught up: the next open restores this chain without checking its signatures.
+      if (this.raw.length > this.checkpointed) this.checkpointChain().catch(() => undefined)
       return
     }
     this.relayFault = new CryptoError(
@@ -578,7 +600,12 @@ export class DocumentSession {
     throw this.relayFault
   }
 
-  private async applyEntry(index: number, entry: Uint8Array, persist: boolean): Promise<void> {
+  private async applyEntry(
+    index: number,
+    entry: Uint8Array,
+    persist: boolean,
+    signaturesVerified = false,
+  ): Promise<void> {
     if (index === this.verified.length - 1) {
       // The stored head outlives lost entries: the relay must show the same one again.
       if (!equalBytes(entryHash(this.docId, entry), this.verified.hash)) this.forked(index)
@@ -592,14 +619,20 @@ export class DocumentSession {
     }
     if (index !== this.state.length)
       throw new CryptoError('invalid-state', `membership gap before ${index}`)
-    const e = this.state.append(entry)
+    const e = this.state.append(entry, signaturesVerified ? { signaturesVerified } : {})
+    this.raw.push(entry)
     if (e.body.kind === 'genesis' && this.me !== undefined) {
       const creator = creatorSigningSecret(this.me, e.body.nonce)
       if (equalBytes(ed25519.getPublicKey(creator), e.signer)) this.useSigningSecret(creator)
     }
     if (persist) await this.local.saveEntry(index, entry)
-    this.absorb(e)
+    // Restoring the device checkpoint: parts are taken once at the end of load (absorbAll),
+    // when this reader's own index is known, so no invitee box is trial-decrypted.
+    if (!signaturesVerified) this.absorb(e)
     if (persist) await this.local.saveSecrets(this.ring)
+    if (persist && this.raw.length - this.checkpointed >= CHECKPOINT_EVERY) {
+      await this.checkpointChain()
+    }
     for (const l of this.listeners) l()
     this.maybeJoin()
     this.maybeRotate()

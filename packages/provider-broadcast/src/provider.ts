@@ -96,8 +96,7 @@ export class BroadcastProvider extends ObservableV2<BroadcastProviderEvents> {
   }
 
   private async requestState(): Promise<void> {
-    const sv = Y.encodeStateVector(this.binding.doc)
-    const sealed = await this.binding.crypto.seal('state', sv, 0)
+    const sealed = await this.binding.sealStateRequest()
     this.post({ t: 'sync1', sealed, from: this.tabId })
   }
 
@@ -114,8 +113,7 @@ export class BroadcastProvider extends ObservableV2<BroadcastProviderEvents> {
     if (m.t === 'update') {
       await this.binding.receiveDirect('update', m.sealed, this)
     } else if (m.t === 'sync1') {
-      const { plaintext: sv } = await this.binding.crypto.open('state', m.sealed)
-      const sealed = await this.binding.sealState(sv)
+      const sealed = await this.binding.answerStateRequest(m.sealed)
       this.post({ t: 'sync2', sealed, to: m.from })
     } else if (m.to === this.tabId) {
       if (await this.binding.receiveDirect('state', m.sealed, this)) {

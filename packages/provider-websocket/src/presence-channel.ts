@@ -140,8 +140,8 @@ export class PresenceChannel {
 
   /** Handle a presence frame from the relay. */
   async receive(sealed: Uint8Array): Promise<void> {
-    const opened = await this.host.binding.crypto.open('presence', sealed)
-    const m = decodePresence(opened.plaintext)
+    const opened = await this.host.binding.openPresence(sealed)
+    const m = decodePresence(opened.message)
     // Before the local session started there is no session to acknowledge or confirm.
     if (this.timer === undefined || !this.guard.accept(opened.author, m)) return
     const key = `${opened.author}/${m.session}`
@@ -158,7 +158,7 @@ export class PresenceChannel {
       if (held !== undefined) this.applyAwareness(key, held.author, held.update)
     }
     if (m.type === 'heads') {
-      if (opened.writer === true) this.onHeads(opened.author, m.heads)
+      if (opened.writer) this.onHeads(opened.author, m.heads)
       return
     }
     if (this.confirmed.has(key)) this.applyAwareness(key, opened.author, m.update)
@@ -234,14 +234,14 @@ export class PresenceChannel {
     // Sealed one after another: counters must reach the relay in increasing order.
     const run = this.sending.then(async () => {
       try {
-        const crypto = this.host.binding.crypto
-        const sealed = await crypto.seal('presence', encodePresence(m), 0)
+        const binding = this.host.binding
+        const sealed = await binding.sealPresence(encodePresence(m))
         if (this.session !== m.session) return
         this.host.send(sealed)
         // Sealed once per session, as soon as sealing works (a joiner is not a member at once).
         if (this.bye === undefined) {
           const bye = { session: m.session, counter: BYE_COUNTER, sentAt: Date.now() }
-          const b = await crypto.seal('presence', encodePresence({ ...bye, type: 'bye' }), 0)
+          const b = await binding.sealPresence(encodePresence({ ...bye, type: 'bye' }))
           if (this.session === m.session) this.bye = b
         }
       } catch {

@@ -1,0 +1,66 @@
+/**
+ * Opening a document whose membership chain is long: 500 members, shared one by one by the
+ * admin (about 500 entries), with the real `@valv/crypto` sessions and the relay's membership
+ * rules (`MembershipState`, in memory: `LocalRelay` of the crypto tests).
+ *
+ * - first join: a new member's device with an empty key store receives the whole chain,
+ *   verifies it and completes its join (until `joined()` resolves).
+ * - warm reopen: the same device opens the document again from its key store (median of 5,
+ *   after one warm-up open).
+ *
+ * Nothing in plain Yjs compares (it has no membership), so the rows carry no baseline.
+ */
+import {
+  DocumentSession,
+  Identity,
+  memoryKeyStore,
+  PublicCard,
+  Role,
+} from '../packages/crypto/src/index.js'
+import { LocalRelay } from '../packages/crypto/test/local-relay.js'
+import type { Benchmark } from './harness.js'
+import { medianMs } from './harness.js'
+
+const bench: Benchmark = async ({ quick }) => {
+  const members = quick ? 100 : 500
+  const relay = new LocalRelay()
+  const anna = await Identity.create({ displayName: 'Anna' })
+  const admin = await DocumentSession.create(anna, { keyStore: memoryKeyStore() })
+  await relay.connect(admin)
+  for (let i = 1; i < members - 1; i++) {
+    const who = await Identity.create()
+    await admin.share(PublicCard.parse(who.card.toString()), Role.Editor)
+  }
+  const newcomer = await Identity.create({ displayName: 'Newcomer' })
+  await admin.share(PublicCard.parse(newcomer.card.toString()), Role.Editor)
+
+  const store = memoryKeyStore()
+  const t = performance.now()
+  const joiner = await DocumentSession.open(newcomer, admin.docId, { keyStore: store })
+  await relay.connect(joiner)
+  await joiner.joined()
+  joiner.membershipSynced(joiner.membershipLength())
+  const firstJoin = performance.now() - t
+  const entries = joiner.membershipLength()
+
+  const warm = await medianMs(async () => {
+    const s = await DocumentSession.open(newcomer, admin.docId, { keyStore: store })
+    if (s.membershipLength() !== entries) throw new Error('chain not restored')
+  })
+  return [
+    {
+      name: `first join into a ${members}-member document (${entries} entries)`,
+      value: firstJoin,
+      unit: 'ms',
+      baseline: null,
+    },
+    {
+      name: `warm reopen of a ${members}-member document (${entries} entries)`,
+      value: warm,
+      unit: 'ms',
+      baseline: null,
+    },
+  ]
+}
+
+export default bench
