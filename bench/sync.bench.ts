@@ -31,7 +31,6 @@ import { decodeFrame, encodeFrame, WIRE_VERSION } from '../packages/wire/src/ind
 import { type Benchmark, type BenchRow, loadTrace, percentile, type TraceEdit } from './harness.js'
 import { realRoom } from './real-room.js'
 
-
 async function until(cond: () => boolean, ms = 120_000): Promise<void> {
   const end = Date.now() + ms
   while (!cond()) {
