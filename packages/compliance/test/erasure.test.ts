@@ -49,7 +49,11 @@ async function populate(adapter: StorageAdapter, me: Identity) {
     updates.push(env)
     await store.appendLog(docId, i, env)
   }
-  const snapshot = await session.seal('snapshot', new Uint8Array(3000).fill(1), 5)
+  const snapshot = await session.seal('snapshot', new Uint8Array(3000).fill(1), 0, {
+    upToSeq: 2,
+    prevSeq: 0,
+    prev: new Uint8Array(32),
+  })
   await store.putSnapshot(docId, 2, snapshot)
   const file = await session.seal('update', new Uint8Array(200_000).fill(2), 6)
   await store.putBlob(
