@@ -23,10 +23,12 @@ export type ComplianceErrorCode =
  *
  * @example
  * ```ts
+ * declare const request: EraseRequest // see eraseDocument
  * try {
  *   await eraseDocument(request)
  * } catch (err) {
- *   if (err instanceof ComplianceError && err.code === 'legal-hold') tellUser('under hold')
+ *   if (!(err instanceof ComplianceError)) throw err
+ *   if (err.code === 'legal-hold') element.textContent = 'Under legal hold: not erased'
  * }
  * ```
  */

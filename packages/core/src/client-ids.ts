@@ -21,7 +21,7 @@ export class ClientIds {
   private readonly owners = new Map<number, string>()
   private readonly perAuthor = new Map<string, number>()
 
-  /** A table holding `entries` (as returned by {@link entries}). */
+  /** A table holding `entries` (as returned by {@link ClientIds.entries}). */
   constructor(entries: Iterable<readonly [number, string]> = []) {
     for (const [id, author] of entries) this.set(id, author)
   }

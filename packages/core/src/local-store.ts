@@ -9,7 +9,7 @@ const pad = (n: number) => n.toString().padStart(12, '0')
  *
  * @example
  * ```ts
- * await eraseLocalCache(new IndexedDbStorageAdapter({ name: 'valv' }), docId)
+ * await eraseLocalCache(new IndexedDBStorageAdapter({ dbName: 'valv' }), docId)
  * ```
  */
 export async function eraseLocalCache(storage: StorageAdapter, docId: string): Promise<void> {

@@ -17,7 +17,7 @@ const PREFIX = 'valv-keys'
  *
  * @example
  * ```ts
- * await eraseLocalKeys(new IndexedDbStorageAdapter({ name: 'valv' }), docId)
+ * await eraseLocalKeys(new IndexedDBStorageAdapter({ dbName: 'valv' }), docId)
  * ```
  */
 export async function eraseLocalKeys(store: ErasableKeyStore, docId: string): Promise<void> {

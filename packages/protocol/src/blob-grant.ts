@@ -82,7 +82,12 @@ export interface VerifiedBlobGrant {
  *
  * @example
  * ```ts
- * const { authorId } = await verifyBlobGrant(state, grant, { op: 'upload', blobId, size, sessionId })
+ * const state = new MembershipState(docId)
+ * for (const entry of chain) state.append(entry)
+ * // The member signs for one upload on its relay session; the relay checks before storing.
+ * const fields = { op: 'upload', blobId: 'Qm3v…', size: 4096, sessionId: 's-81f2' } as const
+ * const grant = await session.signBlobGrant(fields)
+ * const { authorId } = await verifyBlobGrant(state, grant, fields)
  * ```
  */
 export async function verifyBlobGrant(

@@ -55,7 +55,10 @@ export interface ChainAdmission {
  *
  * @example
  * ```ts
- * const open = state.admissions.filter((a) => admissionUsable(a, entry.at))
+ * const state = new MembershipState(docId)
+ * for (const entry of chain) state.append(entry)
+ * const now = Math.floor(Date.now() / 1000)
+ * const open = state.admissions.filter((a) => admissionUsable(a, now))
  * ```
  */
 export function admissionUsable(a: ChainAdmission, at: number): boolean {

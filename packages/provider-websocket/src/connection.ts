@@ -7,6 +7,8 @@ import { Pacer, type PacingOptions } from './pacer.js'
 /**
  * An event handler property, compared bivariantly (as methods are) so that the DOM's and `ws`'s
  * handlers, which take richer event types, both fit.
+ *
+ * @inline
  */
 type Handler<E> = { bivarianceHack(ev: E): void }['bivarianceHack'] | null
 
@@ -89,8 +91,16 @@ const IDLE_CLOSE = 4408
  * @example
  * ```ts
  * const connection = new RelayConnection({ url: ['wss://a.example.se', 'wss://b.example.se'] })
- * const minutes = new WebsocketProvider({ connection, doc, docId, document })
- * const budget = new WebsocketProvider({ connection, doc: doc2, docId: docId2, document: doc2Crypto })
+ * const { docId } = session
+ * const minutes = new WebsocketProvider({ connection, doc, docId, document: session })
+ * // A second document on the same socket:
+ * const budget = await DocumentSession.create(me)
+ * const budgetProvider = new WebsocketProvider({
+ *   connection,
+ *   doc: new Y.Doc(),
+ *   docId: budget.docId,
+ *   document: budget,
+ * })
  * ```
  */
 export class RelayConnection extends ObservableV2<RelayConnectionEvents> {

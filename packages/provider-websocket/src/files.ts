@@ -54,10 +54,14 @@ const WINDOW = 4
  *
  * @example
  * ```ts
- * const file = await uploadFile(provider, session, input.files[0].stream(), {
- *   size: input.files[0].size,
+ * const stored = await uploadFile(provider, session, file.stream(), { size: file.size })
+ * const fileId = drive.createFile(file.name)
+ * drive.addVersion(fileId, {
+ *   blobId: stored.blobId,
+ *   size: file.size,
+ *   mimeType: file.type || 'application/octet-stream',
+ *   fileKey: toBase64Url(stored.key), // the key lives only inside the encrypted drive
  * })
- * drive.addFile(folderId, { name: 'report.pdf', ...file })
  * ```
  */
 export async function uploadFile(
@@ -129,7 +133,13 @@ export async function uploadFile(
  *
  * @example
  * ```ts
- * const bytes = await new Response(downloadFile(provider, session, file)).arrayBuffer()
+ * declare const fileId: string // a file node of the drive
+ * const version = drive.latestVersion(fileId)
+ * const key = version?.fileKey === undefined ? undefined : fromBase64Url(version.fileKey)
+ * if (version !== null && key !== undefined) {
+ *   const plaintext = downloadFile(provider, session, { blobId: version.blobId, key })
+ *   const content = await new Response(plaintext).blob()
+ * }
  * ```
  */
 export function downloadFile(

@@ -94,8 +94,8 @@ function readPresence(dec: decoding.Decoder): PresenceMessage {
  * counter must grow; anything sent more than `maxAgeMs` ago is dropped. So a message captured
  * earlier can neither be replayed within its session nor played into a later one once it is
  * older than `maxAgeMs` (session state is forgotten only after that age as well). Within
- * `maxAgeMs`, a replay into a later session is stopped by the acknowledgement rule of
- * {@link PresenceMessage.acks}; a `bye` (counter 2^53−1) closes its session for good.
+ * `maxAgeMs`, a replay into a later session is stopped by the acknowledgement rule (`acks` of
+ * {@link PresenceMessage}); a `bye` (counter 2^53−1) closes its session for good.
  */
 export class ReplayGuard {
   private readonly seen = new Map<string, { counter: number; at: number }>()

@@ -114,7 +114,13 @@ type Pending =
  * provider.on('misbehaviour', (m) => alert(`relay ${m.kind}`))
  * await provider.whenSynced()
  * // More documents on the same socket:
- * const other = new WebsocketProvider({ connection: provider.connection, doc: doc2, docId: id2, document: crypto2 })
+ * const budget = await DocumentSession.create(me)
+ * const budgetProvider = new WebsocketProvider({
+ *   connection: provider.connection,
+ *   doc: new Y.Doc(),
+ *   docId: budget.docId,
+ *   document: budget,
+ * })
  * ```
  */
 export class WebsocketProvider

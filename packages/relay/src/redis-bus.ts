@@ -36,7 +36,7 @@ interface Client {
  * @example
  * ```ts
  * const cluster = await RedisBus.connect({ url: 'redis://127.0.0.1:6379' })
- * const relay = new Relay({ storage, verifier, cluster })
+ * const relay = new Relay({ storage, verifier: defaultVerifier(), cluster })
  * ```
  */
 export class RedisBus implements ClusterBus {

@@ -21,9 +21,11 @@ import type { AuditContext } from './context.js'
  *
  * @example
  * ```ts
+ * const trail = await AuditTrail.open(session.docId)
  * const admin = new AuditedSession(session, { trail, signer: documentAuditSigner(session) })
- * await admin.share(colleagueCard, Role.Editor)
- * await admin.unshare(formerUserId)
+ * const colleague = PublicCard.parse(colleagueCard)
+ * await admin.share(colleague, Role.Editor) // recorded as member.added
+ * await admin.unshare(colleague.userId) // member.removed, then key.rotated
  * ```
  */
 export class AuditedSession {

@@ -9,7 +9,10 @@ import type { AuditRecordSigner } from './record.js'
  *
  * @example
  * ```ts
- * const relaySigner = ed25519AuditSigner(secretFromKms)
+ * declare const serviceKey: Uint8Array // the service's 32-byte Ed25519 secret, from its KMS
+ * const serviceSigner = ed25519AuditSigner(serviceKey)
+ * const trail = await AuditTrail.open(docId)
+ * await trail.append(serviceSigner, { type: 'erasure', subject: docId })
  * ```
  */
 export function ed25519AuditSigner(secretKey: Uint8Array): AuditRecordSigner {
@@ -27,7 +30,12 @@ export function ed25519AuditSigner(secretKey: Uint8Array): AuditRecordSigner {
  *
  * @example
  * ```ts
- * const verdict = await verifyTrail(records, { signers: chainSigners(state, [relayKey]) })
+ * const state = new MembershipState(docId)
+ * for (const entry of chain) state.append(entry)
+ * declare const relayKey: Uint8Array // public key of the relay's `ed25519AuditSigner`
+ * declare const trailFile: string // the text `AuditTrail.export` wrote
+ * const signers = chainSigners(state, [relayKey])
+ * const verdict = await verifyTrail(parseTrailFile(trailFile), { signers })
  * ```
  */
 export function chainSigners(

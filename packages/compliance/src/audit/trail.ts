@@ -46,7 +46,11 @@ export interface AuditTrailOptions {
  * ```ts
  * const trail = await AuditTrail.open(session.docId)
  * const signer = documentAuditSigner(session)
- * await trail.append(signer, { type: 'member.added', subject: userId, details: { role: 'editor' } })
+ * await trail.append(signer, {
+ *   type: 'member.added',
+ *   subject: 'admission:3',
+ *   details: { role: 'editor' },
+ * })
  * const file = await trail.export(signer) // text; check it with `valv-audit verify <file>`
  * ```
  */

@@ -82,7 +82,10 @@ export interface VerifyTrailOptions {
  *
  * @example
  * ```ts
- * const verdict = await verifyTrail(parseTrailFile(text), { signers: chainSigners(state) })
+ * const state = new MembershipState(docId)
+ * for (const entry of chain) state.append(entry)
+ * declare const trailFile: string // the text `AuditTrail.export` wrote
+ * const verdict = await verifyTrail(parseTrailFile(trailFile), { signers: chainSigners(state) })
  * if (!verdict.ok) console.log(`break at ${verdict.index}: ${verdict.code}`)
  * ```
  */

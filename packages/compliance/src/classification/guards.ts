@@ -15,9 +15,11 @@ export interface LinkIssuer {
  *
  * @example
  * ```ts
- * const link = await createPolicyLink(session, policyFor(KRT_SCHEME, marking), {
- *   role: Role.Viewer, singleUse: true,
- * }, { trail, signer })
+ * const trail = await AuditTrail.open(session.docId)
+ * const audit = { trail, signer: documentAuditSigner(session) }
+ * const policy = policyFor(KRT_SCHEME, readMarking(ydoc, KRT_SCHEME))
+ * const options = { role: Role.Viewer, singleUse: true }
+ * const link = await createPolicyLink(session, policy, options, audit) // throws if forbidden
  * ```
  */
 export async function createPolicyLink(

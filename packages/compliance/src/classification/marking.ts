@@ -105,10 +105,13 @@ export function readMarking(doc: Y.Doc, scheme: ClassificationScheme): Marking |
  *
  * @example
  * ```ts
- * await setMarking(ydoc, KRT_SCHEME, {
+ * const trail = await AuditTrail.open(session.docId)
+ * const audit = { trail, signer: documentAuditSigner(session) }
+ * const marking: Marking = {
  *   level: 'K2',
  *   secrecy: { provision: 'OSL 21 kap. 7 §', date: '2026-12-07', authority: 'Socialnämnden' },
- * }, { trail, signer })
+ * }
+ * await setMarking(ydoc, KRT_SCHEME, marking, audit)
  * ```
  */
 export async function setMarking(

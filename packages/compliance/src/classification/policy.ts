@@ -32,7 +32,7 @@ export function strictest(a: LevelRules, b: LevelRules): LevelRules {
  * @example
  * ```ts
  * const policy = policyFor(KRT_SCHEME, readMarking(ydoc, KRT_SCHEME))
- * if (!policy.linkSharing) hideShareLinkButton()
+ * element.hidden = !policy.linkSharing // the "share by link" button
  * ```
  */
 export function policyFor(scheme: ClassificationScheme, marking: Marking | undefined): Policy {

@@ -223,8 +223,11 @@ ${headings}
  *
  * @example
  * ```ts
- * const bytes = richTextToOdt(RichText.fromDoc(ydoc), { title: 'Beslut', marking })
- * download(new Blob([bytes], { type: 'application/vnd.oasis.opendocument.text' }))
+ * import { writeFile } from 'node:fs/promises'
+ *
+ * const marking = readMarking(ydoc, KRT_SCHEME)
+ * const odt = richTextToOdt(text, { title: 'Beslut', ...(marking && { marking }) })
+ * await writeFile('beslut.odt', odt) // marking in the page header and the metadata
  * ```
  */
 export function richTextToOdt(text: RichText, options: OdfExportOptions = {}): Uint8Array {

@@ -58,13 +58,16 @@ export interface EraseRequest {
  *
  * @example
  * ```ts
+ * const trail = await AuditTrail.open(session.docId)
+ * const audit = { trail, signer: documentAuditSigner(session) }
  * const receipt = await eraseDocument({
  *   authority: session,
  *   retention: readRetention(ydoc),
- *   devices: [localAdapter],
- *   documents: [new DocumentStore(relayAdapter)],
- *   audit: { trail, signer },
+ *   devices: [new IndexedDBStorageAdapter()], // this device's key store and cache
+ *   documents: [new DocumentStore(storage)], // a local mirror of the document
+ *   audit,
  * })
+ * console.log(formatReceipt(receipt))
  * ```
  */
 export async function eraseDocument(request: EraseRequest): Promise<ErasureReceipt> {

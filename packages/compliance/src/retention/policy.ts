@@ -93,7 +93,9 @@ async function write(
  *
  * @example
  * ```ts
- * await setRetention(ydoc, { since: '2026-12-07', keepUntil: '2036-12-31' }, { trail, signer })
+ * const trail = await AuditTrail.open(session.docId)
+ * const audit = { trail, signer: documentAuditSigner(session) }
+ * await setRetention(ydoc, { since: '2026-12-07', keepUntil: '2036-12-31' }, audit)
  * ```
  */
 export async function setRetention(
