@@ -121,7 +121,9 @@ describe('files: streamed through the relay in bounded memory', () => {
     const upload = uploadFile(p, anna, file)
     await until(() => (m.files.get('bytes-in') ?? 0) >= 2 * MiB, 20_000, 'half the upload')
     // The connection drops (retryable close); the provider reconnects on its own.
-    ;(p as unknown as { ws: { close(code: number): void } }).ws.close(4000)
+    ;(p as unknown as { connection: { ws: { close(code: number): void } } }).connection.ws.close(
+      4000,
+    )
     const stored = await upload
     expect(m.files.get('resumed')).toBe(1)
     // Resumed, not restarted: the relay received the file about once (plus one window).

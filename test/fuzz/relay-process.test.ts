@@ -29,7 +29,11 @@ async function seedFrames(honestDoc: string): Promise<Uint8Array[]> {
   })
   const text = new TextEncoder().encode('x')
   const envelope = await own.seal('update', text, 1)
-  const snapshot = await own.seal('snapshot', text, 2)
+  const snapshot = await own.seal('snapshot', text, 0, {
+    upToSeq: 2,
+    prevSeq: 0,
+    prev: new Uint8Array(32),
+  })
   const presence = await own.seal('presence', text, 3)
   const frames: Frame[] = []
   for (const docId of [honestDoc, own.docId]) {
@@ -46,7 +50,9 @@ async function seedFrames(honestDoc: string): Promise<Uint8Array[]> {
   return frames.map(encodeFrame)
 }
 
-const BOUNDARY_NUMBERS = [0, 1, 2 ** 32, 2 ** 53 - 1, 2 ** 53, 2 ** 64 - 1]
+// What `encodeFrame` still writes; integers past 2^53 − 1 are hand-encoded against the CLI by
+// test/attacks/relay-frames.test.ts (the codec refuses to write them).
+const BOUNDARY_NUMBERS = [0, 1, 2 ** 32, 2 ** 53 - 1]
 
 /** A valid frame of a random type with every numeric field at a boundary value. */
 function boundaryFrame(r: ReturnType<typeof rng>, docId: string): Uint8Array {
