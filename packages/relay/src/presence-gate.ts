@@ -55,8 +55,10 @@ export class PresenceGate {
   }
 
   private async forward(session: Session, f: PresenceFrame): Promise<void> {
+    // Checked on receipt: the sender was subscribed then. A `bye` is followed at once by the
+    // close of its socket, so closing meanwhile must not drop what came before it.
     const doc = this.host.doc(f.docId)
-    if (session.closed || !doc || !session.docs.has(f.docId)) return
+    if (!doc) return
     const ctx = { docId: doc.id, membership: doc.membership }
     const { author } = await this.host.verifier.verifyPresence(ctx, f.payload)
     const bound = session.presenceAuthors.get(f.docId)
@@ -64,7 +66,6 @@ export class PresenceGate {
       throw new RelayError('forbidden', 'presence of another member')
     }
     session.presenceAuthors.set(f.docId, author)
-    if (session.closed || !session.docs.has(f.docId)) return
     for (const peer of doc.subscribers) if (peer !== session) this.host.send(peer, f)
     this.host.publish(f.docId, f)
   }
