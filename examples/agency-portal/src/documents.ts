@@ -1,16 +1,28 @@
 import { DocumentSession, type Identity } from '@valv/crypto'
-import { SheetWorkbook } from '@valv/models'
-import { WebsocketProvider } from '@valv/provider-websocket'
+import { Chat } from '@valv/models/chat'
+import { SheetWorkbook } from '@valv/models/sheet'
+import { BroadcastProvider } from '@valv/provider-broadcast'
+import {
+  openDocument as openRelayDocument,
+  RelayConnection,
+  WebsocketProvider,
+} from '@valv/provider-websocket'
 import { IndexedDBStorageAdapter } from '@valv/storage-indexeddb'
 import * as Y from 'yjs'
 
-/** The kinds of document the portal edits; each is one encrypted Valv document. */
-export type DocKind = 'text' | 'sheet' | 'slides' | 'chat'
+/**
+ * The kinds of document the portal edits; each is one encrypted Valv document. `files` is a
+ * shared drive: a `Drive` tree whose files are encrypted blobs on the relay.
+ */
+export type DocKind = 'text' | 'sheet' | 'slides' | 'chat' | 'files'
 
-/** One open document: its session (keys, members), provider (sync) and `Y.Doc`. */
+/** One open document: its session (keys, members), transports and `Y.Doc`. */
 export interface OpenDocument {
   readonly session: DocumentSession
+  /** Sync through the relay (and file transfer). */
   readonly provider: WebsocketProvider
+  /** Sync with this profile's other tabs, without the relay (absent without BroadcastChannel). */
+  readonly tabs: BroadcastProvider | undefined
   readonly doc: Y.Doc
   /** Title and kind, stored encrypted inside the document so joiners learn them. */
   readonly meta: Y.Map<string>
@@ -26,35 +38,58 @@ function storageFor(me: Identity): IndexedDBStorageAdapter {
   return storage
 }
 
-async function connect(me: Identity, session: DocumentSession, relayUrl: string) {
-  // gc: false because version history keeps Yjs snapshots of old states.
-  const doc = new Y.Doc({ gc: false })
-  const provider = new WebsocketProvider({
-    url: relayUrl,
-    doc,
-    docId: session.docId,
-    document: session,
-    storage: storageFor(me),
+let connection: RelayConnection | undefined
+/**
+ * One socket to the relay for every document this tab opens (the connection is reference
+ * counted, reconnects with backoff and follows the browser's online/offline events).
+ */
+function connectionTo(relayUrl: string): RelayConnection {
+  connection ??= new RelayConnection({ url: relayUrl })
+  return connection
+}
+
+/**
+ * A new `Y.Doc` for a document of `kind`. Text keeps deleted items (`gc: false`) because
+ * version history restores old states from Yjs snapshots; the others collect them, which chat
+ * redaction needs (the redacted text must leave the document state).
+ */
+function newDoc(kind: DocKind | undefined): Y.Doc {
+  return new Y.Doc({ gc: kind !== undefined && kind !== 'text' })
+}
+
+function bind(me: Identity, session: DocumentSession, provider: WebsocketProvider): OpenDocument {
+  const doc = provider.doc
+  const meta = doc.getMap<string>(META)
+  // A joiner learns the kind only from the document: collect garbage once it is not text.
+  const gc = () => {
+    const kind = meta.get('kind')
+    if (kind !== undefined) doc.gc = kind !== 'text'
+  }
+  meta.observe(gc)
+  gc()
+  provider.awareness.setLocalStateField('user', {
+    name: me.card.displayName,
+    color: colorFor(me.userId),
   })
-  const name = me.card.displayName
-  provider.awareness.setLocalStateField('user', { name, color: colorFor(me.userId) })
-  const online = () => provider.connect()
-  const offline = () => provider.disconnect()
-  window.addEventListener('online', online)
-  window.addEventListener('offline', offline)
-  if (!navigator.onLine) provider.disconnect()
-  const open: OpenDocument = {
+  let tabs: BroadcastProvider | undefined
+  try {
+    // Same binding as the relay provider: an edit is sealed once and sent both ways.
+    tabs = new BroadcastProvider({ binding: provider.binding })
+  } catch {
+    // No BroadcastChannel here: tabs still meet through the relay.
+  }
+  return {
     session,
     provider,
+    tabs,
     doc,
-    meta: doc.getMap<string>(META),
+    meta,
     async destroy() {
-      window.removeEventListener('online', online)
-      window.removeEventListener('offline', offline)
+      meta.unobserve(gc)
+      await tabs?.destroy()
       await provider.destroy()
     },
   }
-  return open
 }
 
 /** Create a new document of `kind`; the creator is its admin. */
@@ -64,30 +99,46 @@ export async function createDocument(
   kind: DocKind,
   title: string,
 ): Promise<OpenDocument> {
-  const session = await DocumentSession.create(me, { keyStore: storageFor(me) })
-  const open = await connect(me, session, relayUrl)
-  await session.attach(open.provider)
+  const opened = await openRelayDocument({
+    identity: me,
+    relay: connectionTo(relayUrl),
+    storage: storageFor(me),
+    doc: newDoc(kind),
+  })
+  const open = bind(me, opened.session, opened.provider)
   open.doc.transact(() => {
     open.meta.set('kind', kind)
     open.meta.set('title', title)
-    // Only the creator lays out the first sheet, so two replicas never both add one.
+    // Only the creator lays out the first sheet (or channel), so two replicas never both add one.
     if (kind === 'sheet') new SheetWorkbook(open.doc).addSheet('Blad1', { rows: 20, columns: 8 })
+    if (kind === 'chat') new Chat(open.doc, { member: me.userId }).createChannel(title)
   })
   return open
 }
 
-/** Reopen a document this device is a member of (works offline from IndexedDB). */
+/**
+ * Reopen a document this device is a member of. Unlike `openDocument` of the SDK this does not
+ * wait for the relay, so it also works offline, from IndexedDB.
+ */
 export async function openDocument(
   me: Identity,
   relayUrl: string,
   docId: string,
+  kind?: DocKind,
 ): Promise<OpenDocument> {
-  const session = await DocumentSession.open(me, docId, { keyStore: storageFor(me) })
-  const open = await connect(me, session, relayUrl)
-  session.attach(open.provider).catch(() => {
+  const store = storageFor(me)
+  const session = await DocumentSession.open(me, docId, { keyStore: store })
+  const provider = new WebsocketProvider({
+    connection: connectionTo(relayUrl),
+    doc: newDoc(kind),
+    docId,
+    document: session,
+    storage: store,
+  })
+  session.attach(provider).catch(() => {
     // Offline: the session attaches again when the provider reconnects and syncs.
   })
-  return open
+  return bind(me, session, provider)
 }
 
 /** Join through an invite link; resolves once this device is a member and caught up. */
@@ -96,12 +147,23 @@ export async function joinDocument(
   relayUrl: string,
   link: string,
 ): Promise<OpenDocument> {
-  const session = await DocumentSession.join(me, link, { keyStore: storageFor(me) })
-  const open = await connect(me, session, relayUrl)
-  await session.attach(open.provider)
-  await session.joined()
-  await open.provider.whenSynced()
-  return open
+  const opened = await openRelayDocument({
+    identity: me,
+    relay: connectionTo(relayUrl),
+    storage: storageFor(me),
+    invite: link,
+    doc: newDoc(undefined),
+  })
+  return bind(me, opened.session, opened.provider)
+}
+
+/** Display names of the document's members by user id, from the membership chain. */
+export function memberNames(session: DocumentSession): Map<string, string> {
+  const names = new Map<string, string>()
+  for (const m of session.members()) {
+    if (m.userId !== undefined && m.displayName !== '') names.set(m.userId, m.displayName)
+  }
+  return names
 }
 
 /** A stable, readable cursor colour per user (all pass 4.5:1 on white). */

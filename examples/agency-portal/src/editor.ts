@@ -1,4 +1,4 @@
-import { richTextSchema } from '@valv/models'
+import { richTextSchema } from '@valv/models/richtext'
 import { baseKeymap, toggleMark } from 'prosemirror-commands'
 import { keymap } from 'prosemirror-keymap'
 import { EditorState } from 'prosemirror-state'

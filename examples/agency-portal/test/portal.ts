@@ -19,17 +19,23 @@ export interface Stack {
   readonly url: string
   readonly dataDir: string
   readonly browser: Browser
+  /** Stop the relay (its store stays), as in an outage. */
+  stopRelay?(): Promise<void>
+  /** Start the relay again on the same port and store. */
+  startRelay?(): Promise<void>
   close(): Promise<void>
 }
 
 /** Start the relay on a free loopback port, build and serve the portal, launch headless Chromium. */
 export async function startStack(): Promise<Stack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'valv-portal-relay-'))
-  const relay = new Relay({
-    storage: new FsStorageAdapter({ directory: dataDir }),
-    verifier: defaultVerifier(),
-    logger: silentLogger,
-  })
+  const newRelay = () =>
+    new Relay({
+      storage: new FsStorageAdapter({ directory: dataDir }),
+      verifier: defaultVerifier(),
+      logger: silentLogger,
+    })
+  let relay: Relay | undefined = newRelay()
   const { port: relayPort } = await relay.listen(0, '127.0.0.1')
   const outDir = mkdtempSync(join(tmpdir(), 'valv-portal-dist-'))
   const configFile = join(portal, 'vite.config.ts')
@@ -69,10 +75,19 @@ export async function startStack(): Promise<Stack> {
     url: `http://127.0.0.1:${port}/`,
     dataDir,
     browser,
+    async stopRelay() {
+      await relay?.close()
+      relay = undefined
+    },
+    async startRelay() {
+      if (relay !== undefined) return
+      relay = newRelay()
+      await relay.listen(relayPort, '127.0.0.1')
+    },
     async close() {
       await browser.close()
       await server.close()
-      await relay.close()
+      await relay?.close()
       rmSync(outDir, { recursive: true, force: true })
       rmSync(dataDir, { recursive: true, force: true })
     },

@@ -1,25 +1,29 @@
-import { Comments, type CommentThread, RICH_TEXT_FRAGMENT } from '@valv/models'
+import type { Identity } from '@valv/crypto'
+import { Comments, type CommentThread } from '@valv/models/comments'
+import { RICH_TEXT_FRAGMENT } from '@valv/models/richtext'
 import type { EditorView } from 'prosemirror-view'
-import type { OpenDocument } from '../documents.js'
+import { memberNames, type OpenDocument } from '../documents.js'
 import { field, h } from '../dom.js'
 import { t } from '../i18n.js'
 import { onDispose } from '../lifecycle.js'
 
 /**
- * Comment threads anchored to text ranges. They live in the content document here, so only
- * writers can comment; a separate comments document would let commenters comment too.
+ * Comment threads anchored to text ranges, through the `Comments` model of `@valv/models`. The
+ * author is the member id; the name shown comes from the membership chain. They live in the
+ * content document here, so only writers can comment; a separate comments document (with
+ * `writeRole: 'commenter'`) would let commenters comment too.
  */
 export function renderComments(
   open: OpenDocument,
   panel: HTMLElement,
-  author: string,
+  me: Identity,
   view: () => EditorView | undefined,
 ): void {
-  const comments = new Comments(open.doc, { author })
+  const comments = new Comments(open.doc, { author: me.userId })
   const fragment = open.doc.getXmlFragment(RICH_TEXT_FRAGMENT)
   const list = h('ul', { class: 'threads', 'data-testid': 'threads' })
   const error = h('p', { role: 'alert', class: 'error' })
-  const item = (thread: CommentThread) => {
+  const item = (thread: CommentThread, names: Map<string, string>) => {
     const anchor = comments.resolveText(thread.id, fragment)
     const quote = anchor.status === 'anchored' ? anchor.text : t('orphaned')
     return h(
@@ -28,7 +32,9 @@ export function renderComments(
       h('blockquote', {}, quote),
       ...thread.comments
         .filter((c) => !c.deleted)
-        .map((c) => h('p', {}, h('strong', {}, c.author), `: ${c.body}`)),
+        .map((c) =>
+          h('p', {}, h('strong', {}, names.get(c.author) ?? t('unknownMember')), `: ${c.body}`),
+        ),
       thread.resolved ? h('p', { class: 'muted' }, t('resolvedLabel')) : null,
       h(
         'button',
@@ -44,11 +50,15 @@ export function renderComments(
   }
   const draw = () => {
     const threads = comments.threads()
+    const names = memberNames(open.session)
     list.replaceChildren(
-      ...(threads.length === 0 ? [h('li', {}, t('noComments'))] : threads.map(item)),
+      ...(threads.length === 0
+        ? [h('li', {}, t('noComments'))]
+        : threads.map((th) => item(th, names))),
     )
   }
   onDispose(comments.observe(draw))
+  onDispose(open.session.onChange(draw))
   const body = h('textarea', { rows: 2, id: 'comment-body' })
   panel.append(
     h(

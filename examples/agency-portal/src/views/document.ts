@@ -7,6 +7,7 @@ import { onDispose } from '../lifecycle.js'
 import { type App, navigate } from '../router.js'
 import { renderChat } from './chat.js'
 import { exportButtons } from './export.js'
+import { renderFiles } from './files.js'
 import { presence } from './presence.js'
 import { openShareDialog } from './share.js'
 import { renderSheet } from './sheet.js'
@@ -53,7 +54,8 @@ export function renderDocument(app: App, main: HTMLElement): void {
   const docId = new URLSearchParams(location.search).get('doc') as string
   let pending = cache.get(docId)
   if (!pending) {
-    pending = openDocument(me, app.relayUrl, docId)
+    const kind = listDrive().find((e) => e.docId === docId)?.kind
+    pending = openDocument(me, app.relayUrl, docId, kind)
     cache.set(docId, pending)
   }
   pending.then(
@@ -117,11 +119,11 @@ function show(app: App, main: HTMLElement, open: OpenDocument): void {
     body,
     versionsPanel,
   )
-  const name = me.card.displayName
   if (kind === 'text') {
-    renderText(open, body, name)
-    renderVersions(open, versionsPanel, name)
+    renderText(open, body, me)
+    renderVersions(open, versionsPanel, me.card.displayName)
   } else if (kind === 'sheet') renderSheet(open, body)
   else if (kind === 'slides') renderSlides(open, body)
-  else renderChat(open, body, name)
+  else if (kind === 'files') renderFiles(open, body, me)
+  else renderChat(open, body, me)
 }

@@ -11,6 +11,7 @@ const KINDS: [DocKind, Parameters<typeof t>[0]][] = [
   ['sheet', 'kindSheet'],
   ['slides', 'kindSlides'],
   ['chat', 'kindChat'],
+  ['files', 'kindFiles'],
 ]
 
 function newDocumentForm(app: App, me: Identity): HTMLElement {

@@ -1,10 +1,5 @@
-import {
-  exportSheetCsv,
-  RichText,
-  richTextToHtml,
-  richTextToMarkdown,
-  SheetWorkbook,
-} from '@valv/models'
+import { RichText, richTextToHtml, richTextToMarkdown } from '@valv/models/richtext'
+import { exportSheetCsv, SheetWorkbook } from '@valv/models/sheet'
 import type { DocKind, OpenDocument } from '../documents.js'
 import { h } from '../dom.js'
 import { t } from '../i18n.js'

@@ -1,4 +1,4 @@
-import { Presentation } from '@valv/models'
+import { Presentation } from '@valv/models/slides'
 import type { OpenDocument } from '../documents.js'
 import { h } from '../dom.js'
 import { mountEditor } from '../editor.js'

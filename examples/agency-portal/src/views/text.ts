@@ -1,4 +1,5 @@
-import { RICH_TEXT_FRAGMENT } from '@valv/models'
+import type { Identity } from '@valv/crypto'
+import { RICH_TEXT_FRAGMENT } from '@valv/models/richtext'
 import type { EditorView } from 'prosemirror-view'
 import type { OpenDocument } from '../documents.js'
 import { h } from '../dom.js'
@@ -7,7 +8,7 @@ import { t } from '../i18n.js'
 import { renderComments } from './comments.js'
 
 /** The rich text editor with live cursors of the other members, and comments beside it. */
-export function renderText(open: OpenDocument, body: HTMLElement, author: string): void {
+export function renderText(open: OpenDocument, body: HTMLElement, me: Identity): void {
   let view: EditorView | undefined
   const side = h('div', { class: 'side' })
   body.append(
@@ -27,5 +28,5 @@ export function renderText(open: OpenDocument, body: HTMLElement, author: string
       side,
     ),
   )
-  renderComments(open, side, author, () => view)
+  renderComments(open, side, me, () => view)
 }

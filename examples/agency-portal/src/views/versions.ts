@@ -1,4 +1,4 @@
-import { VersionHistory } from '@valv/models'
+import { VersionHistory } from '@valv/models/versions'
 import type { OpenDocument } from '../documents.js'
 import { field, h } from '../dom.js'
 import { currentLang, t } from '../i18n.js'
