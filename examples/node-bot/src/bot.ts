@@ -1,18 +1,9 @@
 import type { DocumentSession, Identity } from '@valv/crypto'
+import { Chat, type ChatEvent } from '@valv/models/chat'
 import { openDocument } from '@valv/provider-websocket'
 import type { StorageAdapter } from '@valv/storage'
 import { WebSocket } from 'ws'
 import type * as Y from 'yjs'
-
-/** A chat message, in the layout the agency portal's chat uses. */
-export interface ChatMessage {
-  readonly author: string
-  readonly text: string
-  readonly at: number
-}
-
-/** Root of the chat array in a chat document (the agency portal's layout). */
-export const CHAT_ROOT = 'valv.portal.chat'
 
 /** Options of {@link startBot}. */
 export interface BotOptions {
@@ -33,26 +24,31 @@ export interface Bot {
   readonly docId: string
   readonly session: DocumentSession
   readonly doc: Y.Doc
+  /** The bot's view of the document's chat (the `Chat` model of `@valv/models`). */
+  readonly chat: Chat
   stop(): Promise<void>
+}
+
+/** Names of the current members, from the membership chain (signed certificates). */
+function memberList(session: DocumentSession): string {
+  const names = new Set<string>()
+  for (const m of session.members()) if (m.role > 0 && m.displayName) names.add(m.displayName)
+  return [...names].join(', ')
 }
 
 function answer(command: string, session: DocumentSession, now: Date): string | undefined {
   if (command === '/tid' || command === '/time') return now.toISOString()
-  if (command === '/medlemmar' || command === '/members') {
-    return session
-      .members()
-      .filter((m) => m.role > 0)
-      .map((m) => m.displayName)
-      .join(', ')
-  }
+  if (command === '/medlemmar' || command === '/members') return memberList(session)
   if (command === '/hjälp' || command === '/help') return '/tid, /medlemmar, /hjälp'
   return undefined
 }
 
 /**
  * Join (or reopen) a chat document as a member with the bot's own identity and answer `/…`
- * commands. Everything the bot reads and writes is decrypted and encrypted here, in the bot's
- * process, exactly as in a browser; the relay sees ciphertext only.
+ * commands in the channel they were sent to (a reply in a thread stays in the thread). It uses
+ * the `Chat` model like the agency portal, so its messages carry its member id and the portal
+ * shows the name from its certificate. Everything is decrypted and encrypted here, in the
+ * bot's process, exactly as in a browser; the relay sees ciphertext only.
  */
 export async function startBot(options: BotOptions): Promise<Bot> {
   const { identity, storage } = options
@@ -64,30 +60,29 @@ export async function startBot(options: BotOptions): Promise<Bot> {
     ...(options.invite ? { invite: options.invite } : { docId: options.docId ?? '' }),
     WebSocketPolyfill: WebSocket as never,
   })
-  const messages = doc.getArray<ChatMessage>(CHAT_ROOT)
-  const name = identity.card.displayName
-  const onChange = (event: Y.YArrayEvent<ChatMessage>) => {
-    if (event.transaction.local) return // never answer ourselves
-    for (const item of event.changes.added) {
-      for (const m of item.content.getContent() as ChatMessage[]) {
-        const reply = answer(
-          m.text.trim().split(/\s+/)[0] ?? '',
-          session,
-          options.now?.() ?? new Date(),
-        )
-        if (reply !== undefined && session.canWrite()) {
-          messages.push([{ author: name, text: reply, at: Date.now() }])
-        }
-      }
-    }
+  const chat = new Chat(doc, { member: identity.userId })
+  const onChange = (e: ChatEvent) => {
+    if (e.type !== 'message' || e.change !== 'added') return
+    const m = chat.message(e.channelId, e.messageId)
+    if (m.author === chat.member || m.text === null) return // never answer ourselves
+    const reply = answer(
+      m.text.trim().split(/\s+/)[0] ?? '',
+      session,
+      options.now?.() ?? new Date(),
+    )
+    if (reply === undefined || !session.canWrite()) return
+    if (m.threadOf === null) chat.send(e.channelId, reply)
+    else chat.reply(e.channelId, m.id, reply)
   }
-  messages.observe(onChange)
+  const unsubscribe = chat.onChange(onChange)
   return {
     docId: session.docId,
     session,
     doc,
+    chat,
     async stop() {
-      messages.unobserve(onChange)
+      unsubscribe()
+      chat.destroy()
       await close()
     },
   }

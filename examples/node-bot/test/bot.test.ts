@@ -1,11 +1,12 @@
 import { DocumentSession, Identity, Role } from '@valv/crypto'
+import { Chat } from '@valv/models/chat'
 import { WebsocketProvider } from '@valv/provider-websocket'
 import { defaultVerifier, Relay, silentLogger } from '@valv/relay'
 import { MemoryStorageAdapter } from '@valv/storage-memory'
 import { expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import * as Y from 'yjs'
-import { CHAT_ROOT, type ChatMessage, startBot } from '../src/bot.js'
+import { startBot } from '../src/bot.js'
 
 const until = async (cond: () => boolean, ms = 10_000) => {
   const end = Date.now() + ms
@@ -15,7 +16,7 @@ const until = async (cond: () => boolean, ms = 10_000) => {
   }
 }
 
-it('joins through an invite link with its own identity and answers in the chat', async () => {
+it('joins a Chat through an invite link with its own identity and answers there', async () => {
   const relay = new Relay({
     storage: new MemoryStorageAdapter(),
     verifier: defaultVerifier(),
@@ -34,26 +35,41 @@ it('joins through an invite link with its own identity and answers in the chat',
     WebSocketPolyfill: WebSocket as never,
   })
   await session.attach(provider)
+  // Anna's side is the Chat model too, as in the agency portal.
+  const chat = new Chat(doc, { member: anna.userId })
+  const channel = chat.createChannel('Kansliet')
   const invite = await session.createInviteLink({ role: Role.Editor, singleUse: true })
+  const botIdentity = await Identity.create({ displayName: 'Valv-bot' })
   const bot = await startBot({
     relayUrl,
     invite,
-    identity: await Identity.create({ displayName: 'Valv-bot' }),
+    identity: botIdentity,
     storage: new MemoryStorageAdapter(),
     now: () => new Date('2026-05-01T08:00:00Z'),
   })
+  const messages = () => chat.page(channel).messages
   try {
     expect(bot.session.role).toBe(Role.Editor)
-    const chat = doc.getArray<ChatMessage>(CHAT_ROOT)
-    chat.push([{ author: 'Anna', text: '/tid', at: Date.now() }])
-    await until(() => chat.length === 2)
-    expect(chat.get(1)).toMatchObject({ author: 'Valv-bot', text: '2026-05-01T08:00:00.000Z' })
-    chat.push([{ author: 'Anna', text: '/medlemmar', at: Date.now() }])
-    await until(() => chat.length === 4)
-    expect(chat.get(3)?.text).toBe('Anna, Valv-bot')
-    chat.push([{ author: 'Anna', text: 'vanlig text', at: Date.now() }])
+    chat.send(channel, '/tid')
+    await until(() => messages().length === 2)
+    expect(messages()[1]).toMatchObject({
+      author: botIdentity.userId, // a member id, which the portal names from the membership
+      text: '2026-05-01T08:00:00.000Z',
+    })
+    chat.send(channel, '/medlemmar')
+    await until(() => messages().length === 4)
+    expect(messages()[3]?.text).toBe('Anna, Valv-bot')
+    // A command in a thread is answered in that thread.
+    const root = chat.send(channel, 'en fråga')
+    chat.reply(channel, root, '/hjälp')
+    await until(() => chat.thread(channel, root).messages.length === 2)
+    expect(chat.thread(channel, root).messages[1]).toMatchObject({
+      author: botIdentity.userId,
+      text: '/tid, /medlemmar, /hjälp',
+    })
     await new Promise((r) => setTimeout(r, 300))
-    expect(chat.length).toBe(5) // only commands are answered
+    expect(messages().length).toBe(5) // plain text is not answered
+    expect(bot.chat.page(channel).messages.map((m) => m.id)).toEqual(messages().map((m) => m.id))
   } finally {
     await bot.stop()
     await provider.destroy()
