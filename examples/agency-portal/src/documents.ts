@@ -16,6 +16,18 @@ import * as Y from 'yjs'
  */
 export type DocKind = 'text' | 'sheet' | 'slides' | 'chat' | 'files'
 
+/**
+ * A text document's comments live in a companion document whose write role is `Commenter`, so
+ * a commenter can comment without being able to edit the text. Its id is in the text's meta.
+ */
+const COMMENTS_KEY = 'comments'
+
+/**
+ * What the portal puts in an invite link: the document's invite fragment, then for a text
+ * document `~` and the comments document's invite fragment (`~` never occurs in a fragment).
+ */
+export const INVITE_SEPARATOR = '~'
+
 /** One open document: its session (keys, members), transports and `Y.Doc`. */
 export interface OpenDocument {
   readonly session: DocumentSession
@@ -53,7 +65,7 @@ function connectionTo(relayUrl: string): RelayConnection {
  * version history restores old states from Yjs snapshots; the others collect them, which chat
  * redaction needs (the redacted text must leave the document state).
  */
-function newDoc(kind: DocKind | undefined): Y.Doc {
+function newDoc(kind: DocKind | 'comments' | undefined): Y.Doc {
   return new Y.Doc({ gc: kind !== undefined && kind !== 'text' })
 }
 
@@ -106,9 +118,23 @@ export async function createDocument(
     doc: newDoc(kind),
   })
   const open = bind(me, opened.session, opened.provider)
+  let comments: OpenDocument | undefined
+  if (kind === 'text') {
+    const made = await openRelayDocument({
+      identity: me,
+      relay: connectionTo(relayUrl),
+      storage: storageFor(me),
+      doc: newDoc('comments'),
+      create: { writeRole: 'commenter' },
+    })
+    comments = bind(me, made.session, made.provider)
+    comments.meta.set('kind', 'comments')
+    companions.set(open.session.docId, Promise.resolve(comments))
+  }
   open.doc.transact(() => {
     open.meta.set('kind', kind)
     open.meta.set('title', title)
+    if (comments) open.meta.set(COMMENTS_KEY, comments.session.docId)
     // Only the creator lays out the first sheet (or channel), so two replicas never both add one.
     if (kind === 'sheet') new SheetWorkbook(open.doc).addSheet('Blad1', { rows: 20, columns: 8 })
     if (kind === 'chat') new Chat(open.doc, { member: me.userId }).createChannel(title)
@@ -124,7 +150,7 @@ export async function openDocument(
   me: Identity,
   relayUrl: string,
   docId: string,
-  kind?: DocKind,
+  kind?: DocKind | 'comments',
 ): Promise<OpenDocument> {
   const store = storageFor(me)
   const session = await DocumentSession.open(me, docId, { keyStore: store })
@@ -141,20 +167,52 @@ export async function openDocument(
   return bind(me, session, provider)
 }
 
-/** Join through an invite link; resolves once this device is a member and caught up. */
+/**
+ * Join through an invite link (with the comments document's invite after `~`, if any);
+ * resolves once this device is a member of both and caught up.
+ */
 export async function joinDocument(
   me: Identity,
   relayUrl: string,
   link: string,
 ): Promise<OpenDocument> {
-  const opened = await openRelayDocument({
-    identity: me,
-    relay: connectionTo(relayUrl),
-    storage: storageFor(me),
-    invite: link,
-    doc: newDoc(undefined),
-  })
-  return bind(me, opened.session, opened.provider)
+  const [main = '', second] = link.slice(link.indexOf('#') + 1).split(INVITE_SEPARATOR)
+  const join = async (invite: string, kind: 'comments' | undefined) => {
+    const opened = await openRelayDocument({
+      identity: me,
+      relay: connectionTo(relayUrl),
+      storage: storageFor(me),
+      invite: `#${invite}`,
+      doc: newDoc(kind),
+    })
+    return bind(me, opened.session, opened.provider)
+  }
+  const open = await join(main, undefined)
+  if (second !== undefined) companions.set(open.session.docId, join(second, 'comments'))
+  return open
+}
+
+const companions = new Map<string, Promise<OpenDocument | undefined>>()
+
+/**
+ * The comments document of text document `open` (undefined for a text document made before
+ * comments had their own document: its comments are in the text itself). Opened once per tab.
+ */
+export function commentsOf(
+  me: Identity,
+  relayUrl: string,
+  open: OpenDocument,
+): Promise<OpenDocument | undefined> {
+  const docId = open.session.docId
+  let pending = companions.get(docId)
+  if (pending === undefined) {
+    const id = open.meta.get(COMMENTS_KEY)
+    pending = id === undefined ? Promise.resolve(undefined) : openDocument(me, relayUrl, id)
+    // A failure (not a member of it, say) is not cached: the next render tries again.
+    pending.catch(() => companions.delete(docId))
+    companions.set(docId, pending)
+  }
+  return pending
 }
 
 /** Display names of the document's members by user id, from the membership chain. */

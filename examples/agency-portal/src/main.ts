@@ -1,5 +1,6 @@
 import { parseInvite } from '@valv/crypto'
 import { relayUrl } from './config.js'
+import { INVITE_SEPARATOR } from './documents.js'
 import { h } from './dom.js'
 import { onLangChange, setLang, t } from './i18n.js'
 import { hasVault } from './keychain.js'
@@ -19,7 +20,8 @@ async function boot(): Promise<void> {
   // bar (and history) as soon as it is read.
   if (location.hash.length > 1) {
     try {
-      parseInvite(location.hash)
+      // The portal's link may carry a second invite (the comments document) after `~`.
+      parseInvite(location.hash.split(INVITE_SEPARATOR)[0] ?? '')
       app.pendingInvite = location.hash
       history.replaceState(null, '', location.pathname + location.search)
     } catch {

@@ -20,6 +20,7 @@ import {
 // and columns (Sheet), cross-tab sync (BroadcastProvider) and the relay URL from config only.
 
 const EDITOR = 3 // Role.Editor
+const COMMENTER = 2 // Role.Commenter
 let stack: Stack
 let anna: User
 let bo: User
@@ -28,10 +29,10 @@ const editor = (page: Page) => page.getByRole('textbox', { name: /Dokumenttext|D
 const cell = (page: Page, a1: string) => page.locator(`input[data-cell="${a1}"]`)
 const status = (page: Page) => page.getByTestId('sync-status').textContent()
 
-/** Anna creates a document of `kind` and Bo joins it as an editor. */
-async function shared(kind: string, title: string): Promise<void> {
+/** Anna creates a document of `kind` and Bo joins it with `role` (default editor). */
+async function shared(kind: string, title: string, role = EDITOR): Promise<void> {
   await createDoc(anna, kind, title)
-  const link = await inviteLink(anna, EDITOR)
+  const link = await inviteLink(anna, role)
   // A link that differs from the current URL only in its fragment would not reload the page.
   await bo.page.goto('about:blank')
   await visit(bo.page, link)
@@ -138,25 +139,30 @@ describe('the portal on the models of @valv/models', () => {
     await expect.poll(() => boFiles.textContent()).toContain('beslut.bin')
   }, 150_000)
 
-  it("comments: a comment on selected text appears in the other member's panel", async () => {
-    await shared('text', 'Remiss')
+  it('comments: a commenter, who cannot edit the text, comments and the author sees it', async () => {
+    await shared('text', 'Remiss', COMMENTER)
     await editor(anna.page).click()
     await editor(anna.page).pressSequentially('remissvar om budgeten')
     await expect
       .poll(() => editor(bo.page).textContent(), { timeout: 15_000 })
       .toContain('remissvar')
-    await editor(anna.page).locator('p').first().click({ clickCount: 3 })
-    await anna.page.getByLabel(/Kommentar till markerad text|Comment on the selected/).fill('ok?')
-    await anna.page
+    // Bo's role in the text is Commenter: the editor is read-only for him…
+    expect(await editor(bo.page).getAttribute('contenteditable')).toBe('false')
+    // …but the comments live in their own document, where commenters write.
+    await editor(bo.page).locator('p').first().click({ clickCount: 3 })
+    await bo.page.getByLabel(/Kommentar till markerad text|Comment on the selected/).fill('ok?')
+    await bo.page
       .getByRole('button', { name: /Kommentera markeringen|Comment on selection/ })
       .click()
-    const threads = bo.page.getByTestId('threads')
-    await expect.poll(() => threads.textContent(), { timeout: 15_000 }).toContain('Anna: ok?')
+    const threads = anna.page.getByTestId('threads')
+    await expect.poll(() => threads.textContent(), { timeout: 15_000 }).toContain('Bo: ok?')
     expect(await threads.locator('blockquote').textContent()).toContain('remissvar om budgeten')
-    await bo.page.getByRole('button', { name: /Markera som löst|Mark as resolved/ }).click()
+    await anna.page.getByRole('button', { name: /Markera som löst|Mark as resolved/ }).click()
     await expect
-      .poll(() => anna.page.getByTestId('threads').textContent(), { timeout: 15_000 })
+      .poll(() => bo.page.getByTestId('threads').textContent(), { timeout: 15_000 })
       .toMatch(/Löst|Resolved/)
+    expect(await editor(anna.page).textContent()).toBe('remissvar om budgeten')
+    expect(await axeViolations(bo.page)).toEqual([])
   }, 120_000)
 
   it('sheet: rows and columns inserted by both users converge', async () => {

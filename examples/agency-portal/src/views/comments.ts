@@ -9,17 +9,18 @@ import { onDispose } from '../lifecycle.js'
 
 /**
  * Comment threads anchored to text ranges, through the `Comments` model of `@valv/models`. The
- * author is the member id; the name shown comes from the membership chain. They live in the
- * content document here, so only writers can comment; a separate comments document (with
- * `writeRole: 'commenter'`) would let commenters comment too.
+ * threads live in `store`, the text's own comments document (write role `Commenter`, so
+ * commenters can comment without editing the text), or in the text itself for documents made
+ * before that. The author is the member id; the name shown comes from the membership chain.
  */
 export function renderComments(
   open: OpenDocument,
   panel: HTMLElement,
   me: Identity,
   view: () => EditorView | undefined,
+  store: OpenDocument = open,
 ): void {
-  const comments = new Comments(open.doc, { author: me.userId })
+  const comments = new Comments(store.doc, { author: me.userId })
   const fragment = open.doc.getXmlFragment(RICH_TEXT_FRAGMENT)
   const list = h('ul', { class: 'threads', 'data-testid': 'threads' })
   const error = h('p', { role: 'alert', class: 'error' })
@@ -40,7 +41,7 @@ export function renderComments(
         'button',
         {
           type: 'button',
-          disabled: !open.session.canWrite(),
+          disabled: !store.session.canWrite(),
           onclick: () =>
             thread.resolved ? comments.reopen(thread.id) : comments.resolve(thread.id),
         },
@@ -50,7 +51,7 @@ export function renderComments(
   }
   const draw = () => {
     const threads = comments.threads()
-    const names = memberNames(open.session)
+    const names = memberNames(store.session)
     list.replaceChildren(
       ...(threads.length === 0
         ? [h('li', {}, t('noComments'))]
@@ -58,7 +59,7 @@ export function renderComments(
     )
   }
   onDispose(comments.observe(draw))
-  onDispose(open.session.onChange(draw))
+  onDispose(store.session.onChange(draw))
   const body = h('textarea', { rows: 2, id: 'comment-body' })
   panel.append(
     h(
@@ -76,7 +77,7 @@ export function renderComments(
               error.textContent = t('selectTextFirst')
               return
             }
-            if (!body.value.trim() || !open.session.canWrite()) return
+            if (!body.value.trim() || !store.session.canWrite()) return
             comments.addTextThread(fragment, selection.from, selection.to, body.value.trim())
             body.value = ''
             error.textContent = ''

@@ -1,5 +1,11 @@
 import { type Identity, Role } from '@valv/crypto'
-import { type DocKind, joinDocument, type OpenDocument, openDocument } from '../documents.js'
+import {
+  commentsOf,
+  type DocKind,
+  joinDocument,
+  type OpenDocument,
+  openDocument,
+} from '../documents.js'
 import { h } from '../dom.js'
 import { listDrive, saveDriveEntry } from '../drive-store.js'
 import { t } from '../i18n.js'
@@ -80,9 +86,15 @@ function show(app: App, main: HTMLElement, open: OpenDocument): void {
   }
   updateRole()
   onDispose(open.session.onChange(updateRole))
+  // A text document's comments are a document of their own (see documents.ts).
+  const comments = kind === 'text' ? commentsOf(me, app.relayUrl, open) : Promise.resolve(undefined)
   const shareButton = h(
     'button',
-    { type: 'button', onclick: () => openShareDialog(open, shareButton) },
+    {
+      type: 'button',
+      onclick: async () =>
+        openShareDialog(open, shareButton, await comments.catch(() => undefined)),
+    },
     t('share'),
   )
   const versionsPanel = h('div')
@@ -120,7 +132,7 @@ function show(app: App, main: HTMLElement, open: OpenDocument): void {
     versionsPanel,
   )
   if (kind === 'text') {
-    renderText(open, body, me)
+    renderText(open, body, me, comments)
     renderVersions(open, versionsPanel, me.card.displayName)
   } else if (kind === 'sheet') renderSheet(open, body)
   else if (kind === 'slides') renderSlides(open, body)

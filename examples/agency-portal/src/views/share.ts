@@ -1,5 +1,5 @@
 import { type MemberInfo, PublicCard, Role } from '@valv/crypto'
-import type { OpenDocument } from '../documents.js'
+import { INVITE_SEPARATOR, type OpenDocument } from '../documents.js'
 import { field, h } from '../dom.js'
 import { t } from '../i18n.js'
 
@@ -21,7 +21,25 @@ function roleSelect(id: string): HTMLSelectElement {
   )
 }
 
-function memberList(open: OpenDocument, error: HTMLElement): HTMLElement {
+/**
+ * Apply a membership change to the text's comments document too, where this user administers
+ * it and the person is a member, so a role means the same in both.
+ */
+async function alsoInComments(
+  comments: OpenDocument | undefined,
+  userId: string,
+  fn: (c: OpenDocument) => Promise<void>,
+): Promise<void> {
+  if (comments === undefined || comments.session.role !== Role.Admin) return
+  if (!comments.session.members().some((m) => m.userId === userId && m.role !== Role.None)) return
+  await fn(comments)
+}
+
+function memberList(
+  open: OpenDocument,
+  error: HTMLElement,
+  comments: OpenDocument | undefined,
+): HTMLElement {
   const list = h('ul', { class: 'members', 'data-testid': 'members' })
   const isAdmin = open.session.role === Role.Admin
   const seen = new Set<string>()
@@ -44,8 +62,10 @@ function memberList(open: OpenDocument, error: HTMLElement): HTMLElement {
               onclick: async () => {
                 if (!confirm(t('removeConfirm', { name }))) return
                 try {
-                  await open.session.unshare(m.userId as string)
-                  list.replaceWith(memberList(open, error))
+                  const userId = m.userId as string
+                  await open.session.unshare(userId)
+                  await alsoInComments(comments, userId, (c) => c.session.unshare(userId))
+                  list.replaceWith(memberList(open, error, comments))
                 } catch (err) {
                   error.textContent = t('error', { message: (err as Error).message })
                 }
@@ -62,8 +82,11 @@ function memberList(open: OpenDocument, error: HTMLElement): HTMLElement {
       select.setAttribute('aria-label', t('roleOf', { name }))
       select.addEventListener('change', async () => {
         try {
-          await open.session.setRole(m.userId as string, Number(select.value) as Role)
-          list.replaceWith(memberList(open, error))
+          const userId = m.userId as string
+          const next = Number(select.value) as Role
+          await open.session.setRole(userId, next)
+          await alsoInComments(comments, userId, (c) => c.session.setRole(userId, next))
+          list.replaceWith(memberList(open, error, comments))
         } catch (err) {
           error.textContent = t('error', { message: (err as Error).message })
         }
@@ -77,7 +100,11 @@ function memberList(open: OpenDocument, error: HTMLElement): HTMLElement {
   return list
 }
 
-function inviteForm(open: OpenDocument, error: HTMLElement): HTMLElement {
+function inviteForm(
+  open: OpenDocument,
+  error: HTMLElement,
+  comments: OpenDocument | undefined,
+): HTMLElement {
   const role = roleSelect('invite-role')
   const single = h('input', { type: 'checkbox', id: 'invite-single', checked: true })
   const expires = h(
@@ -97,11 +124,17 @@ function inviteForm(open: OpenDocument, error: HTMLElement): HTMLElement {
         e.preventDefault()
         try {
           const seconds = Number(expires.value)
-          const fragment = await open.session.createInviteLink({
+          const options = {
             role: Number(role.value) as Role,
             singleUse: single.checked,
             ...(seconds > 0 ? { expiresAt: new Date(Date.now() + seconds * 1000) } : {}),
-          })
+          }
+          let fragment = await open.session.createInviteLink(options)
+          if (comments?.session.role === Role.Admin) {
+            // The same role in the comments document, where a commenter may write.
+            const second = await comments.session.createInviteLink(options)
+            fragment += `${INVITE_SEPARATOR}${second.slice(second.indexOf('#') + 1)}`
+          }
           out.value = `${location.origin}${location.pathname}${fragment}`
           outField.hidden = false
           out.select()
@@ -119,7 +152,12 @@ function inviteForm(open: OpenDocument, error: HTMLElement): HTMLElement {
   )
 }
 
-function cardForm(open: OpenDocument, error: HTMLElement, refresh: () => void): HTMLElement {
+function cardForm(
+  open: OpenDocument,
+  error: HTMLElement,
+  refresh: () => void,
+  comments: OpenDocument | undefined,
+): HTMLElement {
   const card = h('textarea', { rows: 3, id: 'share-card' })
   const role = roleSelect('share-role')
   return h(
@@ -128,7 +166,11 @@ function cardForm(open: OpenDocument, error: HTMLElement, refresh: () => void): 
       onsubmit: async (e) => {
         e.preventDefault()
         try {
-          await open.session.share(PublicCard.parse(card.value.trim()), Number(role.value) as Role)
+          const who = PublicCard.parse(card.value.trim())
+          await open.session.share(who, Number(role.value) as Role)
+          if (comments?.session.role === Role.Admin) {
+            await comments.session.share(who, Number(role.value) as Role)
+          }
           card.value = ''
           refresh()
         } catch (err) {
@@ -143,14 +185,21 @@ function cardForm(open: OpenDocument, error: HTMLElement, refresh: () => void): 
   )
 }
 
-/** A modal dialog: members (admins can remove them), invite links and sharing by public card. */
-export function openShareDialog(open: OpenDocument, opener: HTMLElement): void {
+/**
+ * A modal dialog: members (admins can remove them), invite links and sharing by public card.
+ * For a text document, `comments` is its comments document: every change applies to both.
+ */
+export function openShareDialog(
+  open: OpenDocument,
+  opener: HTMLElement,
+  comments?: OpenDocument,
+): void {
   const error = h('p', { role: 'alert', class: 'error' })
   const isAdmin = open.session.role === Role.Admin
   const dialog = h('dialog', { 'aria-labelledby': 'share-h', class: 'share' })
-  let members = memberList(open, error)
+  let members = memberList(open, error, comments)
   const refresh = () => {
-    const next = memberList(open, error)
+    const next = memberList(open, error, comments)
     members.replaceWith(next)
     members = next
   }
@@ -160,7 +209,9 @@ export function openShareDialog(open: OpenDocument, opener: HTMLElement): void {
     opener.focus()
   }
   dialog.append(h('h2', { id: 'share-h' }, t('share')), h('h3', {}, t('members')), members, error)
-  if (isAdmin) dialog.append(inviteForm(open, error), cardForm(open, error, refresh))
+  if (isAdmin) {
+    dialog.append(inviteForm(open, error, comments), cardForm(open, error, refresh, comments))
+  }
   dialog.append(h('button', { type: 'button', onclick: close }, t('close')))
   dialog.addEventListener('close', () => {
     dialog.remove()
