@@ -111,22 +111,22 @@ export async function createDocument(
   kind: DocKind,
   title: string,
 ): Promise<OpenDocument> {
-  const opened = await openRelayDocument({
-    identity: me,
-    relay: connectionTo(relayUrl),
-    storage: storageFor(me),
-    doc: newDoc(kind),
-  })
-  const open = bind(me, opened.session, opened.provider)
-  let comments: OpenDocument | undefined
-  if (kind === 'text') {
-    const made = await openRelayDocument({
+  const make = (docKind: DocKind | 'comments') =>
+    openRelayDocument({
       identity: me,
       relay: connectionTo(relayUrl),
       storage: storageFor(me),
-      doc: newDoc('comments'),
-      create: { writeRole: 'commenter' },
+      doc: newDoc(docKind),
+      ...(docKind === 'comments' ? { create: { writeRole: 'commenter' as const } } : {}),
     })
+  // A text document and its comments document are created side by side.
+  const [opened, made] = await Promise.all([
+    make(kind),
+    kind === 'text' ? make('comments') : Promise.resolve(undefined),
+  ])
+  const open = bind(me, opened.session, opened.provider)
+  let comments: OpenDocument | undefined
+  if (made !== undefined) {
     comments = bind(me, made.session, made.provider)
     comments.meta.set('kind', 'comments')
     companions.set(open.session.docId, Promise.resolve(comments))

@@ -137,6 +137,14 @@ describe('the portal on the models of @valv/models', () => {
     await bo.page.getByLabel(/Sök bland filerna|Search the files/).fill('')
     await bo.page.getByRole('button', { name: /^(Papperskorg|Trash)$/ }).click()
     await expect.poll(() => boFiles.textContent()).toContain('beslut.bin')
+    // Deleted for good: the node leaves the drive and the ciphertext leaves the relay's store.
+    const storedBefore = readAll(stack.dataDir).length
+    await bo.page.getByRole('button', { name: /(Radera för gott|Delete for good): beslut/ }).click()
+    await expect
+      .poll(() => bo.page.getByTestId('files-status').textContent(), { timeout: 15_000 })
+      .toMatch(/raderad|deleted/)
+    expect(await boFiles.textContent()).not.toContain('beslut.bin')
+    expect(readAll(stack.dataDir).length).toBeLessThan(storedBefore - 300 * 1024)
   }, 150_000)
 
   it('comments: a commenter, who cannot edit the text, comments and the author sees it', async () => {

@@ -114,7 +114,7 @@ describe('agency portal in headless Chromium against the real relay', () => {
       path: join(ARTIFACTS, 'agency-portal-two-users.png'),
       fullPage: true,
     })
-  }, 120_000)
+  }, 180_000)
 
   it('a formula edited by one user recalculates for both', async () => {
     await createDoc(anna, 'sheet', 'Budget')

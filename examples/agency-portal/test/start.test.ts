@@ -82,7 +82,8 @@ it('`npm start` builds, starts the relay on an fs store, serves the portal and p
   } finally {
     await browser.close()
   }
-  expect(readdirSync(join(dataDir, 'docs')).length).toBe(1) // the new document, on disk
+  // The new text document and its comments document, on disk.
+  expect(readdirSync(join(dataDir, 'docs')).length).toBe(2)
 
   const exited = new Promise<number | null>((ok) => child?.once('exit', ok))
   child.kill('SIGTERM')

@@ -1,7 +1,7 @@
 import type { Identity } from '@valv/crypto'
 import { DRIVE_ROOT, DRIVE_TRASH, Drive, type DriveNode } from '@valv/models/drive'
 import { fromBase64Url, toBase64Url } from '@valv/protocol'
-import { downloadFile, uploadFile } from '@valv/provider-websocket'
+import { deleteFile, downloadFile, uploadFile } from '@valv/provider-websocket'
 import { memberNames, type OpenDocument } from '../documents.js'
 import { announce, field, h } from '../dom.js'
 import { t } from '../i18n.js'
@@ -62,6 +62,17 @@ export function renderFiles(open: OpenDocument, body: HTMLElement, me: Identity)
       const plain = downloadFile(open.provider, open.session, { blobId: version.blobId, key })
       save(await new Response(plain).blob(), node.name)
       status.textContent = t('downloaded', { name: node.name })
+    } catch (err) {
+      fail(err)
+    }
+  }
+
+  // Remove for good: the nodes leave the drive, then their blobs leave the relay.
+  const purge = async (node: DriveNode) => {
+    try {
+      const versions = drive.purge(node.id)
+      await Promise.all(versions.map((v) => deleteFile(open.provider, open.session, v.blobId)))
+      status.textContent = t('purged', { name: node.name })
     } catch (err) {
       fail(err)
     }
@@ -146,6 +157,11 @@ export function renderFiles(open: OpenDocument, body: HTMLElement, me: Identity)
           'button',
           { type: 'button', onclick: () => drive.restore(node.id) },
           `${t('restoreFile')}: ${node.name}`,
+        ),
+        h(
+          'button',
+          { type: 'button', class: 'danger', onclick: () => void purge(node) },
+          `${t('purgeFile')}: ${node.name}`,
         ),
       )
     }

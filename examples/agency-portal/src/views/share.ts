@@ -129,10 +129,15 @@ function inviteForm(
             singleUse: single.checked,
             ...(seconds > 0 ? { expiresAt: new Date(Date.now() + seconds * 1000) } : {}),
           }
-          let fragment = await open.session.createInviteLink(options)
-          if (comments?.session.role === Role.Admin) {
-            // The same role in the comments document, where a commenter may write.
-            const second = await comments.session.createInviteLink(options)
+          // The same role in the comments document, where a commenter may write.
+          const [main, second] = await Promise.all([
+            open.session.createInviteLink(options),
+            comments?.session.role === Role.Admin
+              ? comments.session.createInviteLink(options)
+              : undefined,
+          ])
+          let fragment = main
+          if (second !== undefined) {
             fragment += `${INVITE_SEPARATOR}${second.slice(second.indexOf('#') + 1)}`
           }
           out.value = `${location.origin}${location.pathname}${fragment}`
