@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+export { RelayAuditLog, type RelayAuditOptions } from './audit-log.js'
 export type { ClusterBus } from './cluster.js'
 export { RelayConfigError, type RelayConfigErrorCode, RelayError } from './errors.js'
 export type {
