@@ -8,7 +8,7 @@
  *
  * @packageDocumentation
  */
-export { AuditedSession } from './audit/audited-session.js'
+export { AuditedSession, recoverAudited } from './audit/audited-session.js'
 export type { AuditContext } from './audit/context.js'
 export {
   AUDIT_EVENT_TYPES,

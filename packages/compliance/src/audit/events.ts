@@ -11,6 +11,7 @@ export const AUDIT_EVENT_TYPES = [
   'key.rotated',
   'link.created',
   'link.used',
+  'member.joined',
   'link.revoked',
   'export',
   'erasure',
