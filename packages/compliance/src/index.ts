@@ -91,3 +91,4 @@ export {
   receiptOf,
   verifyErasureReceipt,
 } from './retention/receipt.js'
+export { type ScrubIndexedDBOptions, scrubIndexedDB } from './retention/scrub-indexeddb.js'
