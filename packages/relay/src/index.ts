@@ -24,6 +24,7 @@ export { defaultVerifier, type ProtocolVerifierOptions } from './protocol-verifi
 export type { ReadinessOptions } from './readiness.js'
 export { RedisBus, type RedisBusOptions } from './redis-bus.js'
 export { Relay, type RelayOptions } from './relay.js'
+export { checkResidency, locationAllowed, storageLocation } from './residency.js'
 export type { SessionInfo } from './session.js'
 export { openStorage, s3Options } from './storage-url.js'
 export type {

@@ -18,6 +18,7 @@ import { jsonLogger, type RelayLogger } from './logger.js'
 import { RelayMetrics, renderMetrics } from './metrics.js'
 import { PresenceGate } from './presence-gate.js'
 import { Readiness, type ReadinessOptions } from './readiness.js'
+import { locationAllowed } from './residency.js'
 import { Room, type RoomHost, type WriteFrame } from './room.js'
 import { Session, type SessionInfo } from './session.js'
 import type { EnvelopeVerifier } from './verifier.js'
@@ -49,6 +50,12 @@ export interface RelayOptions {
    * `storage`; also what enables the `erase` frame. See docs/compliance.md.
    */
   readonly audit?: RelayAuditOptions
+  /**
+   * Data residency: where `storage` keeps data (`storageLocation` of the storage URL) and the
+   * allowed locations. The relay refuses to start (`RelayConfigError('residency')`) when the
+   * location is not allowed, and reports both at `/metrics` (`valv_relay_residency_info`).
+   */
+  readonly residency?: { readonly location: string; readonly allowed: readonly string[] }
 }
 
 /**
@@ -88,6 +95,13 @@ export class Relay {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits }
     this.hooks = new Hooks(options.extensions ?? [])
     this.log = options.logger ?? jsonLogger
+    const residency = options.residency
+    if (residency && !locationAllowed(residency.location, residency.allowed)) {
+      throw new RelayConfigError(
+        'residency',
+        `storage location ${residency.location} is outside the allowed locations ${residency.allowed.join(', ')}`,
+      )
+    }
     this.store = new DocumentStore(options.storage)
     const cluster = options.cluster
     if (cluster && !this.store.atomicAppend) {
@@ -255,7 +269,12 @@ export class Relay {
       res.end(this.closing ? 'closing\n' : ready ? 'ok\n' : 'storage-failed\n')
     } else if (req.method === 'GET' && req.url === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
-      res.end(renderMetrics(this.metrics))
+      const where = this.options.residency
+      const label = (v: string) => v.replace(/["\\\n]/g, '_')
+      const residency = where
+        ? `# HELP valv_relay_residency_info Where storage keeps data, and the allowed locations.\n# TYPE valv_relay_residency_info gauge\nvalv_relay_residency_info{location="${label(where.location)}",allowed="${label(where.allowed.join(','))}"} 1\n`
+        : ''
+      res.end(renderMetrics(this.metrics) + residency)
     } else {
       res.writeHead(404).end()
     }
