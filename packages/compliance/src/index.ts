@@ -69,6 +69,7 @@ export {
 } from './classification/scheme.js'
 export { ComplianceError, type ComplianceErrorCode } from './errors.js'
 export { COMPLIANCE_MAP, complianceMap } from './meta.js'
+export { type ArchiveFile, type ArchivePackageInput, archivePackage } from './odf/archive.js'
 export { type OdpExportOptions, presentationToOdp } from './odf/odp.js'
 export { toOpenFormula, workbookToOds } from './odf/ods.js'
 export { richTextToOdt } from './odf/odt.js'
