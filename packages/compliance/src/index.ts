@@ -2,9 +2,11 @@
  * Compliance for Valv, all on the client: a signed, hash-chained audit trail of security events
  * with an offline verifier (also the `valv-audit` CLI); classification and secrecy marking kept
  * inside the encrypted document, and the policy derived from it; retention, legal hold and
- * erasure with crypto-shredding and a signed receipt; OpenDocument export (ODT, ODS) for
- * archiving, carrying the marking. See docs/compliance.md for how each
- * obligation of a Swedish agency maps to what Valv provides.
+ * erasure with crypto-shredding and a signed receipt (and an IndexedDB scrub for browser devices);
+ * OpenDocument export (ODT, ODS, ODP) and an E-ARK/FGS-structured archive package, carrying
+ * the marking; a recovery-key opener and a join watcher that record themselves in the trail.
+ * See docs/compliance.md for how each obligation of a Swedish agency maps to what Valv
+ * provides.
  *
  * @packageDocumentation
  */

@@ -18,7 +18,7 @@ import type { DocumentSession } from './session.js'
  * @example
  * ```ts
  * const request = await signEraseRequest(session, {
- *   sessionId: provider.sessionId,
+ *   sessionId: provider.sessionId as string, // the relay connection it is sent on
  *   chainLength: session.membershipLength(),
  * })
  * ```

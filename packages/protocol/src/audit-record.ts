@@ -137,6 +137,7 @@ function checkTime(time: number): void {
  *
  * @example
  * ```ts
+ * declare const signer: AuditRecordSigner // e.g. a service's Ed25519 key
  * const bytes = await signAuditEntry(signer, 'relay', 0, AUDIT_ZERO_HASH, Date.now(), {
  *   type: 'relay.erased',
  *   subject: 'doc-1',
@@ -180,7 +181,9 @@ export async function signAuditEntry(
  *
  * @example
  * ```ts
- * const head = await signAuditHead(signer, 'relay', 1, entryHash, Date.now())
+ * declare const signer: AuditRecordSigner
+ * declare const lastHash: Uint8Array // the `hash` of the trail's last entry
+ * const head = await signAuditHead(signer, 'relay', 1, lastHash, Date.now())
  * ```
  */
 export async function signAuditHead(

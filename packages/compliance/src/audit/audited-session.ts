@@ -65,6 +65,7 @@ export class AuditedSession {
    *
    * @example
    * ```ts
+   * const trail = await AuditTrail.open(session.docId)
    * const admin = new AuditedSession(session, { trail, signer: documentAuditSigner(session) })
    * const stop = admin.watch()
    * const link = await admin.createInviteLink({ role: Role.Editor, singleUse: true })

@@ -60,6 +60,8 @@ interface Entry {
  *
  * @example
  * ```ts
+ * const trail = await AuditTrail.open(session.docId)
+ * const signer = documentAuditSigner(session)
  * const odt = richTextToOdt(text, { title: 'Beslut' })
  * const zip = archivePackage({
  *   id: 'dnr-2026-77',
