@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { describe, expect, it } from 'vitest'
+import { parseCli } from '../src/cli-options.js'
 import { RelayConfigError } from '../src/errors.js'
 import { checkResidency, locationAllowed, storageLocation } from '../src/residency.js'
 import { startRelay } from './setup.js'
@@ -88,6 +89,15 @@ describe('data residency', () => {
       await ok.exit
     }
   }, 60_000)
+
+  it('reads the allowed locations and the audit key file from flags or environment', () => {
+    const s = parseCli(['--allowed-locations', 's3:aws:eu-north-1, fs'], {
+      VALV_RELAY_AUDIT_KEY_FILE: '/run/secrets/valv-audit',
+    })
+    expect(s.allowedLocations).toEqual(['s3:aws:eu-north-1', 'fs'])
+    expect(s.auditKeyFile).toBe('/run/secrets/valv-audit')
+    expect(parseCli([], {}).allowedLocations).toBeUndefined()
+  })
 
   it('the Relay constructor runs the same check', async () => {
     await expect(
