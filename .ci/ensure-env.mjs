@@ -62,9 +62,11 @@ function executable(path) {
   }
 }
 
-// LibreOffice, which converts the OpenDocument exports of @valv/compliance in their tests.
-if (!onPath('soffice')) {
-  const pkgs = ['libreoffice-writer-nogui', 'libreoffice-calc-nogui']
+// LibreOffice, which converts the OpenDocument exports of @valv/compliance in their tests
+// (Writer, Calc and, for .odp, Impress: its registry file shows it is installed).
+const impress = '/usr/lib/libreoffice/share/registry/impress.xcd'
+if (!onPath('soffice') || !existsSync(impress)) {
+  const pkgs = ['libreoffice-writer-nogui', 'libreoffice-calc-nogui', 'libreoffice-impress-nogui']
   if (isRoot && onPath('apt-get')) {
     console.log('ensure-env: installing LibreOffice (apt-get) …')
     const env = { DEBIAN_FRONTEND: 'noninteractive' }

@@ -2,13 +2,15 @@
  * Compliance for Valv, all on the client: a signed, hash-chained audit trail of security events
  * with an offline verifier (also the `valv-audit` CLI); classification and secrecy marking kept
  * inside the encrypted document, and the policy derived from it; retention, legal hold and
- * erasure with crypto-shredding and a signed receipt; OpenDocument export (ODT, ODS) for
- * archiving, carrying the marking. See docs/compliance.md for how each
- * obligation of a Swedish agency maps to what Valv provides.
+ * erasure with crypto-shredding and a signed receipt (and an IndexedDB scrub for browser devices);
+ * OpenDocument export (ODT, ODS, ODP) and an E-ARK/FGS-structured archive package, carrying
+ * the marking; a recovery-key opener and a join watcher that record themselves in the trail.
+ * See docs/compliance.md for how each obligation of a Swedish agency maps to what Valv
+ * provides.
  *
  * @packageDocumentation
  */
-export { AuditedSession } from './audit/audited-session.js'
+export { AuditedSession, recoverAudited } from './audit/audited-session.js'
 export type { AuditContext } from './audit/context.js'
 export {
   AUDIT_EVENT_TYPES,
@@ -69,6 +71,8 @@ export {
 } from './classification/scheme.js'
 export { ComplianceError, type ComplianceErrorCode } from './errors.js'
 export { COMPLIANCE_MAP, complianceMap } from './meta.js'
+export { type ArchiveFile, type ArchivePackageInput, archivePackage } from './odf/archive.js'
+export { type OdpExportOptions, presentationToOdp } from './odf/odp.js'
 export { toOpenFormula, workbookToOds } from './odf/ods.js'
 export { richTextToOdt } from './odf/odt.js'
 export { markingLine, type OdfExportOptions } from './odf/package.js'
@@ -91,3 +95,4 @@ export {
   receiptOf,
   verifyErasureReceipt,
 } from './retention/receipt.js'
+export { type ScrubIndexedDBOptions, scrubIndexedDB } from './retention/scrub-indexeddb.js'

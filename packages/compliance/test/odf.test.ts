@@ -3,12 +3,18 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { RichText, SheetWorkbook } from '@valv/models'
+import { Presentation, RichText, SheetWorkbook } from '@valv/models'
 import fc from 'fast-check'
 import { strFromU8, unzipSync } from 'fflate'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { type Marking, richTextToOdt, toOpenFormula, workbookToOds } from '../src/index.js'
+import {
+  type Marking,
+  presentationToOdp,
+  richTextToOdt,
+  toOpenFormula,
+  workbookToOds,
+} from '../src/index.js'
 
 const run = promisify(execFile)
 // biome-ignore lint/suspicious/noControlCharactersInRegex: what XML cannot carry, the writer drops
@@ -282,4 +288,98 @@ describe('OpenDocument export', () => {
       { numRuns: 300 },
     )
   })
+})
+
+/** A two-slide deck: a title with bold and italic, a list, shapes, an image and notes. */
+function deck(): Presentation {
+  const p = new Presentation(new Y.Doc())
+  const one = p.addSlide()
+  const title = p.addElement(one, { kind: 'text' }, { x: 100, y: 100, width: 1700, height: 200 })
+  const para = new Y.XmlElement('paragraph')
+  const t = new Y.XmlText()
+  para.insert(0, [t])
+  p.text(one, title).insert(0, [para])
+  t.insert(0, 'Lägesbild för nämnden: ')
+  t.insert(t.length, 'viktigt', { bold: true })
+  t.insert(t.length, ' och ')
+  t.insert(t.length, 'kursivt', { italic: true })
+  const list = new Y.XmlElement('bullet_list')
+  const item = new Y.XmlElement('list_item')
+  const ip = new Y.XmlElement('paragraph')
+  const it = new Y.XmlText()
+  ip.insert(0, [it])
+  item.insert(0, [ip])
+  list.insert(0, [item])
+  p.text(one, title).insert(1, [list])
+  it.insert(0, 'Punkt ett: räksmörgås')
+  p.addElement(
+    one,
+    { kind: 'shape', shape: 'rect', fill: '#3366cc', stroke: '#000000' },
+    { x: 200, y: 500, width: 400, height: 300 },
+  )
+  p.addElement(
+    one,
+    { kind: 'shape', shape: 'ellipse', fill: '#cc3333' },
+    { x: 800, y: 500, width: 300, height: 300 },
+  )
+  p.addElement(
+    one,
+    { kind: 'shape', shape: 'arrow', stroke: '#00aa00' },
+    { x: 1200, y: 600, width: 400, height: 100 },
+  )
+  p.notes(one).insert(0, 'Talarnotering: säg något om åäö')
+  const two = p.addSlide()
+  const body = p.addElement(two, { kind: 'text' }, { x: 100, y: 300, width: 1700, height: 400 })
+  const bp = new Y.XmlElement('paragraph')
+  const bt = new Y.XmlText()
+  bp.insert(0, [bt])
+  p.text(two, body).insert(0, [bp])
+  bt.insert(0, 'Andra bilden <&> "citat"')
+  p.addElement(
+    two,
+    { kind: 'image', blob: { blobId: 'b1', mimeType: 'image/png', alt: 'Karta över Östersund' } },
+    { x: 100, y: 800, width: 400, height: 200 },
+  )
+  return p
+}
+
+describe('ODP export', () => {
+  it('LibreOffice Impress opens it: PDF conversion succeeds, and its own re-save has every slide, text, shape, note and the marking', async () => {
+    const file = join(dir, 'dragning.odp')
+    writeFileSync(file, presentationToOdp(deck(), { title: 'Dragning', marking }))
+    const zip = unzipSync(readFileSync(file))
+    expect(strFromU8(zip.mimetype as Uint8Array)).toBe(
+      'application/vnd.oasis.opendocument.presentation',
+    )
+    expect(strFromU8(zip['meta.xml'] as Uint8Array)).toContain(
+      '<meta:user-defined meta:name="Klassificering">K2</meta:user-defined>',
+    )
+
+    const [pdf] = await soffice('pdf', file)
+    expect(
+      readFileSync(pdf as string)
+        .subarray(0, 5)
+        .toString(),
+    ).toBe('%PDF-')
+    // LibreOffice's own flat-XML re-save: what it read from our file.
+    const [flat] = await soffice('fodp', file)
+    const xml = readFileSync(flat as string, 'utf8')
+    expect(xml.match(/<draw:page /g)).toHaveLength(2)
+    const text = xml.replace(/<text:s\/>/g, ' ').replace(/<[^>]+>/g, '')
+    for (const s of [
+      'Lägesbild för nämnden: viktigt och kursivt',
+      'Punkt ett: räksmörgås',
+      'Andra bilden &lt;&amp;&gt; &quot;citat&quot;',
+      '[bild: Karta över Östersund]',
+      'Talarnotering: säg något om åäö',
+      'Klassificering K2 · Sekretess enligt OSL 21 kap. 7 §',
+    ]) {
+      expect(text).toContain(s)
+    }
+    expect(xml).toMatch(/<draw:rect [^>]*svg:width="5\.83\d*cm"/)
+    expect(xml).toMatch(/<draw:(ellipse|circle) /) // a round ellipse comes back as a circle
+    expect(xml).toMatch(/<draw:line /)
+    expect(xml).toMatch(/fo:font-weight="bold"/)
+    expect(xml).toMatch(/draw:fill-color="#3366cc"/)
+  }, 180_000)
 })

@@ -102,6 +102,8 @@ export interface MemberInfo {
   readonly role: Role
   /** Whether this is the local device. */
   readonly self: boolean
+  /** Chain index of the admission (invite or link) the member joined through; absent for the creator. */
+  readonly admission?: number
 }
 
 /**
@@ -392,6 +394,7 @@ export class DocumentSession {
         deviceId: cert && toHex(cert.device.deviceKey),
         role: m.role,
         self: m.index === this.myIndex,
+        ...(m.admission === undefined ? {} : { admission: m.admission }),
       }
     })
   }

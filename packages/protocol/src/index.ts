@@ -7,6 +7,24 @@
  */
 
 export {
+  AUDIT_EVENT_PATTERN,
+  AUDIT_LIMITS,
+  AUDIT_VERSION,
+  AUDIT_ZERO_HASH,
+  type AuditEntry,
+  type AuditEvent,
+  type AuditHead,
+  type AuditRecord,
+  type AuditRecordSigner,
+  auditRecordHash,
+  checkAuditEvent,
+  checkAuditSignature,
+  decodeAuditRecord,
+  MAX_AUDIT_RECORD_BYTES,
+  signAuditEntry,
+  signAuditHead,
+} from './audit-record.js'
+export {
   BLOB_GRANT_VERSION,
   type BlobGrantFields,
   BlobOp,
@@ -43,6 +61,14 @@ export {
   SIGNATURE_LENGTH,
   type SnapshotHeader,
 } from './envelope.js'
+export {
+  ERASE_REQUEST_VERSION,
+  type EraseRequestFields,
+  encodeEraseRequest,
+  eraseRequestMessage,
+  type VerifiedEraseRequest,
+  verifyEraseRequest,
+} from './erase-request.js'
 export { CryptoError, type CryptoErrorCode } from './errors.js'
 export {
   decodeEntry,

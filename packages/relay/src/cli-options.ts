@@ -19,6 +19,10 @@ export interface CliSettings {
   readonly redisPrefix: string | undefined
   /** This node's id (the `node` label of `/metrics`); random when unset. */
   readonly nodeId: string | undefined
+  /** Data residency: allowed storage locations (`checkResidency`); unset = no check. */
+  readonly allowedLocations: readonly string[] | undefined
+  /** File holding the relay's 32-byte Ed25519 audit key (hex); enables its audit trail. */
+  readonly auditKeyFile: string | undefined
   readonly help: boolean
 }
 
@@ -54,6 +58,10 @@ export const USAGE = `valv-relay: zero-knowledge relay for Valv documents
   --webhook-url <url>     VALV_RELAY_WEBHOOK_URL   (content-free change notifications)
   --webhook-secret <s>    VALV_RELAY_WEBHOOK_SECRET
   --verifier-cache-bytes <n> VALV_RELAY_VERIFIER_CACHE_BYTES (default 64 MiB)
+  --allowed-locations <a,b> VALV_RELAY_ALLOWED_LOCATIONS  refuse to start unless storage is in one
+                          (e.g. s3:aws:eu-north-1, postgres:*.sthlm.internal, fs)
+  --audit-key-file <path> VALV_RELAY_AUDIT_KEY_FILE  hex Ed25519 key: the relay's audit trail
+                          (and the erase frame)
 ${Object.keys(LIMIT_FLAGS)
   .map((f) => `${`  --${f} <n>`.padEnd(26)}VALV_RELAY_${f.toUpperCase().replaceAll('-', '_')}`)
   .join('\n')}
@@ -65,6 +73,15 @@ function toNumber(name: string, value: string): number {
     throw new RelayConfigError('invalid-option', `--${name} must be a non-negative integer`)
   }
   return n
+}
+
+function list(value: string | undefined): readonly string[] | undefined {
+  return value === undefined
+    ? undefined
+    : value
+        .split(',')
+        .map((v) => v.trim())
+        .filter(Boolean)
 }
 
 /** Parse flags (which win) and environment variables. Throws {@link RelayConfigError}. */
@@ -80,6 +97,8 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSe
     'redis',
     'redis-prefix',
     'node-id',
+    'allowed-locations',
+    'audit-key-file',
   ]
   const options: Record<string, { type: 'string' } | { type: 'boolean' }> = {
     help: { type: 'boolean' },
@@ -116,6 +135,8 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSe
     redis: get('redis'),
     redisPrefix: get('redis-prefix'),
     nodeId: get('node-id'),
+    allowedLocations: list(get('allowed-locations')),
+    auditKeyFile: get('audit-key-file'),
     help: values.help === true,
   }
 }

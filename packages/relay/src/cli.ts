@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFile } from 'node:fs/promises'
 import { parseCli, USAGE } from './cli-options.js'
 import { RelayConfigError } from './errors.js'
 import type { RelayExtension } from './hooks.js'
@@ -6,6 +7,7 @@ import { jsonLogger } from './logger.js'
 import { defaultVerifier } from './protocol-verifier.js'
 import { RedisBus } from './redis-bus.js'
 import { Relay } from './relay.js'
+import { checkResidency } from './residency.js'
 import { openStorage } from './storage-url.js'
 import { webhookExtension } from './webhook.js'
 
@@ -42,6 +44,11 @@ async function main(): Promise<void> {
               error: err instanceof Error ? err.name : 'unknown',
             }),
         })
+  // Residency first: nothing is opened in a location that is not allowed.
+  const allowed = settings.allowedLocations
+  const location = allowed === undefined ? undefined : checkResidency(settings.storage, allowed)
+  const auditKey =
+    settings.auditKeyFile === undefined ? undefined : await readAuditKey(settings.auditKeyFile)
   const relay = new Relay({
     storage: await openStorage(settings.storage),
     verifier: defaultVerifier(
@@ -52,6 +59,10 @@ async function main(): Promise<void> {
     ...(settings.allowedOrigins ? { allowedOrigins: settings.allowedOrigins } : {}),
     logger: jsonLogger,
     ...(cluster ? { cluster } : {}),
+    ...(location === undefined || allowed === undefined
+      ? {}
+      : { residency: { location, allowed } }),
+    ...(auditKey === undefined ? {} : { audit: { key: auditKey } }),
   })
   await relay.listen(settings.port, settings.host)
   const stop = (signal: string) => {
@@ -63,6 +74,14 @@ async function main(): Promise<void> {
   }
   process.once('SIGTERM', () => stop('SIGTERM'))
   process.once('SIGINT', () => stop('SIGINT'))
+}
+
+async function readAuditKey(path: string): Promise<Uint8Array> {
+  const hex = (await readFile(path, 'utf8')).trim()
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) {
+    throw new RelayConfigError('invalid-option', '--audit-key-file must hold 64 hex digits')
+  }
+  return Uint8Array.from(Buffer.from(hex, 'hex'))
 }
 
 main().catch((err: unknown) => {

@@ -22,7 +22,12 @@ export class RelayError extends Error {
 }
 
 /** Stable codes of {@link RelayConfigError}. */
-export type RelayConfigErrorCode = 'invalid-option' | 'unknown-storage' | 'storage-unavailable'
+export type RelayConfigErrorCode =
+  | 'invalid-option'
+  | 'unknown-storage'
+  | 'storage-unavailable'
+  /** The storage is outside the allowed locations (data residency; see `checkResidency`). */
+  | 'residency'
 
 /** Thrown for bad relay configuration (options, CLI flags, storage URL). */
 export class RelayConfigError extends Error {

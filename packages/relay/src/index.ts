@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+export { RelayAuditLog, type RelayAuditOptions } from './audit-log.js'
 export type { ClusterBus } from './cluster.js'
 export { RelayConfigError, type RelayConfigErrorCode, RelayError } from './errors.js'
 export type {
@@ -23,6 +24,7 @@ export { defaultVerifier, type ProtocolVerifierOptions } from './protocol-verifi
 export type { ReadinessOptions } from './readiness.js'
 export { RedisBus, type RedisBusOptions } from './redis-bus.js'
 export { Relay, type RelayOptions } from './relay.js'
+export { checkResidency, locationAllowed, storageLocation } from './residency.js'
 export type { SessionInfo } from './session.js'
 export { openStorage, s3Options } from './storage-url.js'
 export type {

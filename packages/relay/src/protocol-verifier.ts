@@ -7,6 +7,7 @@ import {
   verifyBlobGrant,
   verifyConfirmation,
   verifyEnvelopeAsync,
+  verifyEraseRequest,
 } from '@valv/protocol'
 import type { RejectCodeValue } from '@valv/wire'
 import { RelayError } from './errors.js'
@@ -158,6 +159,14 @@ export function defaultVerifier(options: ProtocolVerifierOptions = {}): Envelope
       try {
         const v = await verifyBlobGrant(stateFor(ctx), grant, fields)
         return { author: v.authorId }
+      } catch (err) {
+        return reject(err, 'forbidden')
+      }
+    },
+    async verifyEraseRequest(ctx, request, sessionId) {
+      try {
+        const v = await verifyEraseRequest(stateFor(ctx), request, sessionId)
+        return { author: `member:${v.author}` }
       } catch (err) {
         return reject(err, 'forbidden')
       }

@@ -5,10 +5,12 @@ import { DocumentStore, type StorageAdapter, StorageError } from '@valv/storage'
 import { CloseCode, decodeFrame, type Frame, RejectCode, WIRE_VERSION, WireError } from '@valv/wire'
 import { type RawData, type WebSocket, WebSocketServer } from 'ws'
 import { AddressLimit, meterPreAuth } from './address-limit.js'
+import { RelayAuditLog, type RelayAuditOptions } from './audit-log.js'
 import { BlobGate } from './blobs.js'
 import type { ClusterBus } from './cluster.js'
 import { DocLog } from './doc-log.js'
 import { encodeOnce } from './encode-once.js'
+import { EraseGate } from './erasure.js'
 import { RelayConfigError, RelayError } from './errors.js'
 import { type ChangePayload, Hooks, type RelayExtension } from './hooks.js'
 import { DEFAULT_LIMITS, type RelayLimits } from './limits.js'
@@ -16,6 +18,7 @@ import { jsonLogger, type RelayLogger } from './logger.js'
 import { RelayMetrics, renderMetrics } from './metrics.js'
 import { PresenceGate } from './presence-gate.js'
 import { Readiness, type ReadinessOptions } from './readiness.js'
+import { locationAllowed } from './residency.js'
 import { Room, type RoomHost, type WriteFrame } from './room.js'
 import { Session, type SessionInfo } from './session.js'
 import type { EnvelopeVerifier } from './verifier.js'
@@ -42,6 +45,17 @@ export interface RelayOptions {
   readonly cluster?: ClusterBus
   /** Timing of the storage probe behind `GET /readyz`; see {@link ReadinessOptions}. */
   readonly readiness?: ReadinessOptions
+  /**
+   * The relay's own signed audit trail (erasures, refused writes, membership appends), kept in
+   * `storage`; also what enables the `erase` frame. See docs/compliance.md.
+   */
+  readonly audit?: RelayAuditOptions
+  /**
+   * Data residency: where `storage` keeps data (`storageLocation` of the storage URL) and the
+   * allowed locations. The relay refuses to start (`RelayConfigError('residency')`) when the
+   * location is not allowed, and reports both at `/metrics` (`valv_relay_residency_info`).
+   */
+  readonly residency?: { readonly location: string; readonly allowed: readonly string[] }
 }
 
 /**
@@ -72,12 +86,22 @@ export class Relay {
   private readonly presenceGate: PresenceGate
   private readonly blobs: BlobGate
   private readonly readiness: Readiness
+  private readonly erasure: EraseGate
+  /** The relay's audit trail, when `options.audit` is set (export it for auditors). */
+  readonly audit: RelayAuditLog | undefined
   private closing = false
 
   constructor(private readonly options: RelayOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits }
     this.hooks = new Hooks(options.extensions ?? [])
     this.log = options.logger ?? jsonLogger
+    const residency = options.residency
+    if (residency && !locationAllowed(residency.location, residency.allowed)) {
+      throw new RelayConfigError(
+        'residency',
+        `storage location ${residency.location} is outside the allowed locations ${residency.allowed.join(', ')}`,
+      )
+    }
     this.store = new DocumentStore(options.storage)
     const cluster = options.cluster
     if (cluster && !this.store.atomicAppend) {
@@ -100,9 +124,15 @@ export class Relay {
       send: (session, frame) => this.send(session, frame),
       reject: (session, docId, ref, err) => this.reject(session, docId, ref, err),
       stored: () => this.readiness.succeeded(),
-      changed: (payload: ChangePayload) =>
-        this.hooks.run('onChange', payload).catch((err) => this.hookFailed('onChange', err)),
+      changed: (payload: ChangePayload) => {
+        if (payload.kind === 'membership') {
+          const details = { index: String(payload.seq) }
+          this.audited({ type: 'membership.appended', subject: payload.docId, details })
+        }
+        this.hooks.run('onChange', payload).catch((err) => this.hookFailed('onChange', err))
+      },
     }
+    this.audit = options.audit && new RelayAuditLog(options.storage, options.audit)
     this.addresses = new AddressLimit(this.limits.maxConnectionsPerIp)
     this.readiness = new Readiness(options.storage, options.readiness)
     this.readiness.start()
@@ -122,6 +152,15 @@ export class Relay {
       store: this.store,
       doc: (id) => this.docs.get(id),
       send: (session, frame) => this.send(session, frame),
+    })
+    this.erasure = new EraseGate({
+      storage: options.storage,
+      store: this.store,
+      verifier: options.verifier,
+      audit: this.audit,
+      doc: (id) => this.docs.get(id),
+      send: (session, frame) => this.send(session, frame),
+      evict: (room, except) => this.evict(room, except),
     })
     this.wss = new WebSocketServer({
       noServer: true,
@@ -230,7 +269,12 @@ export class Relay {
       res.end(this.closing ? 'closing\n' : ready ? 'ok\n' : 'storage-failed\n')
     } else if (req.method === 'GET' && req.url === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
-      res.end(renderMetrics(this.metrics))
+      const where = this.options.residency
+      const label = (v: string) => v.replace(/["\\\n]/g, '_')
+      const residency = where
+        ? `# HELP valv_relay_residency_info Where storage keeps data, and the allowed locations.\n# TYPE valv_relay_residency_info gauge\nvalv_relay_residency_info{location="${label(where.location)}",allowed="${label(where.allowed.join(','))}"} 1\n`
+        : ''
+      res.end(renderMetrics(this.metrics) + residency)
     } else {
       res.writeHead(404).end()
     }
@@ -344,6 +388,9 @@ export class Relay {
     }
     this.metrics.reject(code)
     this.log({ level: 'warn', event: 'reject', session: session.sessionId, docId, code, ref })
+    if (this.audit && docId !== '' && AUDITED_REJECTS.has(code)) {
+      this.audit.refused(docId, code).catch((e) => this.auditFailed(e))
+    }
     const message = err instanceof RelayError ? err.message : code
     this.send(session, { type: 'error', docId, ref, code, message })
   }
@@ -460,6 +507,8 @@ export class Relay {
       case 'blob-fetch':
       case 'blob-delete':
         return this.blobs.receive(session, frame)
+      case 'erase':
+        return this.erasure.receive(session, frame)
       default:
         return this.reject(session, '', 0, new RelayError('malformed', `unexpected ${frame.type}`))
     }
@@ -474,6 +523,7 @@ export class Relay {
       throw new RelayError('limit-exceeded', 'relay holds too many documents')
     }
     const load = (async () => {
+      if (await this.erasure.isErased(docId)) throw new RelayError('erased', 'document was erased')
       const room = new Room(new DocLog(this.store, docId), this.limits.retryWindow, this.roomHost)
       const cluster = this.options.cluster
       if (cluster) {
@@ -603,11 +653,48 @@ export class Relay {
     await doc.write(session, f)
   }
 
+  /** An erased room leaves memory; its other subscribers learn it is gone. */
+  private evict(room: Room, except: Session): void {
+    const docId = room.id
+    for (const s of room.subscribers) {
+      s.docs.delete(docId)
+      s.presenceAuthors.delete(docId)
+      if (s !== except) {
+        this.send(s, { type: 'error', docId, ref: 0, code: 'erased', message: 'document erased' })
+      }
+      this.watchIdle(s)
+    }
+    room.subscribers.clear()
+    if (this.docs.get(docId) === room) {
+      this.docs.delete(docId)
+      this.metrics.documents--
+    }
+    this.options.verifier.forget?.(docId)
+    this.options.cluster?.leave(docId).catch(() => undefined)
+    this.log({ level: 'info', event: 'erased', docId })
+  }
+
+  private audited(event: Parameters<RelayAuditLog['append']>[0]): void {
+    this.audit?.append(event).catch((err) => this.auditFailed(err))
+  }
+
+  private auditFailed(err: unknown): void {
+    this.log({ level: 'error', event: 'audit-failed', error: errorName(err) })
+  }
+
   private hookFailed(hook: string, err: unknown): void {
     const name = err instanceof Error ? err.name : 'unknown'
     this.log({ level: 'warn', event: 'hook-failed', hook, error: name })
   }
 }
+
+/** Refusals the relay's audit trail records: someone tried what their role does not allow. */
+const AUDITED_REJECTS: ReadonlySet<string> = new Set([
+  RejectCode.Forbidden,
+  RejectCode.BadSignature,
+  RejectCode.Unauthorized,
+  RejectCode.Erased,
+])
 
 function errorName(err: unknown): string {
   return err instanceof Error ? err.name : 'unknown'

@@ -53,6 +53,9 @@ export function snapshotFrame(docId: string, s: StoredSnapshot, confirmed: boole
  * Everything that reads or changes the state runs under {@link Doc.exclusive}.
  */
 export class Room extends Doc {
+  /** Set by an `erase` frame (erasure.ts): every write queued behind it is refused. */
+  erased = false
+
   constructor(
     log: DocLog,
     retryWindow: number,
@@ -104,6 +107,7 @@ export class Room extends Doc {
     let blocked = false
     try {
       const { seq, again } = await this.exclusive(async () => {
+        if (this.erased) throw new RelayError('erased', 'document was erased')
         if (this.reload) await this.catchUp()
         for (let attempt = 1; ; attempt++) {
           try {

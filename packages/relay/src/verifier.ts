@@ -92,6 +92,17 @@ export interface EnvelopeVerifier {
     grant: Uint8Array,
     fields: BlobGrantRequest,
   ): { author: string } | Promise<{ author: string }>
+  /**
+   * Check an erase request (`verifyEraseRequest` of `@valv/protocol`): signed by a current
+   * admin, bound to this document, the relay session `sessionId` it arrived on and the current
+   * length of `ctx.membership`. Without this method the relay refuses every `erase` frame with
+   * `forbidden`.
+   */
+  verifyEraseRequest?(
+    ctx: VerifyContext,
+    request: Uint8Array,
+    sessionId: string,
+  ): { author: string } | Promise<{ author: string }>
   /** The relay dropped `docId` from memory: release anything cached for it. */
   forget?(docId: string): void
 }

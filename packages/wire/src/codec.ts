@@ -184,6 +184,12 @@ export function encodeFrame(frame: Frame): Uint8Array {
       writeBlobId(enc, frame.blobId)
       encoding.writeVarUint8Array(enc, frame.grant)
       break
+    case 'erase':
+      encoding.writeVarUint(enc, FrameType.Erase)
+      writeDocId(enc, frame.docId)
+      encoding.writeVarUint(enc, checkUint(frame.ref))
+      encoding.writeVarUint8Array(enc, frame.request)
+      break
   }
   return encoding.toUint8Array(enc)
 }
@@ -285,6 +291,8 @@ function decodeBody(dec: decoding.Decoder, tag: number): Frame {
       const head = { docId: readDocId(dec), ref: u(), blobId: readBlobId(dec) }
       return { type: 'blob-delete', ...head, grant: b() }
     }
+    case FrameType.Erase:
+      return { type: 'erase', docId: readDocId(dec), ref: u(), request: b() }
     default:
       throw new WireError('unknown-frame-type', `unknown frame type ${tag}`)
   }
@@ -341,6 +349,8 @@ function copyBytes(frame: Frame): Frame {
     case 'blob-fetch':
     case 'blob-delete':
       return { ...frame, grant: frame.grant.slice() }
+    case 'erase':
+      return { ...frame, request: frame.request.slice() }
     case 'blob-chunk':
     case 'blob-data':
       // Not copied: a chunk is nearly the whole frame, so the view pins little more than itself,

@@ -38,6 +38,11 @@ export const RejectCode = {
    * that differs from the upload begun, a chunk or commit without a begin on this connection.
    */
   BlobConflict: 'blob-conflict',
+  /**
+   * The document was erased on the relay (an admin's `erase` frame): it is gone, and every
+   * later subscribe or write to its id is refused.
+   */
+  Erased: 'erased',
   /** The relay failed unexpectedly while handling the request; nothing changed. Retry later. */
   Internal: 'internal-error',
 } as const

@@ -54,6 +54,8 @@ export const FrameType = {
   BlobData: 21,
   /** Tag of {@link BlobDeleteFrame}. */
   BlobDelete: 22,
+  /** Tag of {@link EraseFrame}. */
+  Erase: 23,
 } as const
 
 /**
@@ -275,6 +277,24 @@ export interface PongFrame {
   readonly nonce: number
 }
 
+/**
+ * Client → relay: erase the document on the relay (log, snapshots, membership chain, files)
+ * and refuse it from then on. `request` is an admin's signed erase request (`verifyEraseRequest`
+ * of `@valv/protocol`), bound to this document, this relay session and the current chain
+ * length. Answered by `ack` (`seq` = position of the relay's audit entry for the erasure) or
+ * `error`; other subscribers get `error` with code `erased` and `ref` 0.
+ */
+export interface EraseFrame {
+  /** Frame discriminator. */
+  readonly type: 'erase'
+  /** Document to erase (the sender must be subscribed). */
+  readonly docId: string
+  /** Client-chosen request id, echoed by the matching `ack` or `error`. */
+  readonly ref: number
+  /** Signed erase request (opaque to the wire layer). */
+  readonly request: Uint8Array
+}
+
 /** Any frame. */
 export type Frame =
   | AuthFrame
@@ -295,3 +315,4 @@ export type Frame =
   | PingFrame
   | PongFrame
   | BlobFrame
+  | EraseFrame

@@ -90,4 +90,5 @@ export const frame: fc.Arbitrary<Frame> = fc.oneof(
   }),
   fc.record({ type: fc.constant('blob-data' as const), docId, ref: n, offset: n, data: bytes }),
   fc.record({ type: fc.constant('blob-delete' as const), docId, ref: n, blobId, grant: bytes }),
+  fc.record({ type: fc.constant('erase' as const), docId, ref: n, request: bytes }),
 )

@@ -1,9 +1,11 @@
 import {
-  type DocumentSession,
+  DocumentSession,
   type InviteOptions,
   type PublicCard,
+  type RecoveryKey,
   type Role,
   roleName,
+  type SessionOptions,
 } from '@valv/crypto'
 import type { AuditContext } from './context.js'
 
@@ -17,7 +19,9 @@ import type { AuditContext } from './context.js'
  * auditor with the document resolves them with `members()`).
  *
  * Record on the device that makes the change (the admin's), so each change is written once. A
- * change made through the session directly is not recorded.
+ * change made through the session directly is not recorded. {@link AuditedSession.watch} also
+ * records joins as the admin's device sees them arrive: `link.used` for a join through an
+ * invite link, `member.joined` for one through a direct share.
  *
  * @example
  * ```ts
@@ -29,6 +33,11 @@ import type { AuditContext } from './context.js'
  * ```
  */
 export class AuditedSession {
+  /** Admissions this device saw, and whether each was a link (`true`) or a direct share. */
+  private readonly admissions = new Map<number, boolean>()
+  private readonly seen = new Set<number>()
+  private pending: Promise<unknown> = Promise.resolve()
+
   /**
    * @param session The admin's session.
    * @param audit Where to record.
@@ -47,6 +56,61 @@ export class AuditedSession {
     })
   }
 
+  /**
+   * Record joins from now on, as this (admin's) device sees the chain grow: a member that joined
+   * through an invite link as `link.used` (subject `admission:<index>`, details: the new member's
+   * chain position and role), one that joined through a direct share as `member.joined`.
+   * Members already present are not recorded. Returns a function that stops recording; records
+   * are written in order, {@link AuditedSession.settled} waits for them.
+   *
+   * @example
+   * ```ts
+   * const trail = await AuditTrail.open(session.docId)
+   * const admin = new AuditedSession(session, { trail, signer: documentAuditSigner(session) })
+   * const stop = admin.watch()
+   * const link = await admin.createInviteLink({ role: Role.Editor, singleUse: true })
+   * // …a colleague joins through the link: the trail gets link.used for its admission
+   * await admin.settled()
+   * stop()
+   * ```
+   */
+  watch(): () => void {
+    this.noteAdmissions()
+    for (const m of this.session.members()) this.seen.add(m.index)
+    return this.session.onChange(() => this.onChange())
+  }
+
+  /** Resolves once every record {@link AuditedSession.watch} started is written (or failed). */
+  async settled(): Promise<void> {
+    await this.pending
+  }
+
+  private noteAdmissions(): void {
+    for (const i of this.session.invites()) {
+      if (!this.admissions.has(i.admission))
+        this.admissions.set(i.admission, i.forUser === undefined)
+    }
+  }
+
+  private onChange(): void {
+    // The admit entry comes before the join through it, so a used-up link was noted already.
+    this.noteAdmissions()
+    for (const m of this.session.members()) {
+      if (this.seen.has(m.index)) continue
+      this.seen.add(m.index)
+      if (m.admission === undefined) continue
+      const link = this.admissions.get(m.admission)
+      const type = link === false ? 'member.joined' : 'link.used'
+      const details = { member: `member:${m.index}`, role: roleName(m.role) }
+      const subject = `admission:${m.admission}`
+      this.pending = this.pending
+        .then(() => this.record(type, subject, details))
+        .catch(() => {
+          // A failed record must not break the session's listener; the trail stays consistent.
+        })
+    }
+  }
+
   private memberIndexes(userId: string): number[] {
     return this.session
       .members()
@@ -63,6 +127,7 @@ export class AuditedSession {
     const before = new Set(this.session.invites().map((i) => i.admission))
     await this.session.share(card, role)
     const admission = this.session.invites().find((i) => !before.has(i.admission))?.admission
+    if (admission !== undefined) this.admissions.set(admission, false)
     await this.record(
       'member.added',
       admission === undefined ? undefined : `admission:${admission}`,
@@ -108,6 +173,7 @@ export class AuditedSession {
     const before = new Set(this.session.invites().map((i) => i.admission))
     const link = await this.session.createInviteLink(options)
     const admission = this.session.invites().find((i) => !before.has(i.admission))?.admission
+    if (admission !== undefined) this.admissions.set(admission, true)
     const expires = options.expiresAt
     await this.record(
       'link.created',
@@ -136,4 +202,43 @@ export class AuditedSession {
     await this.session.revokeInvite(admission)
     await this.record('link.revoked', `admission:${admission}`)
   }
+}
+
+/**
+ * Open a document with the organisation's recovery key (`DocumentSession.recover`), recording
+ * `recovery.used` first: the session is returned only once the record is durable, so recovery
+ * through this call never goes unrecorded. `audit.signer` is a service key (the recovery
+ * session itself has no member key), e.g. `ed25519AuditSigner` of the tool that holds the
+ * recovery key; `reason` says why (a public-access request, a departed employee's files).
+ *
+ * @example
+ * ```ts
+ * declare const recoveryKey: RecoveryKey // from the organisation's key custody
+ * declare const toolKey: Uint8Array // the recovery tool's own audit key
+ * const trail = await AuditTrail.open(docId, { store: storage })
+ * const reader = await recoverAudited(recoveryKey, docId, {
+ *   audit: { trail, signer: ed25519AuditSigner(toolKey) },
+ *   reason: 'begäran om allmän handling, dnr 2026/81',
+ * })
+ * ```
+ */
+export async function recoverAudited(
+  recovery: RecoveryKey,
+  docId: string,
+  options: {
+    /** Where to record. */
+    readonly audit: AuditContext
+    /** Why the recovery key is used (no content; at most 512 characters). */
+    readonly reason?: string
+    /** Passed to `DocumentSession.recover`. */
+    readonly session?: SessionOptions
+  },
+): Promise<DocumentSession> {
+  const { audit, reason } = options
+  await audit.trail.append(audit.signer, {
+    type: 'recovery.used',
+    subject: docId,
+    ...(reason === undefined ? {} : { details: { reason } }),
+  })
+  return DocumentSession.recover(recovery, docId, options.session)
 }

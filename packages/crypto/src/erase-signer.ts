@@ -1,0 +1,39 @@
+import {
+  CryptoError,
+  type EraseRequestFields,
+  ed25519Signer,
+  encodeEraseRequest,
+  eraseRequestMessage,
+  Role,
+} from '@valv/protocol'
+import type { DocumentSession } from './session.js'
+
+/**
+ * Sign an erase request for the relay (the `erase` frame; see docs/protocol.md, "Erasure on
+ * the relay") with the session's per-document key. Only an admin's request is honoured; this
+ * refuses early with `invalid-state` for anyone else, or for a recovery session (no key).
+ * `fields.sessionId` is the relay session (`auth-ok`) the request will be sent on, and
+ * `fields.chainLength` the number of membership entries the session has verified.
+ *
+ * @example
+ * ```ts
+ * const request = await signEraseRequest(session, {
+ *   sessionId: provider.sessionId as string, // the relay connection it is sent on
+ *   chainLength: session.membershipLength(),
+ * })
+ * ```
+ */
+export async function signEraseRequest(
+  session: DocumentSession,
+  fields: EraseRequestFields,
+): Promise<Uint8Array> {
+  // Package-internal access, as in audit-signer.ts: session.ts hands its key to nobody.
+  const secret = (session as unknown as { signingSecret?: Uint8Array }).signingSecret
+  const author = session.myIndex
+  if (secret === undefined || author === undefined) {
+    throw new CryptoError('invalid-state', 'not a member of this document')
+  }
+  if (session.role < Role.Admin) throw new CryptoError('invalid-state', 'only admins may erase')
+  const signature = await ed25519Signer(secret)(eraseRequestMessage(session.docId, fields))
+  return encodeEraseRequest(author, fields.chainLength, signature)
+}
