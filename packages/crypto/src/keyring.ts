@@ -3,7 +3,20 @@ import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { decodeBundle, type EpochKeys, encodeBundle } from './bundle.js'
 import type { MemberCert } from './member-cert.js'
+import type { Part } from './payload.js'
 import { aeadOpen, aeadSeal, keyCommitment, type SuiteId } from './primitives/aead.js'
+
+/** The parts of one entry still waiting for this reader, with what reading them needs. */
+export interface PendingParts {
+  /** Chain index of the entry. */
+  readonly index: number
+  /** The entry's signer (certificates are checked against it). */
+  readonly signer: Uint8Array
+  /** The entry's membership version (it fixes the payload layout). */
+  readonly version: number
+  /** The waiting parts. */
+  readonly parts: Part[]
+}
 
 /**
  * What one reader knows of a document's secrets: epoch keys, admission secrets, and the member
@@ -21,8 +34,13 @@ export class KeyRing {
   readonly notes = new Map<number, Uint8Array>()
   /** The organisation recovery public key named at genesis, once read. */
   recoveryKey: Uint8Array | undefined
-  /** Payload parts (`entry:part`) already taken or not for this reader, never retried. */
-  readonly done = new Set<string>()
+  /**
+   * Payload parts that may still open for this reader once it learns more (a key, an admission
+   * secret, its own index), by entry index; every other part was taken or is not for it.
+   */
+  readonly pending = new Map<number, PendingParts>()
+  /** Recipient-hint keys by hex signer key (one X25519 per signer, not per entry). */
+  readonly hintKeys = new Map<string, Uint8Array | undefined>()
 
   constructor(
     readonly docId: string,

@@ -31,6 +31,7 @@ import {
 } from '@valv/protocol'
 import { epochKeys } from './bundle.js'
 import { PublicCard } from './card.js'
+import { type Checkpoint, checkpointOf, stripPayload } from './checkpoint.js'
 import { buildEntry, nowSeconds } from './entry-builder.js'
 import { entryParts, type Reader } from './entry-parts.js'
 import { exposedAdmissions } from './exposure.js'
@@ -291,22 +292,42 @@ export class DocumentSession {
 
   private async load(): Promise<void> {
     this.verified = (await this.local.loadHead()) ?? this.verified
-    // Entries this device verified before come back from its sealed checkpoint without their
-    // signatures being checked again: a warm open costs no signature checks at all.
+    // Entries this device verified and read before come back from its sealed checkpoint with
+    // no signature check, hash or decryption: a warm open costs no cryptography per entry.
     const known = await this.local.loadVerified()
-    for (const [index, entry] of known.entries()) await this.applyEntry(index, entry, false, true)
-    for (const [index, entry] of await this.local.loadChain(known.length))
+    if (known !== undefined) this.restore(known)
+    const from = known?.entries.length ?? 0
+    for (const [index, entry] of await this.local.loadChain(from))
       await this.applyEntry(index, entry, false)
     await this.local.loadSecrets(this.ring, this.state)
     this.absorbAll()
-    this.checkpointed = known.length
-    if (this.raw.length > known.length) await this.checkpointChain()
+    this.checkpointed = from
+    if (this.raw.length > from) await this.checkpointChain()
+  }
+
+  /** Rebuild the state and what was read from checkpoint `c` (see `Checkpoint`). */
+  private restore(c: Checkpoint): void {
+    const n = c.entries.length
+    const decoded = c.entries.map((bytes) => decodeEntry(bytes))
+    // Entry i's chain hash is what entry i + 1 names as prev; the last one's is in `c`.
+    const hashAt = (i: number) => (i === n - 1 ? c.head : (decoded[i + 1] as MembershipEntry).prev)
+    const v = this.verified.length
+    if (v > 0 && v <= n && !equalBytes(hashAt(v - 1), this.verified.hash)) this.forked(v - 1)
+    for (const [i, bytes] of c.entries.entries()) {
+      const e = this.state.append(bytes, { signaturesVerified: true, knownHash: hashAt(i) })
+      this.raw.push(bytes)
+      this.noticeGenesis(e)
+    }
+    for (const [i, cert] of c.certs) this.ring.certs.set(i, cert)
+    for (const [i, note] of c.notes) this.ring.notes.set(i, note)
+    if (c.recoveryKey !== undefined) this.ring.recoveryKey = c.recoveryKey
+    for (const [i, p] of c.pending) this.ring.pending.set(i, p)
   }
 
   /** Seal the verified chain as this device's checkpoint (see `LocalCopy.saveVerified`). */
   private async checkpointChain(): Promise<void> {
     const entries = this.raw.slice()
-    await this.local.saveVerified(entries)
+    await this.local.saveVerified(checkpointOf(entries, this.state.head, this.ring))
     this.checkpointed = Math.max(this.checkpointed, entries.length)
   }
 
@@ -600,12 +621,7 @@ export class DocumentSession {
     throw this.relayFault
   }
 
-  private async applyEntry(
-    index: number,
-    entry: Uint8Array,
-    persist: boolean,
-    signaturesVerified = false,
-  ): Promise<void> {
+  private async applyEntry(index: number, entry: Uint8Array, persist: boolean): Promise<void> {
     if (index === this.verified.length - 1) {
       // The stored head outlives lost entries: the relay must show the same one again.
       if (!equalBytes(entryHash(this.docId, entry), this.verified.hash)) this.forked(index)
@@ -619,16 +635,20 @@ export class DocumentSession {
     }
     if (index !== this.state.length)
       throw new CryptoError('invalid-state', `membership gap before ${index}`)
-    const e = this.state.append(entry, signaturesVerified ? { signaturesVerified } : {})
-    this.raw.push(entry)
-    if (e.body.kind === 'genesis' && this.me !== undefined) {
-      const creator = creatorSigningSecret(this.me, e.body.nonce)
-      if (equalBytes(ed25519.getPublicKey(creator), e.signer)) this.useSigningSecret(creator)
+    let e: MembershipEntry
+    try {
+      e = await this.state.appendAsync(entry)
+    } catch (err) {
+      // Applied meanwhile by a concurrent caller (a submit and the relay's echo): compare.
+      if (index < this.state.length) return this.applyEntry(index, entry, persist)
+      throw err
     }
+    // The checkpoint keeps the entry without its payload: what the payload holds for this
+    // reader is taken now, or waits in the ring's pending parts.
+    this.raw.push(stripPayload(e, entry))
+    this.noticeGenesis(e)
     if (persist) await this.local.saveEntry(index, entry)
-    // Restoring the device checkpoint: parts are taken once at the end of load (absorbAll),
-    // when this reader's own index is known, so no invitee box is trial-decrypted.
-    if (!signaturesVerified) this.absorb(e)
+    this.absorb(e)
     if (persist) await this.local.saveSecrets(this.ring)
     if (persist && this.raw.length - this.checkpointed >= CHECKPOINT_EVERY) {
       await this.checkpointChain()
@@ -636,6 +656,13 @@ export class DocumentSession {
     for (const l of this.listeners) l()
     this.maybeJoin()
     this.maybeRotate()
+  }
+
+  /** A genesis signed with this identity's creator key: this session is the creator. */
+  private noticeGenesis(e: MembershipEntry): void {
+    if (e.body.kind !== 'genesis' || this.me === undefined) return
+    const creator = creatorSigningSecret(this.me, e.body.nonce)
+    if (equalBytes(ed25519.getPublicKey(creator), e.signer)) this.useSigningSecret(creator)
   }
 
   private forked(index: number): never {
@@ -652,21 +679,15 @@ export class DocumentSession {
     }
   }
 
-  /** Take what `e` holds for this reader; rescan the chain only if that taught it keys. */
+  /** Take what `e` holds for this reader; retry waiting parts only if that taught it keys. */
   private absorb(e: MembershipEntry): void {
-    if (entryParts.absorb(this.ring, this.state, e, this.reader())) this.absorbAll()
+    if (entryParts.take(this.ring, this.state, e, this.reader())) this.absorbAll()
   }
 
   private absorbAll(): void {
     // Keys learned late (a joiner's bundle arrives after older entries) unlock older parts;
-    // parts already taken are skipped (KeyRing.done), so a rescan costs little.
-    let again = true
-    while (again) {
-      again = false
-      for (const e of this.state.chain) {
-        if (entryParts.absorb(this.ring, this.state, e, this.reader())) again = true
-      }
-    }
+    // only parts still waiting are tried (KeyRing.pending), so a retry costs little.
+    while (entryParts.retry(this.ring, this.state, this.reader())) {}
   }
 
   private requireSecret(): Uint8Array {
@@ -772,7 +793,8 @@ export class DocumentSession {
           expiresAt: 0,
           maxUses: fresh.length,
         },
-        (index) => entryParts.admit(this.ring, this.state, index, secret, newcomers),
+        (index) =>
+          entryParts.admit(this.ring, this.state, index, secret, newcomers, this.requireSecret()),
       ),
     )
   }
@@ -798,7 +820,7 @@ export class DocumentSession {
           expiresAt: expires,
           maxUses,
         },
-        (i) => entryParts.admit(this.ring, this.state, i, secret, undefined),
+        (i) => entryParts.admit(this.ring, this.state, i, secret, undefined, this.requireSecret()),
       ),
     )
     this.ring.admissions.set(index, secret)
