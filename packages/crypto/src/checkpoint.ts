@@ -26,6 +26,13 @@ export interface Checkpoint {
   readonly certs: ReadonlyMap<number, MemberCert>
   /** Invite notes (user key an admission is for) by admit index. */
   readonly notes: ReadonlyMap<number, Uint8Array>
+  /** Certificates not opened yet (see `KeyRing.sealedCerts`). */
+  readonly sealedCerts: ReadonlyMap<
+    number,
+    { readonly signer: Uint8Array; readonly data: Uint8Array }
+  >
+  /** Notes not opened yet (see `KeyRing.sealedNotes`). */
+  readonly sealedNotes: ReadonlyMap<number, Uint8Array>
   /** The recovery public key, if read. */
   readonly recoveryKey: Uint8Array | undefined
   /** Parts still waiting for this reader, by entry index. */
@@ -58,6 +65,8 @@ export function checkpointOf(
     head,
     certs: ring.certs,
     notes: ring.notes,
+    sealedCerts: ring.sealedCerts,
+    sealedNotes: ring.sealedNotes,
     recoveryKey: ring.recoveryKey,
     // Only parts of checkpointed entries: later ones are read again when restored.
     pending: new Map([...ring.pending].filter(([i]) => i < entries.length)),
@@ -86,6 +95,17 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
   for (const [i, note] of c.notes) {
     encoding.writeVarUint(enc, i)
     encoding.writeVarUint8Array(enc, note)
+  }
+  encoding.writeVarUint(enc, c.sealedCerts.size)
+  for (const [i, sealed] of c.sealedCerts) {
+    encoding.writeVarUint(enc, i)
+    encoding.writeUint8Array(enc, sealed.signer)
+    encoding.writeVarUint8Array(enc, sealed.data)
+  }
+  encoding.writeVarUint(enc, c.sealedNotes.size)
+  for (const [i, data] of c.sealedNotes) {
+    encoding.writeVarUint(enc, i)
+    encoding.writeVarUint8Array(enc, data)
   }
   encoding.writeVarUint8Array(enc, c.recoveryKey ?? new Uint8Array(0))
   encoding.writeVarUint(enc, c.pending.size)
@@ -116,6 +136,17 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
     const i = decoding.readVarUint(dec)
     notes.set(i, decoding.readVarUint8Array(dec))
   }
+  const sealedCerts = new Map<number, { signer: Uint8Array; data: Uint8Array }>()
+  for (let n = decoding.readVarUint(dec); n > 0; n--) {
+    const i = decoding.readVarUint(dec)
+    const signer = decoding.readUint8Array(dec, 32)
+    sealedCerts.set(i, { signer, data: decoding.readVarUint8Array(dec) })
+  }
+  const sealedNotes = new Map<number, Uint8Array>()
+  for (let n = decoding.readVarUint(dec); n > 0; n--) {
+    const i = decoding.readVarUint(dec)
+    sealedNotes.set(i, decoding.readVarUint8Array(dec))
+  }
   const recovery = decoding.readVarUint8Array(dec)
   const pending = new Map<number, PendingParts>()
   for (let n = decoding.readVarUint(dec); n > 0; n--) {
@@ -134,5 +165,5 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   }
   if (dec.pos !== bytes.length) throw new Error('trailing bytes')
   const recoveryKey = recovery.length === 0 ? undefined : recovery
-  return { entries, head, certs, notes, recoveryKey, pending }
+  return { entries, head, certs, notes, sealedCerts, sealedNotes, recoveryKey, pending }
 }

@@ -15,7 +15,7 @@ import type { PublicCard } from './card.js'
 import { type Identity, secretsOf } from './identity.js'
 import { admissionKeys } from './invite.js'
 import type { KeyRing, PendingParts } from './keyring.js'
-import { decodeMemberCert, encodeMemberCert, verifyMemberCert } from './member-cert.js'
+import { encodeMemberCert } from './member-cert.js'
 import { decodeParts, type Part, PartTag } from './payload.js'
 import { aeadOpen, aeadSeal, type SuiteId } from './primitives/aead.js'
 import { concatBytes } from './primitives/bytes.js'
@@ -129,7 +129,7 @@ export const entryParts = {
       wrap(ring, index, PartTag.linkWrap, 0, secret, ring.bundleFor(needToKnow, state.epoch)),
     ]
     for (const m of state.members) {
-      const cert = ring.certs.get(m.index)
+      const cert = ring.cert(m.index)
       if (m.role === Role.Admin && cert !== undefined) {
         parts.push(box(ring, index, PartTag.adminBox, m.index, cert.device.kemKey, secret))
       }
@@ -183,7 +183,7 @@ export const entryParts = {
     const bundle = encodeBundle([keys])
     const parts: Part[] = []
     for (const m of state.members) {
-      const cert = ring.certs.get(m.index)
+      const cert = ring.cert(m.index)
       if (m.role !== Role.None && cert !== undefined) {
         parts.push(box(ring, index, PartTag.memberBox, m.index, cert.device.kemKey, bundle))
       }
@@ -281,32 +281,24 @@ function absorbPart(
   const keys = (bytes: Uint8Array | undefined): Outcome =>
     bytes !== undefined && ring.addEncoded(state, bytes) ? 'learned' : 'done'
   switch (p.tag) {
-    case PartTag.certificate: {
-      const plain = ring.rosterOpen(e.index, p.tag, p.data)
-      if (plain === undefined) return 'retry'
-      try {
-        const cert = decodeMemberCert(plain)
-        if (verifyMemberCert(cert, ring.docId, e.signer)) ring.certs.set(e.index, cert)
-      } catch {
-        // A malformed certificate leaves the member nameless; the chain entry stays valid.
-      }
+    case PartTag.certificate:
+      // Opened and verified when first needed (KeyRing.cert), not for every member on join.
+      if (!ring.rosterKnown(p.data)) return 'retry'
+      ring.sealedCerts.set(e.index, { signer: e.signer, data: p.data })
       return 'done'
-    }
     case PartTag.recoveryKey: {
       const plain = ring.rosterOpen(e.index, p.tag, p.data)
       if (plain === undefined) return 'retry'
       ring.recoveryKey = plain
       return 'done'
     }
-    case PartTag.note: {
-      const plain = ring.rosterOpen(e.index, p.tag, p.data)
-      if (plain === undefined) return 'retry'
-      ring.notes.set(e.index, plain)
+    case PartTag.note:
+      if (!ring.rosterKnown(p.data)) return 'retry'
+      ring.sealedNotes.set(e.index, p.data)
       return 'done'
-    }
     case PartTag.selfBox:
-      if (reader.myIndex !== e.index) return 'retry'
-      return keys(kemOpen(ring, reader, e, p))
+      if (reader.myIndex === undefined) return 'retry'
+      return reader.myIndex === e.index ? keys(kemOpen(ring, reader, e, p)) : 'done'
     case PartTag.recoveryBox:
       return reader.recovery === undefined
         ? 'done'

@@ -308,9 +308,8 @@ export class DocumentSession {
   /** Rebuild the state and what was read from checkpoint `c` (see `Checkpoint`). */
   private restore(c: Checkpoint): void {
     const n = c.entries.length
-    const decoded = c.entries.map((bytes) => decodeEntry(bytes))
     // Entry i's chain hash is what entry i + 1 names as prev; the last one's is in `c`.
-    const hashAt = (i: number) => (i === n - 1 ? c.head : (decoded[i + 1] as MembershipEntry).prev)
+    const hashAt = (i: number) => (i === n - 1 ? c.head : prevOf(c.entries[i + 1] as Uint8Array))
     const v = this.verified.length
     if (v > 0 && v <= n && !equalBytes(hashAt(v - 1), this.verified.hash)) this.forked(v - 1)
     for (const [i, bytes] of c.entries.entries()) {
@@ -320,6 +319,8 @@ export class DocumentSession {
     }
     for (const [i, cert] of c.certs) this.ring.certs.set(i, cert)
     for (const [i, note] of c.notes) this.ring.notes.set(i, note)
+    for (const [i, sealed] of c.sealedCerts) this.ring.sealedCerts.set(i, sealed)
+    for (const [i, sealed] of c.sealedNotes) this.ring.sealedNotes.set(i, sealed)
     if (c.recoveryKey !== undefined) this.ring.recoveryKey = c.recoveryKey
     for (const [i, p] of c.pending) this.ring.pending.set(i, p)
   }
@@ -405,7 +406,7 @@ export class DocumentSession {
   /** The members, with names where the certificates could be read. */
   members(): MemberInfo[] {
     return this.state.members.map((m) => {
-      const cert = this.ring.certs.get(m.index)
+      const cert = this.ring.cert(m.index)
       return {
         index: m.index,
         userId: cert && toHex(cert.userKey),
@@ -425,7 +426,7 @@ export class DocumentSession {
     return this.state.admissions
       .filter((a) => !a.revoked && (a.maxUses === 0 || a.uses < a.maxUses))
       .map((a) => {
-        const note = this.ring.notes.get(a.index)
+        const note = this.ring.note(a.index)
         return {
           admission: a.index,
           role: a.role,
@@ -650,7 +651,10 @@ export class DocumentSession {
     if (persist) await this.local.saveEntry(index, entry)
     this.absorb(e)
     if (persist) await this.local.saveSecrets(this.ring)
-    if (persist && this.raw.length - this.checkpointed >= CHECKPOINT_EVERY) {
+    // At least CHECKPOINT_EVERY new entries, and at least as many as the checkpoint holds, so
+    // a long catch-up seals O(n) bytes in all, not O(n²).
+    const due = Math.max(CHECKPOINT_EVERY, this.checkpointed)
+    if (persist && this.raw.length - this.checkpointed >= due) {
       await this.checkpointChain()
     }
     for (const l of this.listeners) l()
@@ -681,7 +685,9 @@ export class DocumentSession {
 
   /** Take what `e` holds for this reader; retry waiting parts only if that taught it keys. */
   private absorb(e: MembershipEntry): void {
-    if (entryParts.take(this.ring, this.state, e, this.reader())) this.absorbAll()
+    const learned = entryParts.take(this.ring, this.state, e, this.reader())
+    // Its own join tells this reader its index: parts waiting for it are now decided.
+    if (learned || (e.index === this.myIndex && e.body.kind !== 'genesis')) this.absorbAll()
   }
 
   private absorbAll(): void {
@@ -1003,6 +1009,13 @@ export class DocumentSession {
 /** The creator's per-document key: derived from the genesis nonce (the id does not exist yet). */
 function creatorSigningSecret(me: Identity, nonce: Uint8Array): Uint8Array {
   return documentSigningSecret(me, `genesis.${toHex(nonce)}`)
+}
+
+/** The `prev` field of an encoded entry (after version, kind and the varuint index). */
+function prevOf(entry: Uint8Array): Uint8Array {
+  let at = 2
+  while (((entry[at] as number) & 0x80) !== 0) at++
+  return entry.subarray(at + 1, at + 33)
 }
 
 /** A file key that says its plaintext was padded: the 32-byte key and a flag byte. */
