@@ -12,124 +12,46 @@ import {
   ed25519Signer,
   encodeBlobGrant,
   encodeConfirmation,
-  encodeEnvelopeBody,
-  encodeEnvelopeHeader,
   entryHash,
   equalBytes,
   HistoryPolicy,
-  joinSignature,
   type MembershipEntry,
   MembershipState,
   Role,
   type SnapshotHeader,
-  snapshotId,
   toHex,
   u64Bytes,
   utf8,
   verifyConfirmation,
-  verifyEnvelopeAsync,
 } from '@valv/protocol'
 import { epochKeys } from './bundle.js'
 import { PublicCard } from './card.js'
 import { type Checkpoint, checkpointOf, stripPayload } from './checkpoint.js'
+import { decryptDocumentFile, encryptDocumentFile } from './document-files.js'
 import { buildEntry, nowSeconds } from './entry-builder.js'
 import { entryParts, type Reader } from './entry-parts.js'
+import { type EnvelopeContext, openEnvelope, sealEnvelope } from './envelope-crypto.js'
 import { exposedAdmissions } from './exposure.js'
-import { padFileStream, unpadFileStream } from './file-padding.js'
 import type { Identity } from './identity.js'
 import { documentSigningSecret } from './identity.js'
 import { admissionKeys, encodeInvite, parseInvite } from './invite.js'
-import type { KeyStore } from './key-store.js'
 import { KeyRing } from './keyring.js'
 import { type ChainHead, LocalCopy } from './local-copy.js'
-import { aeadOpen, aeadSeal, keyCommitment, Suite, type SuiteId } from './primitives/aead.js'
-import { blobId, decryptBlobStream, encryptBlobStream } from './primitives/blob-stream.js'
+import { keyCommitment, Suite, type SuiteId } from './primitives/aead.js'
 import { randomBytes } from './primitives/bytes.js'
-import { hkdf32 } from './primitives/kdf.js'
-import { type PaddingPolicy, pad, unpad } from './primitives/padding.js'
 import type { RecoveryKey } from './recovery.js'
-
-/** Something that appends membership entries to the relay (a provider) with compare-and-append. */
-export interface MembershipSink {
-  /** Append `entry` at `index`; rejects if the chain no longer has exactly `index` entries. */
-  appendMembership(index: number, entry: Uint8Array): Promise<void>
-  /** Resolves once the sink is connected and caught up (a provider's `whenSynced`). */
-  whenSynced?(): Promise<void>
-}
-
-/** Options shared by every way of obtaining a session. */
-export interface SessionOptions {
-  /** Local copy of the chain and keys, so the document opens offline. Default: memory only. */
-  readonly keyStore?: KeyStore
-  /** Size padding of sealed plaintexts (default `'padme'`). */
-  readonly padding?: PaddingPolicy
-}
-
-/** Options of {@link DocumentSession.create}. */
-export interface CreateDocumentOptions extends SessionOptions {
-  /** Whether new members read history (`'share'`, default) or start at the current epoch. */
-  readonly historyPolicy?: 'share' | 'need-to-know'
-  /** Lowest role that writes content: `'editor'` (default) or `'commenter'` (comment documents). */
-  readonly writeRole?: 'editor' | 'commenter'
-  /** Cipher suite (default XChaCha20-Poly1305). */
-  readonly suite?: SuiteId
-  /** The organisation recovery public key ({@link RecoveryKey.publicKey}). */
-  readonly recovery?: Uint8Array
-}
-
-/** Options of {@link DocumentSession.createInviteLink}. */
-export interface InviteOptions {
-  /** Role granted to whoever joins through the link. */
-  readonly role: Role
-  /** Expiry as a `Date` or Unix seconds; default never. */
-  readonly expiresAt?: Date | number
-  /** Allow one join only (default false). */
-  readonly singleUse?: boolean
-  /** Allow this many joins (overrides `singleUse`). */
-  readonly maxUses?: number
-}
-
-/** A member as this session sees it (names come from encrypted certificates). */
-export interface MemberInfo {
-  /** Chain index of the member's entry (the author id in envelopes). */
-  readonly index: number
-  /** Hex of the user key, or `undefined` if the certificate could not be read. */
-  readonly userId: string | undefined
-  /** Display name from the certificate ('' if unknown). */
-  readonly displayName: string
-  /** Hex of the device key, if known. */
-  readonly deviceId: string | undefined
-  /** Current role. */
-  readonly role: Role
-  /** Whether this is the local device. */
-  readonly self: boolean
-}
-
-/**
- * An invite (admission) that is not revoked and has uses left, as recorded in the chain.
- * Expired ones are listed too: their holders keep the keys they received before the expiry,
- * so an admin may still want to revoke them (revoking rotates).
- */
-export interface InviteInfo {
-  /** Chain index of the admit entry (pass it to `revokeInvite`). */
-  readonly admission: number
-  /** Role it grants. */
-  readonly role: Role
-  /** Unix seconds, 0 = never. */
-  readonly expiresAt: number
-  /** Whether it is past `expiresAt`: nobody can join through it and it gets no new keys. */
-  readonly expired: boolean
-  /** Joins left, `Infinity` if unlimited. */
-  readonly usesLeft: number
-  /** Hex user key it was created for (direct shares), if this session can read it. */
-  readonly forUser: string | undefined
-}
+import type {
+  ChangeListener,
+  CreateDocumentOptions,
+  InviteInfo,
+  InviteOptions,
+  MemberInfo,
+  MembershipSink,
+  SessionOptions,
+} from './session-options.js'
 
 /** Entries appended after which the device checkpoint of the chain is rewritten anyway. */
 const CHECKPOINT_EVERY = 64
-
-/** Called after the membership or the keys changed. */
-export type ChangeListener = () => void
 
 const isConflict = (err: unknown): boolean => {
   const e = err as { code?: string; relayCode?: string }
@@ -456,23 +378,23 @@ export class DocumentSession {
     key: Uint8Array
     stream: TransformStream<Uint8Array, Uint8Array>
   } {
-    const roster = this.ring.epochs.get(0)?.roster
-    if (roster === undefined) throw new CryptoError('unknown-epoch', 'no document keys yet')
-    const { key, stream: encrypt } = encryptBlobStream()
-    const idKey = hkdf32(roster, utf8(this.docId), 'valv/v1/blob-id-key')
-    const id = blobId(idKey, key)
-    if (options.size === undefined) return { blobId: id, key, stream: encrypt }
-    const pad = padFileStream(options.size)
-    // Tag the key so decryptFile knows to strip the padding (the key is never stored alone).
-    return { blobId: id, key: withPadFlag(key), stream: chain(pad, encrypt) }
+    return encryptDocumentFile(this.ring.epochs.get(0)?.roster, this.docId, options)
   }
 
   /** A transform that decrypts a file sealed by {@link encryptFile} with its `key`. */
   decryptFile(key: Uint8Array): TransformStream<Uint8Array, Uint8Array> {
-    if (key.length === 33 && key[32] === 1) {
-      return chain(decryptBlobStream(key.subarray(0, 32)), unpadFileStream())
+    return decryptDocumentFile(key)
+  }
+
+  /** What sealing and opening envelopes needs of this session. */
+  private envelopeContext(): EnvelopeContext {
+    return {
+      docId: this.docId,
+      state: this.state,
+      ring: this.ring,
+      padding: this.options.padding ?? 'padme',
+      highest: this.highest,
     }
-    return decryptBlobStream(key)
   }
 
   /**
@@ -503,32 +425,8 @@ export class DocumentSession {
     const secret = this.signingSecret
     if (author === undefined || secret === undefined)
       throw new CryptoError('invalid-state', 'not a member of this document')
-    const epoch = this.state.epoch
-    const content = this.ring.epochs.get(epoch)?.content
-    if (content === undefined) throw new CryptoError('unknown-epoch', `no key for epoch ${epoch}`)
-    const suite = this.state.suite
-    const headerBytes = encodeEnvelopeHeader({
-      suite,
-      kind,
-      epoch,
-      author,
-      counter,
-      ...(header === undefined ? {} : { snapshot: header }),
-    })
-    const aad = domainMessage('envelope-aad', utf8(this.docId), headerBytes)
-    const sealed = aeadSeal(
-      suite as SuiteId,
-      content,
-      pad(plaintext, this.options.padding ?? 'padme'),
-      aad,
-    )
-    if (kind === 'update' || kind === 'snapshot' || kind === 'state') {
-      this.highest.set(author, Math.max(this.highest.get(author) ?? 0, counter))
-    }
-    const signed = encodeEnvelopeBody(headerBytes, sealed)
     const sign = this.signer ?? ed25519Signer(secret)
-    const signature = await sign(domainMessage('envelope', utf8(this.docId), signed))
-    return joinSignature(signed, signature)
+    return sealEnvelope(this.envelopeContext(), author, sign, kind, plaintext, counter, header)
   }
 
   /** Verify (signature, role, epoch), then decrypt. Throws a {@link CryptoError}. */
@@ -542,26 +440,7 @@ export class DocumentSession {
     writer: boolean
     snapshot?: SnapshotHeader & { id: Uint8Array }
   }> {
-    const self = this.myIndex
-    const v = await verifyEnvelopeAsync(this.state, sealed, {
-      kind,
-      formerWriters: true,
-      attribute: true,
-      ...(self === undefined ? {} : { selfIndex: self }),
-    })
-    const content = this.ring.epochs.get(v.epoch)?.content
-    if (content === undefined) throw new CryptoError('unknown-epoch', `no key for epoch ${v.epoch}`)
-    const aad = domainMessage('envelope-aad', utf8(this.docId), v.headerBytes)
-    const padded = aeadOpen(v.suite as SuiteId, content, v.ciphertext, aad)
-    const plaintext = unpad(padded)
-    if (v.kind === 'update' || v.kind === 'snapshot' || v.kind === 'state') {
-      this.highest.set(v.author, Math.max(this.highest.get(v.author) ?? 0, v.counter))
-    }
-    // Whether the author may write NOW: presence heads are believed only from writers.
-    const writer = this.state.roleOf(v.author) >= this.state.writeRole
-    const opened = { author: v.authorId, counter: v.counter, plaintext, writer }
-    if (v.snapshot === undefined) return opened
-    return { ...opened, snapshot: { ...v.snapshot, id: snapshotId(this.docId, sealed) } }
+    return openEnvelope(this.envelopeContext(), this.myIndex, kind, sealed)
   }
 
   /**
@@ -1016,23 +895,4 @@ function prevOf(entry: Uint8Array): Uint8Array {
   let at = 2
   while (((entry[at] as number) & 0x80) !== 0) at++
   return entry.subarray(at + 1, at + 33)
-}
-
-/** A file key that says its plaintext was padded: the 32-byte key and a flag byte. */
-function withPadFlag(key: Uint8Array): Uint8Array {
-  const out = new Uint8Array(33)
-  out.set(key)
-  out[32] = 1
-  return out
-}
-
-/** Two transforms as one. */
-function chain(
-  a: TransformStream<Uint8Array, Uint8Array>,
-  b: TransformStream<Uint8Array, Uint8Array>,
-): TransformStream<Uint8Array, Uint8Array> {
-  return { writable: a.writable, readable: a.readable.pipeThrough(b) } as TransformStream<
-    Uint8Array,
-    Uint8Array
-  >
 }
