@@ -79,6 +79,7 @@ describe('the independent Python reader (interop/python/valv_reader.py)', () => 
     ])
     expect(out).toEqual({
       chain: 3,
+      'chain-v2': 3,
       envelopes: 6,
       'epoch-keys': 2,
       'file-chunks': 3,
@@ -87,6 +88,7 @@ describe('the independent Python reader (interop/python/valv_reader.py)', () => 
       'payload-aad': 3,
       presence: 3,
       primitives: 31,
+      'recipient-hint': 2,
       snapshot: 1,
     })
   })

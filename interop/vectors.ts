@@ -33,6 +33,7 @@ import { encodeSnapshotBody } from '../packages/core/src/snapshot.js'
 import { epochKeys } from '../packages/crypto/src/bundle.js'
 import { admissionKeys } from '../packages/crypto/src/invite.js'
 import type { KeyRing } from '../packages/crypto/src/keyring.js'
+import { PartTag } from '../packages/crypto/src/payload.js'
 import {
   aeadSealWithNonce,
   keyCommitment,
@@ -41,6 +42,7 @@ import {
 import { blobId, encryptBlob } from '../packages/crypto/src/primitives/blob-stream.js'
 import { hkdf32 } from '../packages/crypto/src/primitives/kdf.js'
 import { type PaddingPolicy, pad, padmeLength } from '../packages/crypto/src/primitives/padding.js'
+import { hintKey, recipientHint } from '../packages/crypto/src/recipient-hint.js'
 import { LocalRelay } from '../packages/crypto/test/local-relay.js'
 
 /** `n` bytes counting up from `start` (mod 256): readable fixed inputs. */
@@ -76,6 +78,28 @@ function payloadAad(entryIndex: number, tag: number) {
     entryIndex,
     tag,
     aad: hex(domainMessage('payload', utf8(DOC_ID), u64Bytes(entryIndex), new Uint8Array([tag]))),
+  }
+}
+
+/** A recipient hint computed from both sides: the signer's and the recipient device's. */
+function recipientHintVector(entryIndex: number) {
+  const signerSecret = seq(32, 0x71)
+  const deviceSecret = seq(32, 0x81)
+  const signerKey = ed25519.getPublicKey(signerSecret)
+  const deviceKey = ed25519.getPublicKey(deviceSecret)
+  const shared = hintKey(signerSecret, deviceKey) as Uint8Array
+  const recipientSide = hintKey(deviceSecret, signerKey) as Uint8Array
+  if (hex(shared) !== hex(recipientSide)) throw new Error('hint keys differ')
+  return {
+    docId: DOC_ID,
+    entryIndex,
+    tag: PartTag.inviteeBox,
+    signerSecret: hex(signerSecret),
+    signerKey: hex(signerKey),
+    deviceSecret: hex(deviceSecret),
+    deviceKey: hex(deviceKey),
+    shared: hex(shared),
+    hint: hex(recipientHint(shared, DOC_ID, entryIndex, PartTag.inviteeBox)),
   }
 }
 
@@ -377,6 +401,7 @@ export async function deterministicVectors(): Promise<Record<string, unknown>> {
     'epoch-keys': [epochKeysVector(0, EPOCH_SECRET), epochKeysVector(300, seq(32, 0x12))],
     'payload-aad': [payloadAad(0, 1), payloadAad(2, 9), payloadAad(70000, 10)],
     'join-admission': joinAdmission(),
+    'recipient-hint': [recipientHintVector(1), recipientHintVector(70000)],
     envelopes: envelopes(),
     snapshot: snapshot(),
     presence: presence(),

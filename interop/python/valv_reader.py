@@ -220,6 +220,33 @@ def ed25519_public(seed: bytes) -> bytes:
     return Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes_raw()
 
 
+P25519 = 2**255 - 19
+
+
+def ed25519_to_x25519_public(public_key: bytes) -> bytes | None:
+    """§ Payload parts, recipient hint: u = (1 + y) / (1 − y) mod p of the Edwards point."""
+    y = int.from_bytes(public_key, "little") & ((1 << 255) - 1)
+    if y >= P25519 or y == 1:
+        return None
+    u = (1 + y) * pow(1 - y, P25519 - 2, P25519) % P25519
+    return u.to_bytes(32, "little")
+
+
+def recipient_hint(device_seed: bytes, signer: bytes, doc_id: str, index: int, tag: int) -> bytes | None:
+    """§ Payload parts, recipient hint: HMAC(X25519(device, signer), domain message)[:16]."""
+    u = ed25519_to_x25519_public(signer)
+    if u is None:
+        return None
+    # The X25519 secret of an Ed25519 seed: SHA-512(seed)[:32] (X25519 clamps it).
+    x_sk = X25519PrivateKey.from_private_bytes(hashlib.sha512(device_seed).digest()[:32])
+    try:
+        shared = x_sk.exchange(X25519PublicKey.from_public_bytes(u))
+    except ValueError:
+        return None
+    msg = domain_message("recipient-hint", doc_id.encode(), u64(index), bytes([tag]))
+    return hmac.new(shared, msg, hashlib.sha256).digest()[:16]
+
+
 XWING_LABEL = b"\\.//^\\"
 
 
@@ -337,21 +364,23 @@ def document_keys(ident: dict, doc_id: str, genesis_nonce: bytes) -> list[bytes]
 
 KINDS = ["genesis", "admit", "join", "set-role", "rotate", "revoke-admission"]
 ROLES = ["none", "viewer", "commenter", "editor", "admin"]
-MEMBERSHIP_VERSION = 2
+# 3 writes recipient hints before invitee boxes; 2 (no hints) is still read.
+MEMBERSHIP_VERSIONS = (2, 3)
 
 
 def decode_entry(data: bytes) -> dict:
     if len(data) < 2 + 32 + 32 + 64:
         raise ValvError("malformed", "entry too short")
-    if data[0] != MEMBERSHIP_VERSION:
+    if data[0] not in MEMBERSHIP_VERSIONS:
         raise ValvError("unsupported-version", f"membership version {data[0]}")
     signed, signature = data[:-64], data[-64:]
     r = Reader(signed)
-    r.u8()
+    version = r.u8()
     kind_n = r.u8()
     if not 1 <= kind_n <= len(KINDS):
         raise ValvError("malformed", "unknown entry kind")
     e = {"kind": KINDS[kind_n - 1], "signed": signed, "signature": signature, "bytes": data}
+    e["version"] = version
     e["index"] = r.varuint()
     e["prev"] = r.take(32)
     e["at"] = r.varuint()
@@ -425,6 +454,8 @@ class Chain:
         e = decode_entry(data)
         if e["index"] != len(self.entries) or e["prev"] != self.head:
             raise ValvError("fork-detected", f"entry {e['index']} does not extend the head")
+        if self.entries and e["version"] < self.entries[-1]["version"]:
+            raise ValvError("unsupported-version", "the chain goes back to an older version")
         if now is not None and abs(e["at"] - now) > 600:
             raise ValvError("expired", "entry time too far from the verifier clock")
         msg = domain_message("membership", self.doc_id.encode(), e["signed"])
@@ -691,6 +722,14 @@ class KeyReader:
                 return "done"
             if e["index"] in self.admission_secrets:
                 return "done"
+            if tag == TAG["inviteeBox"] and e["version"] >= 3:
+                # Version 3: a 16-byte recipient hint precedes the box; only a match is opened.
+                want = recipient_hint(
+                    self.ident["deviceSecret"], e["signer"], self.chain.doc_id, e["index"], tag
+                )
+                if want is None or data[:16] != want:
+                    return "done"
+                data = data[16:]
             secret = self._box(e, tag, data)
             if secret is None or len(secret) != 32:
                 return "done"
@@ -1595,6 +1634,15 @@ def check_vectors(directory: str) -> dict[str, int]:
     for v in load("payload-aad"):
         expect(payload_aad(v["docId"], v["entryIndex"], v["tag"]).hex() == v["aad"], "payload aad")
         done["payload-aad"] = done.get("payload-aad", 0) + 1
+    for v in load("recipient-hint"):
+        expect(ed25519_public(h(v["signerSecret"])).hex() == v["signerKey"], "hint signer key")
+        expect(ed25519_public(h(v["deviceSecret"])).hex() == v["deviceKey"], "hint device key")
+        # The signer's side: its seed against the device key, as the recipient against the signer.
+        signer_side = recipient_hint(h(v["signerSecret"]), h(v["deviceKey"]), v["docId"], v["entryIndex"], v["tag"])
+        device_side = recipient_hint(h(v["deviceSecret"]), h(v["signerKey"]), v["docId"], v["entryIndex"], v["tag"])
+        expect(signer_side is not None and signer_side.hex() == v["hint"], "recipient hint (signer)")
+        expect(device_side is not None and device_side.hex() == v["hint"], "recipient hint (device)")
+        done["recipient-hint"] = done.get("recipient-hint", 0) + 1
     v = load("join-admission")
     a = admission_keys(v["docId"], h(v["admissionSecret"]))
     expect(a["publicKey"].hex() == v["admissionKey"] and a["wrapKey"].hex() == v["wrapKey"], "admission keys")
@@ -1676,29 +1724,31 @@ def check_vectors(directory: str) -> dict[str, int]:
     for x in load("frames"):
         expect(decode_frame(h(x["bytes"])) == x["frame"], f"frame {x['frame']['type']}")
         done["frames"] = done.get("frames", 0) + 1
-    v = load("chain")
-    chain = Chain(v["docId"])
-    for i, e in enumerate(v["chain"]):
-        chain.append(h(e))
-        expect(chain.head.hex() == v["hashes"][i], f"chain hash {i}")
-        expect(chain.entries[-1]["kind"] == v["kinds"][i], f"kind {i}")
-    dump = {"docId": v["docId"], "membership": v["chain"],
-            "updates": [{"seq": i + 1, "envelope": x["envelope"]} for i, x in enumerate(v["envelopes"])]}
-    for rd in v["readers"]:
-        ident = import_identity(rd["identity"], v["passphrase"])
-        out = read_document(ident, dump)
-        expect(out["me"]["index"] == rd["memberIndex"], f"{rd['name']} index")
-        want = sorted(int(k) for k, x in rd["epochs"].items() if "content" in x)
-        expect(out["epochs"] == want, f"{rd['name']} epochs {out['epochs']} != {want}")
-        opened = [u["seq"] for u in out["updates"]]
-        closed = [x for x in v["envelopes"] if x["epoch"] not in want]
-        want_text = v["text"] if not closed else "".join(
-            x["text"] for x in v["envelopes"] if x["epoch"] in want
-        )
-        expect(len(opened) == len(v["envelopes"]) - len(closed), "opened")
-        expect([r["reason"] for r in out["rejected"]] == ["unknown-epoch"] * len(closed), "closed")
-        expect(out["text"].get("text", "") == want_text, f"{rd['name']} text")
-        done["chain"] = done.get("chain", 0) + 1
+    # chain-v2.json: a membership version 2 chain (no recipient hints), still read.
+    for name in ("chain", "chain-v2"):
+        v = load(name)
+        chain = Chain(v["docId"])
+        for i, e in enumerate(v["chain"]):
+            chain.append(h(e))
+            expect(chain.head.hex() == v["hashes"][i], f"chain hash {i}")
+            expect(chain.entries[-1]["kind"] == v["kinds"][i], f"kind {i}")
+        dump = {"docId": v["docId"], "membership": v["chain"],
+                "updates": [{"seq": i + 1, "envelope": x["envelope"]} for i, x in enumerate(v["envelopes"])]}
+        for rd in v["readers"]:
+            ident = import_identity(rd["identity"], v["passphrase"])
+            out = read_document(ident, dump)
+            expect(out["me"]["index"] == rd["memberIndex"], f"{rd['name']} index")
+            want = sorted(int(k) for k, x in rd["epochs"].items() if "content" in x)
+            expect(out["epochs"] == want, f"{rd['name']} epochs {out['epochs']} != {want}")
+            opened = [u["seq"] for u in out["updates"]]
+            closed = [x for x in v["envelopes"] if x["epoch"] not in want]
+            want_text = v["text"] if not closed else "".join(
+                x["text"] for x in v["envelopes"] if x["epoch"] in want
+            )
+            expect(len(opened) == len(v["envelopes"]) - len(closed), "opened")
+            expect([r["reason"] for r in out["rejected"]] == ["unknown-epoch"] * len(closed), "closed")
+            expect(out["text"].get("text", "") == want_text, f"{rd['name']} text")
+            done[name] = done.get(name, 0) + 1
     return done
 
 

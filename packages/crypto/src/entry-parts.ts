@@ -2,21 +2,25 @@ import { ed25519 } from '@noble/curves/ed25519.js'
 import {
   admissionUsable,
   domainMessage,
+  equalBytes,
   HistoryPolicy,
   type MembershipEntry,
   type MembershipState,
   Role,
+  toHex,
   utf8,
 } from '@valv/protocol'
 import { type EpochKeys, encodeBundle } from './bundle.js'
 import type { PublicCard } from './card.js'
 import { type Identity, secretsOf } from './identity.js'
 import { admissionKeys } from './invite.js'
-import type { KeyRing } from './keyring.js'
-import { decodeMemberCert, encodeMemberCert, verifyMemberCert } from './member-cert.js'
+import type { KeyRing, PendingParts } from './keyring.js'
+import { encodeMemberCert } from './member-cert.js'
 import { decodeParts, type Part, PartTag } from './payload.js'
 import { aeadOpen, aeadSeal, type SuiteId } from './primitives/aead.js'
+import { concatBytes } from './primitives/bytes.js'
 import { openKemBox, sealToKem } from './primitives/hybrid-box.js'
+import { HINT_LENGTH, hintKey, recipientHint } from './recipient-hint.js'
 
 /** Who is reading a chain: decides which sealed parts are addressed to it. */
 export interface Reader {
@@ -118,20 +122,29 @@ export const entryParts = {
     index: number,
     secret: Uint8Array,
     card: PublicCard | undefined,
+    signingSecret: Uint8Array,
   ): Part[] {
     const needToKnow = state.historyPolicy === HistoryPolicy.needToKnow
     const parts = [
       wrap(ring, index, PartTag.linkWrap, 0, secret, ring.bundleFor(needToKnow, state.epoch)),
     ]
     for (const m of state.members) {
-      const cert = ring.certs.get(m.index)
+      const cert = ring.cert(m.index)
       if (m.role === Role.Admin && cert !== undefined) {
         parts.push(box(ring, index, PartTag.adminBox, m.index, cert.device.kemKey, secret))
       }
     }
     if (card !== undefined) {
-      for (const d of card.devices)
-        parts.push(box(ring, index, PartTag.inviteeBox, 0, d.kemKey, secret))
+      for (const d of card.devices) {
+        // The hint lets the device find its box without opening the others (docs/protocol.md).
+        const key = hintKey(signingSecret, d.deviceKey)
+        const hint =
+          key === undefined
+            ? new Uint8Array(HINT_LENGTH)
+            : recipientHint(key, ring.docId, index, PartTag.inviteeBox)
+        const b = box(ring, index, PartTag.inviteeBox, 0, d.kemKey, secret)
+        parts.push({ ...b, data: concatBytes(hint, b.data) })
+      }
       parts.push({
         tag: PartTag.note,
         to: 0,
@@ -170,7 +183,7 @@ export const entryParts = {
     const bundle = encodeBundle([keys])
     const parts: Part[] = []
     for (const m of state.members) {
-      const cert = ring.certs.get(m.index)
+      const cert = ring.cert(m.index)
       if (m.role !== Role.None && cert !== undefined) {
         parts.push(box(ring, index, PartTag.memberBox, m.index, cert.device.kemKey, bundle))
       }
@@ -186,20 +199,37 @@ export const entryParts = {
   },
 
   /**
-   * Take from entry `e` whatever is addressed to `reader`. Returns whether new keys or
-   * admission secrets were learned (which may unlock parts of other entries).
+   * Take from the new entry `e` whatever is addressed to `reader`; parts that may open later
+   * wait in `ring.pending`. Returns whether new keys or admission secrets were learned (which
+   * may unlock waiting parts of other entries: then call {@link entryParts.retry}).
    */
-  absorb(ring: KeyRing, state: MembershipState, e: MembershipEntry, reader: Reader): boolean {
+  take(ring: KeyRing, state: MembershipState, e: MembershipEntry, reader: Reader): boolean {
+    const entry = { index: e.index, signer: e.signer, version: e.version ?? 2 }
+    return settle(ring, state, { ...entry, parts: decodeParts(e.payload) }, reader)
+  },
+
+  /** Try every waiting part again; returns whether anything new was learned. */
+  retry(ring: KeyRing, state: MembershipState, reader: Reader): boolean {
     let learned = false
-    decodeParts(e.payload).forEach((p, i) => {
-      const id = `${e.index}:${i}`
-      if (ring.done.has(id)) return
-      const outcome = absorbPart(ring, state, e, p, reader)
-      if (outcome !== 'retry') ring.done.add(id)
-      if (outcome === 'learned') learned = true
-    })
+    for (const p of [...ring.pending.values()]) {
+      if (settle(ring, state, p, reader)) learned = true
+    }
     return learned
   },
+}
+
+/** Read the parts of `p` for `reader`; keep in `ring.pending` only those that may open later. */
+function settle(ring: KeyRing, state: MembershipState, p: PendingParts, reader: Reader): boolean {
+  let learned = false
+  const waiting: Part[] = []
+  for (const part of p.parts) {
+    const outcome = absorbPart(ring, state, p, part, reader)
+    if (outcome === 'retry') waiting.push(part)
+    if (outcome === 'learned') learned = true
+  }
+  if (waiting.length > 0) ring.pending.set(p.index, { ...p, parts: waiting })
+  else ring.pending.delete(p.index)
+  return learned
 }
 
 type Outcome = 'learned' | 'done' | 'retry'
@@ -207,14 +237,15 @@ type Outcome = 'learned' | 'done' | 'retry'
 function kemOpen(
   ring: KeyRing,
   reader: Reader,
-  e: MembershipEntry,
+  e: PendingParts,
   p: Part,
   secret?: Uint8Array,
+  data = p.data,
 ): Uint8Array | undefined {
   const key = secret ?? (reader.me === undefined ? undefined : secretsOf(reader.me).kemSecret)
   if (key === undefined) return undefined
   try {
-    return openKemBox(key, p.data, ring.boxAad(e.index, p.tag))
+    return openKemBox(key, data, ring.boxAad(e.index, p.tag))
   } catch {
     return undefined
   }
@@ -223,7 +254,7 @@ function kemOpen(
 function unwrap(
   ring: KeyRing,
   admission: number,
-  e: MembershipEntry,
+  e: PendingParts,
   p: Part,
 ): Uint8Array | undefined {
   const secret = ring.admissions.get(admission)
@@ -243,39 +274,31 @@ function unwrap(
 function absorbPart(
   ring: KeyRing,
   state: MembershipState,
-  e: MembershipEntry,
+  e: PendingParts,
   p: Part,
   reader: Reader,
 ): Outcome {
   const keys = (bytes: Uint8Array | undefined): Outcome =>
     bytes !== undefined && ring.addEncoded(state, bytes) ? 'learned' : 'done'
   switch (p.tag) {
-    case PartTag.certificate: {
-      const plain = ring.rosterOpen(e.index, p.tag, p.data)
-      if (plain === undefined) return 'retry'
-      try {
-        const cert = decodeMemberCert(plain)
-        if (verifyMemberCert(cert, ring.docId, e.signer)) ring.certs.set(e.index, cert)
-      } catch {
-        // A malformed certificate leaves the member nameless; the chain entry stays valid.
-      }
+    case PartTag.certificate:
+      // Opened and verified when first needed (KeyRing.cert), not for every member on join.
+      if (!ring.rosterKnown(p.data)) return 'retry'
+      ring.sealedCerts.set(e.index, { signer: e.signer, data: p.data })
       return 'done'
-    }
     case PartTag.recoveryKey: {
       const plain = ring.rosterOpen(e.index, p.tag, p.data)
       if (plain === undefined) return 'retry'
       ring.recoveryKey = plain
       return 'done'
     }
-    case PartTag.note: {
-      const plain = ring.rosterOpen(e.index, p.tag, p.data)
-      if (plain === undefined) return 'retry'
-      ring.notes.set(e.index, plain)
+    case PartTag.note:
+      if (!ring.rosterKnown(p.data)) return 'retry'
+      ring.sealedNotes.set(e.index, p.data)
       return 'done'
-    }
     case PartTag.selfBox:
-      if (reader.myIndex !== e.index) return 'retry'
-      return keys(kemOpen(ring, reader, e, p))
+      if (reader.myIndex === undefined) return 'retry'
+      return reader.myIndex === e.index ? keys(kemOpen(ring, reader, e, p)) : 'done'
     case PartTag.recoveryBox:
       return reader.recovery === undefined
         ? 'done'
@@ -293,7 +316,9 @@ function absorbPart(
         (reader.myIndex !== undefined || ring.admissions.has(e.index))
       )
         return 'done'
-      const secret = kemOpen(ring, reader, e, p)
+      const data = p.tag === PartTag.inviteeBox ? inviteeBox(ring, reader, e, p) : p.data
+      if (data === undefined) return 'done'
+      const secret = kemOpen(ring, reader, e, p, undefined, data)
       if (secret === undefined || secret.length !== 32) return 'done'
       ring.admissions.set(e.index, secret)
       return 'learned'
@@ -305,4 +330,28 @@ function absorbPart(
     default:
       return 'done'
   }
+}
+
+/**
+ * The box of an invitee part if it may be this reader's: from membership version 3 only when
+ * its recipient hint matches (one HMAC, no KEM), before that always (trial decryption).
+ */
+function inviteeBox(
+  ring: KeyRing,
+  reader: Reader,
+  e: PendingParts,
+  p: Part,
+): Uint8Array | undefined {
+  if (e.version < 3) return p.data
+  if (reader.me === undefined || p.data.length < HINT_LENGTH) return undefined
+  const signer = toHex(e.signer)
+  if (!ring.hintKeys.has(signer)) {
+    ring.hintKeys.set(signer, hintKey(secretsOf(reader.me).deviceSecret, e.signer))
+  }
+  const key = ring.hintKeys.get(signer)
+  if (key === undefined) return undefined
+  const want = recipientHint(key, ring.docId, e.index, p.tag)
+  return equalBytes(want, p.data.subarray(0, HINT_LENGTH))
+    ? p.data.subarray(HINT_LENGTH)
+    : undefined
 }

@@ -35,13 +35,13 @@ export {
 export { type PaddingPolicy, padmeLength } from './primitives/padding.js'
 export { MIN_PASSPHRASE_LENGTH, type PassphraseParams } from './primitives/passphrase.js'
 export { RecoveryKey } from './recovery.js'
-export {
-  type ChangeListener,
-  type CreateDocumentOptions,
-  DocumentSession,
-  type InviteInfo,
-  type InviteOptions,
-  type MemberInfo,
-  type MembershipSink,
-  type SessionOptions,
-} from './session.js'
+export { DocumentSession } from './session.js'
+export type {
+  ChangeListener,
+  CreateDocumentOptions,
+  InviteInfo,
+  InviteOptions,
+  MemberInfo,
+  MembershipSink,
+  SessionOptions,
+} from './session-options.js'

@@ -2,8 +2,21 @@ import { domainMessage, equalBytes, type MembershipState, u64Bytes, utf8 } from 
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { decodeBundle, type EpochKeys, encodeBundle } from './bundle.js'
-import type { MemberCert } from './member-cert.js'
+import { decodeMemberCert, type MemberCert, verifyMemberCert } from './member-cert.js'
+import { type Part, PartTag } from './payload.js'
 import { aeadOpen, aeadSeal, keyCommitment, type SuiteId } from './primitives/aead.js'
+
+/** The parts of one entry still waiting for this reader, with what reading them needs. */
+export interface PendingParts {
+  /** Chain index of the entry. */
+  readonly index: number
+  /** The entry's signer (certificates are checked against it). */
+  readonly signer: Uint8Array
+  /** The entry's membership version (it fixes the payload layout). */
+  readonly version: number
+  /** The waiting parts. */
+  readonly parts: Part[]
+}
 
 /**
  * What one reader knows of a document's secrets: epoch keys, admission secrets, and the member
@@ -15,14 +28,29 @@ export class KeyRing {
   readonly epochs = new Map<number, EpochKeys>()
   /** Admission secrets this reader holds, by admit index. */
   readonly admissions = new Map<number, Uint8Array>()
-  /** Decrypted member certificates by member index. */
+  /** Decrypted and verified member certificates by member index (see {@link cert}). */
   readonly certs = new Map<number, MemberCert>()
-  /** Who each admission was created for (user key), by admit index. */
+  /** Who each admission was created for (user key), by admit index (see {@link note}). */
   readonly notes = new Map<number, Uint8Array>()
+  /**
+   * Certificates this reader can decrypt but has not needed yet, by member index: opened and
+   * verified on first use, so joining a large document does not check every member's.
+   */
+  readonly sealedCerts = new Map<
+    number,
+    { readonly signer: Uint8Array; readonly data: Uint8Array }
+  >()
+  /** Notes this reader can decrypt but has not needed yet, by admit index. */
+  readonly sealedNotes = new Map<number, Uint8Array>()
   /** The organisation recovery public key named at genesis, once read. */
   recoveryKey: Uint8Array | undefined
-  /** Payload parts (`entry:part`) already taken or not for this reader, never retried. */
-  readonly done = new Set<string>()
+  /**
+   * Payload parts that may still open for this reader once it learns more (a key, an admission
+   * secret, its own index), by entry index; every other part was taken or is not for it.
+   */
+  readonly pending = new Map<number, PendingParts>()
+  /** Recipient-hint keys by hex signer key (one X25519 per signer, not per entry). */
+  readonly hintKeys = new Map<string, Uint8Array | undefined>()
 
   constructor(
     readonly docId: string,
@@ -98,6 +126,47 @@ export class KeyRing {
     } catch {
       return undefined
     }
+  }
+
+  /** Whether the roster key a roster-sealed part names is known (it then opens on demand). */
+  rosterKnown(data: Uint8Array): boolean {
+    try {
+      return this.epochs.has(decoding.readVarUint(decoding.createDecoder(data)))
+    } catch {
+      return false
+    }
+  }
+
+  /** Member `index`'s certificate, opened and verified on first use; `undefined` if unknown. */
+  cert(index: number): MemberCert | undefined {
+    const have = this.certs.get(index)
+    if (have !== undefined) return have
+    const sealed = this.sealedCerts.get(index)
+    if (sealed === undefined) return undefined
+    this.sealedCerts.delete(index)
+    const plain = this.rosterOpen(index, PartTag.certificate, sealed.data)
+    try {
+      const cert = plain === undefined ? undefined : decodeMemberCert(plain)
+      if (cert !== undefined && verifyMemberCert(cert, this.docId, sealed.signer)) {
+        this.certs.set(index, cert)
+        return cert
+      }
+    } catch {
+      // A malformed certificate leaves the member nameless; the chain entry stays valid.
+    }
+    return undefined
+  }
+
+  /** Who admission `index` was made for (a user key), decrypted on first use. */
+  note(index: number): Uint8Array | undefined {
+    const have = this.notes.get(index)
+    if (have !== undefined) return have
+    const sealed = this.sealedNotes.get(index)
+    if (sealed === undefined) return undefined
+    this.sealedNotes.delete(index)
+    const plain = this.rosterOpen(index, PartTag.note, sealed)
+    if (plain !== undefined) this.notes.set(index, plain)
+    return plain
   }
 
   /** Associated data for a sealed box or wrap inside payload part `tag` of entry `entryIndex`. */

@@ -2,6 +2,7 @@ import { type MembershipState, utf8 } from '@valv/protocol'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { encodeBundle } from './bundle.js'
+import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from './checkpoint.js'
 import { type Identity, localStoreKey } from './identity.js'
 import type { ErasableKeyStore, KeyStore } from './key-store.js'
 import type { KeyRing } from './keyring.js'
@@ -90,48 +91,42 @@ export class LocalCopy {
   }
 
   /**
-   * Store the verified chain `entries` (0 … n-1) as one blob sealed under the device's local
-   * key: the proof, on the next open, that this device already verified their signatures, so
-   * they are restored with one read and no signature checks (see {@link loadVerified}).
+   * Store `checkpoint` (the verified chain and what this device read of it, see
+   * `Checkpoint`) as one blob sealed under the device's local key: the proof, on the next
+   * open, that this device already verified and read those entries, so they are restored with
+   * one read and no signature checks, hashes or decryptions (see {@link loadVerified}).
    * Without an identity (a recovery session) nothing is stored.
    */
-  async saveVerified(entries: readonly Uint8Array[]): Promise<void> {
+  async saveVerified(checkpoint: Checkpoint): Promise<void> {
     if (this.store === undefined || this.me === undefined) return
-    const enc = encoding.createEncoder()
-    encoding.writeVarUint(enc, entries.length)
-    for (const e of entries) encoding.writeVarUint8Array(enc, e)
     const sealed = aeadSeal(
       Suite.XChaCha20Poly1305,
       localStoreKey(this.me),
-      encoding.toUint8Array(enc),
-      utf8(`${this.docId}/verified-chain`),
+      encodeCheckpoint(checkpoint),
+      utf8(`${this.docId}/chain-checkpoint`),
     )
     await this.store.put(this.key('verified'), sealed)
   }
 
   /**
-   * The entries {@link saveVerified} stored, or none when there is no checkpoint or it does
-   * not open under this device's key (tampered, or another device's): the caller then
-   * verifies every entry from scratch.
+   * The checkpoint {@link saveVerified} stored, or `undefined` when there is none or it does
+   * not open under this device's key (tampered, another device's, or the entry list an older
+   * version stored): the caller then verifies every entry from scratch.
    */
-  async loadVerified(): Promise<Uint8Array[]> {
-    if (this.store === undefined || this.me === undefined) return []
+  async loadVerified(): Promise<Checkpoint | undefined> {
+    if (this.store === undefined || this.me === undefined) return undefined
     const sealed = await this.store.get(this.key('verified'))
-    if (sealed === undefined) return []
+    if (sealed === undefined) return undefined
     try {
       const plain = aeadOpen(
         Suite.XChaCha20Poly1305,
         localStoreKey(this.me),
         sealed,
-        utf8(`${this.docId}/verified-chain`),
+        utf8(`${this.docId}/chain-checkpoint`),
       )
-      const dec = decoding.createDecoder(plain)
-      const n = decoding.readVarUint(dec)
-      const out: Uint8Array[] = []
-      for (let i = 0; i < n; i++) out.push(decoding.readVarUint8Array(dec))
-      return out
+      return decodeCheckpoint(plain)
     } catch {
-      return []
+      return undefined
     }
   }
 

@@ -12,125 +12,46 @@ import {
   ed25519Signer,
   encodeBlobGrant,
   encodeConfirmation,
-  encodeEnvelopeBody,
-  encodeEnvelopeHeader,
   entryHash,
   equalBytes,
   HistoryPolicy,
-  joinSignature,
   type MembershipEntry,
   MembershipState,
   Role,
   type SnapshotHeader,
-  snapshotId,
   toHex,
   u64Bytes,
   utf8,
   verifyConfirmation,
-  verifyEnvelopeAsync,
 } from '@valv/protocol'
 import { epochKeys } from './bundle.js'
 import { PublicCard } from './card.js'
+import { type Checkpoint, checkpointOf, stripPayload } from './checkpoint.js'
+import { decryptDocumentFile, encryptDocumentFile } from './document-files.js'
 import { buildEntry, nowSeconds } from './entry-builder.js'
 import { entryParts, type Reader } from './entry-parts.js'
+import { type EnvelopeContext, openEnvelope, sealEnvelope } from './envelope-crypto.js'
 import { exposedAdmissions } from './exposure.js'
-import { padFileStream, unpadFileStream } from './file-padding.js'
 import type { Identity } from './identity.js'
 import { documentSigningSecret } from './identity.js'
 import { admissionKeys, encodeInvite, parseInvite } from './invite.js'
-import type { KeyStore } from './key-store.js'
 import { KeyRing } from './keyring.js'
 import { type ChainHead, LocalCopy } from './local-copy.js'
-import { aeadOpen, aeadSeal, keyCommitment, Suite, type SuiteId } from './primitives/aead.js'
-import { blobId, decryptBlobStream, encryptBlobStream } from './primitives/blob-stream.js'
+import { keyCommitment, Suite, type SuiteId } from './primitives/aead.js'
 import { randomBytes } from './primitives/bytes.js'
-import { hkdf32 } from './primitives/kdf.js'
-import { type PaddingPolicy, pad, unpad } from './primitives/padding.js'
 import type { RecoveryKey } from './recovery.js'
-
-/** Something that appends membership entries to the relay (a provider) with compare-and-append. */
-export interface MembershipSink {
-  /** Append `entry` at `index`; rejects if the chain no longer has exactly `index` entries. */
-  appendMembership(index: number, entry: Uint8Array): Promise<void>
-  /** Resolves once the sink is connected and caught up (a provider's `whenSynced`). */
-  whenSynced?(): Promise<void>
-}
-
-/** Options shared by every way of obtaining a session. */
-export interface SessionOptions {
-  /** Local copy of the chain and keys, so the document opens offline. Default: memory only. */
-  readonly keyStore?: KeyStore
-  /** Size padding of sealed plaintexts (default `'padme'`). */
-  readonly padding?: PaddingPolicy
-}
-
-/** Options of {@link DocumentSession.create}. */
-export interface CreateDocumentOptions extends SessionOptions {
-  /** Whether new members read history (`'share'`, default) or start at the current epoch. */
-  readonly historyPolicy?: 'share' | 'need-to-know'
-  /** Lowest role that writes content: `'editor'` (default) or `'commenter'` (comment documents). */
-  readonly writeRole?: 'editor' | 'commenter'
-  /** Cipher suite (default XChaCha20-Poly1305). */
-  readonly suite?: SuiteId
-  /** The organisation recovery public key ({@link RecoveryKey.publicKey}). */
-  readonly recovery?: Uint8Array
-}
-
-/** Options of {@link DocumentSession.createInviteLink}. */
-export interface InviteOptions {
-  /** Role granted to whoever joins through the link. */
-  readonly role: Role
-  /** Expiry as a `Date` or Unix seconds; default never. */
-  readonly expiresAt?: Date | number
-  /** Allow one join only (default false). */
-  readonly singleUse?: boolean
-  /** Allow this many joins (overrides `singleUse`). */
-  readonly maxUses?: number
-}
-
-/** A member as this session sees it (names come from encrypted certificates). */
-export interface MemberInfo {
-  /** Chain index of the member's entry (the author id in envelopes). */
-  readonly index: number
-  /** Hex of the user key, or `undefined` if the certificate could not be read. */
-  readonly userId: string | undefined
-  /** Display name from the certificate ('' if unknown). */
-  readonly displayName: string
-  /** Hex of the device key, if known. */
-  readonly deviceId: string | undefined
-  /** Current role. */
-  readonly role: Role
-  /** Whether this is the local device. */
-  readonly self: boolean
-  /** Chain index of the admission (invite or link) the member joined through; absent for the creator. */
-  readonly admission?: number
-}
-
-/**
- * An invite (admission) that is not revoked and has uses left, as recorded in the chain.
- * Expired ones are listed too: their holders keep the keys they received before the expiry,
- * so an admin may still want to revoke them (revoking rotates).
- */
-export interface InviteInfo {
-  /** Chain index of the admit entry (pass it to `revokeInvite`). */
-  readonly admission: number
-  /** Role it grants. */
-  readonly role: Role
-  /** Unix seconds, 0 = never. */
-  readonly expiresAt: number
-  /** Whether it is past `expiresAt`: nobody can join through it and it gets no new keys. */
-  readonly expired: boolean
-  /** Joins left, `Infinity` if unlimited. */
-  readonly usesLeft: number
-  /** Hex user key it was created for (direct shares), if this session can read it. */
-  readonly forUser: string | undefined
-}
+import type {
+  ChangeListener,
+  CreateDocumentOptions,
+  InviteInfo,
+  InviteOptions,
+  MemberInfo,
+  MembershipSink,
+  SessionOptions,
+} from './session-options.js'
 
 /** Entries appended after which the device checkpoint of the chain is rewritten anyway. */
 const CHECKPOINT_EVERY = 64
-
-/** Called after the membership or the keys changed. */
-export type ChangeListener = () => void
 
 const isConflict = (err: unknown): boolean => {
   const e = err as { code?: string; relayCode?: string }
@@ -293,22 +214,43 @@ export class DocumentSession {
 
   private async load(): Promise<void> {
     this.verified = (await this.local.loadHead()) ?? this.verified
-    // Entries this device verified before come back from its sealed checkpoint without their
-    // signatures being checked again: a warm open costs no signature checks at all.
+    // Entries this device verified and read before come back from its sealed checkpoint with
+    // no signature check, hash or decryption: a warm open costs no cryptography per entry.
     const known = await this.local.loadVerified()
-    for (const [index, entry] of known.entries()) await this.applyEntry(index, entry, false, true)
-    for (const [index, entry] of await this.local.loadChain(known.length))
+    if (known !== undefined) this.restore(known)
+    const from = known?.entries.length ?? 0
+    for (const [index, entry] of await this.local.loadChain(from))
       await this.applyEntry(index, entry, false)
     await this.local.loadSecrets(this.ring, this.state)
     this.absorbAll()
-    this.checkpointed = known.length
-    if (this.raw.length > known.length) await this.checkpointChain()
+    this.checkpointed = from
+    if (this.raw.length > from) await this.checkpointChain()
+  }
+
+  /** Rebuild the state and what was read from checkpoint `c` (see `Checkpoint`). */
+  private restore(c: Checkpoint): void {
+    const n = c.entries.length
+    // Entry i's chain hash is what entry i + 1 names as prev; the last one's is in `c`.
+    const hashAt = (i: number) => (i === n - 1 ? c.head : prevOf(c.entries[i + 1] as Uint8Array))
+    const v = this.verified.length
+    if (v > 0 && v <= n && !equalBytes(hashAt(v - 1), this.verified.hash)) this.forked(v - 1)
+    for (const [i, bytes] of c.entries.entries()) {
+      const e = this.state.append(bytes, { signaturesVerified: true, knownHash: hashAt(i) })
+      this.raw.push(bytes)
+      this.noticeGenesis(e)
+    }
+    for (const [i, cert] of c.certs) this.ring.certs.set(i, cert)
+    for (const [i, note] of c.notes) this.ring.notes.set(i, note)
+    for (const [i, sealed] of c.sealedCerts) this.ring.sealedCerts.set(i, sealed)
+    for (const [i, sealed] of c.sealedNotes) this.ring.sealedNotes.set(i, sealed)
+    if (c.recoveryKey !== undefined) this.ring.recoveryKey = c.recoveryKey
+    for (const [i, p] of c.pending) this.ring.pending.set(i, p)
   }
 
   /** Seal the verified chain as this device's checkpoint (see `LocalCopy.saveVerified`). */
   private async checkpointChain(): Promise<void> {
     const entries = this.raw.slice()
-    await this.local.saveVerified(entries)
+    await this.local.saveVerified(checkpointOf(entries, this.state.head, this.ring))
     this.checkpointed = Math.max(this.checkpointed, entries.length)
   }
 
@@ -386,7 +328,7 @@ export class DocumentSession {
   /** The members, with names where the certificates could be read. */
   members(): MemberInfo[] {
     return this.state.members.map((m) => {
-      const cert = this.ring.certs.get(m.index)
+      const cert = this.ring.cert(m.index)
       return {
         index: m.index,
         userId: cert && toHex(cert.userKey),
@@ -407,7 +349,7 @@ export class DocumentSession {
     return this.state.admissions
       .filter((a) => !a.revoked && (a.maxUses === 0 || a.uses < a.maxUses))
       .map((a) => {
-        const note = this.ring.notes.get(a.index)
+        const note = this.ring.note(a.index)
         return {
           admission: a.index,
           role: a.role,
@@ -437,23 +379,23 @@ export class DocumentSession {
     key: Uint8Array
     stream: TransformStream<Uint8Array, Uint8Array>
   } {
-    const roster = this.ring.epochs.get(0)?.roster
-    if (roster === undefined) throw new CryptoError('unknown-epoch', 'no document keys yet')
-    const { key, stream: encrypt } = encryptBlobStream()
-    const idKey = hkdf32(roster, utf8(this.docId), 'valv/v1/blob-id-key')
-    const id = blobId(idKey, key)
-    if (options.size === undefined) return { blobId: id, key, stream: encrypt }
-    const pad = padFileStream(options.size)
-    // Tag the key so decryptFile knows to strip the padding (the key is never stored alone).
-    return { blobId: id, key: withPadFlag(key), stream: chain(pad, encrypt) }
+    return encryptDocumentFile(this.ring.epochs.get(0)?.roster, this.docId, options)
   }
 
   /** A transform that decrypts a file sealed by {@link encryptFile} with its `key`. */
   decryptFile(key: Uint8Array): TransformStream<Uint8Array, Uint8Array> {
-    if (key.length === 33 && key[32] === 1) {
-      return chain(decryptBlobStream(key.subarray(0, 32)), unpadFileStream())
+    return decryptDocumentFile(key)
+  }
+
+  /** What sealing and opening envelopes needs of this session. */
+  private envelopeContext(): EnvelopeContext {
+    return {
+      docId: this.docId,
+      state: this.state,
+      ring: this.ring,
+      padding: this.options.padding ?? 'padme',
+      highest: this.highest,
     }
-    return decryptBlobStream(key)
   }
 
   /**
@@ -484,32 +426,8 @@ export class DocumentSession {
     const secret = this.signingSecret
     if (author === undefined || secret === undefined)
       throw new CryptoError('invalid-state', 'not a member of this document')
-    const epoch = this.state.epoch
-    const content = this.ring.epochs.get(epoch)?.content
-    if (content === undefined) throw new CryptoError('unknown-epoch', `no key for epoch ${epoch}`)
-    const suite = this.state.suite
-    const headerBytes = encodeEnvelopeHeader({
-      suite,
-      kind,
-      epoch,
-      author,
-      counter,
-      ...(header === undefined ? {} : { snapshot: header }),
-    })
-    const aad = domainMessage('envelope-aad', utf8(this.docId), headerBytes)
-    const sealed = aeadSeal(
-      suite as SuiteId,
-      content,
-      pad(plaintext, this.options.padding ?? 'padme'),
-      aad,
-    )
-    if (kind === 'update' || kind === 'snapshot' || kind === 'state') {
-      this.highest.set(author, Math.max(this.highest.get(author) ?? 0, counter))
-    }
-    const signed = encodeEnvelopeBody(headerBytes, sealed)
     const sign = this.signer ?? ed25519Signer(secret)
-    const signature = await sign(domainMessage('envelope', utf8(this.docId), signed))
-    return joinSignature(signed, signature)
+    return sealEnvelope(this.envelopeContext(), author, sign, kind, plaintext, counter, header)
   }
 
   /** Verify (signature, role, epoch), then decrypt. Throws a {@link CryptoError}. */
@@ -523,26 +441,7 @@ export class DocumentSession {
     writer: boolean
     snapshot?: SnapshotHeader & { id: Uint8Array }
   }> {
-    const self = this.myIndex
-    const v = await verifyEnvelopeAsync(this.state, sealed, {
-      kind,
-      formerWriters: true,
-      attribute: true,
-      ...(self === undefined ? {} : { selfIndex: self }),
-    })
-    const content = this.ring.epochs.get(v.epoch)?.content
-    if (content === undefined) throw new CryptoError('unknown-epoch', `no key for epoch ${v.epoch}`)
-    const aad = domainMessage('envelope-aad', utf8(this.docId), v.headerBytes)
-    const padded = aeadOpen(v.suite as SuiteId, content, v.ciphertext, aad)
-    const plaintext = unpad(padded)
-    if (v.kind === 'update' || v.kind === 'snapshot' || v.kind === 'state') {
-      this.highest.set(v.author, Math.max(this.highest.get(v.author) ?? 0, v.counter))
-    }
-    // Whether the author may write NOW: presence heads are believed only from writers.
-    const writer = this.state.roleOf(v.author) >= this.state.writeRole
-    const opened = { author: v.authorId, counter: v.counter, plaintext, writer }
-    if (v.snapshot === undefined) return opened
-    return { ...opened, snapshot: { ...v.snapshot, id: snapshotId(this.docId, sealed) } }
+    return openEnvelope(this.envelopeContext(), this.myIndex, kind, sealed)
   }
 
   /**
@@ -603,12 +502,7 @@ export class DocumentSession {
     throw this.relayFault
   }
 
-  private async applyEntry(
-    index: number,
-    entry: Uint8Array,
-    persist: boolean,
-    signaturesVerified = false,
-  ): Promise<void> {
+  private async applyEntry(index: number, entry: Uint8Array, persist: boolean): Promise<void> {
     if (index === this.verified.length - 1) {
       // The stored head outlives lost entries: the relay must show the same one again.
       if (!equalBytes(entryHash(this.docId, entry), this.verified.hash)) this.forked(index)
@@ -622,23 +516,37 @@ export class DocumentSession {
     }
     if (index !== this.state.length)
       throw new CryptoError('invalid-state', `membership gap before ${index}`)
-    const e = this.state.append(entry, signaturesVerified ? { signaturesVerified } : {})
-    this.raw.push(entry)
-    if (e.body.kind === 'genesis' && this.me !== undefined) {
-      const creator = creatorSigningSecret(this.me, e.body.nonce)
-      if (equalBytes(ed25519.getPublicKey(creator), e.signer)) this.useSigningSecret(creator)
+    let e: MembershipEntry
+    try {
+      e = await this.state.appendAsync(entry)
+    } catch (err) {
+      // Applied meanwhile by a concurrent caller (a submit and the relay's echo): compare.
+      if (index < this.state.length) return this.applyEntry(index, entry, persist)
+      throw err
     }
+    // The checkpoint keeps the entry without its payload: what the payload holds for this
+    // reader is taken now, or waits in the ring's pending parts.
+    this.raw.push(stripPayload(e, entry))
+    this.noticeGenesis(e)
     if (persist) await this.local.saveEntry(index, entry)
-    // Restoring the device checkpoint: parts are taken once at the end of load (absorbAll),
-    // when this reader's own index is known, so no invitee box is trial-decrypted.
-    if (!signaturesVerified) this.absorb(e)
+    this.absorb(e)
     if (persist) await this.local.saveSecrets(this.ring)
-    if (persist && this.raw.length - this.checkpointed >= CHECKPOINT_EVERY) {
+    // At least CHECKPOINT_EVERY new entries, and at least as many as the checkpoint holds, so
+    // a long catch-up seals O(n) bytes in all, not O(n²).
+    const due = Math.max(CHECKPOINT_EVERY, this.checkpointed)
+    if (persist && this.raw.length - this.checkpointed >= due) {
       await this.checkpointChain()
     }
     for (const l of this.listeners) l()
     this.maybeJoin()
     this.maybeRotate()
+  }
+
+  /** A genesis signed with this identity's creator key: this session is the creator. */
+  private noticeGenesis(e: MembershipEntry): void {
+    if (e.body.kind !== 'genesis' || this.me === undefined) return
+    const creator = creatorSigningSecret(this.me, e.body.nonce)
+    if (equalBytes(ed25519.getPublicKey(creator), e.signer)) this.useSigningSecret(creator)
   }
 
   private forked(index: number): never {
@@ -655,21 +563,17 @@ export class DocumentSession {
     }
   }
 
-  /** Take what `e` holds for this reader; rescan the chain only if that taught it keys. */
+  /** Take what `e` holds for this reader; retry waiting parts only if that taught it keys. */
   private absorb(e: MembershipEntry): void {
-    if (entryParts.absorb(this.ring, this.state, e, this.reader())) this.absorbAll()
+    const learned = entryParts.take(this.ring, this.state, e, this.reader())
+    // Its own join tells this reader its index: parts waiting for it are now decided.
+    if (learned || (e.index === this.myIndex && e.body.kind !== 'genesis')) this.absorbAll()
   }
 
   private absorbAll(): void {
     // Keys learned late (a joiner's bundle arrives after older entries) unlock older parts;
-    // parts already taken are skipped (KeyRing.done), so a rescan costs little.
-    let again = true
-    while (again) {
-      again = false
-      for (const e of this.state.chain) {
-        if (entryParts.absorb(this.ring, this.state, e, this.reader())) again = true
-      }
-    }
+    // only parts still waiting are tried (KeyRing.pending), so a retry costs little.
+    while (entryParts.retry(this.ring, this.state, this.reader())) {}
   }
 
   private requireSecret(): Uint8Array {
@@ -775,7 +679,8 @@ export class DocumentSession {
           expiresAt: 0,
           maxUses: fresh.length,
         },
-        (index) => entryParts.admit(this.ring, this.state, index, secret, newcomers),
+        (index) =>
+          entryParts.admit(this.ring, this.state, index, secret, newcomers, this.requireSecret()),
       ),
     )
   }
@@ -801,7 +706,7 @@ export class DocumentSession {
           expiresAt: expires,
           maxUses,
         },
-        (i) => entryParts.admit(this.ring, this.state, i, secret, undefined),
+        (i) => entryParts.admit(this.ring, this.state, i, secret, undefined, this.requireSecret()),
       ),
     )
     this.ring.admissions.set(index, secret)
@@ -986,21 +891,9 @@ function creatorSigningSecret(me: Identity, nonce: Uint8Array): Uint8Array {
   return documentSigningSecret(me, `genesis.${toHex(nonce)}`)
 }
 
-/** A file key that says its plaintext was padded: the 32-byte key and a flag byte. */
-function withPadFlag(key: Uint8Array): Uint8Array {
-  const out = new Uint8Array(33)
-  out.set(key)
-  out[32] = 1
-  return out
-}
-
-/** Two transforms as one. */
-function chain(
-  a: TransformStream<Uint8Array, Uint8Array>,
-  b: TransformStream<Uint8Array, Uint8Array>,
-): TransformStream<Uint8Array, Uint8Array> {
-  return { writable: a.writable, readable: a.readable.pipeThrough(b) } as TransformStream<
-    Uint8Array,
-    Uint8Array
-  >
+/** The `prev` field of an encoded entry (after version, kind and the varuint index). */
+function prevOf(entry: Uint8Array): Uint8Array {
+  let at = 2
+  while (((entry[at] as number) & 0x80) !== 0) at++
+  return entry.subarray(at + 1, at + 33)
 }

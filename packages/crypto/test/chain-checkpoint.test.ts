@@ -97,4 +97,24 @@ describe('device checkpoint of the verified chain', () => {
       CryptoError,
     )
   })
+
+  it('restores names and keys without the payloads; a checkpoint that disagrees with the verified head is a fork', async () => {
+    const store = openStore()
+    const { anna, admin } = await sharedDocument(store)
+    await DocumentSession.open(anna, admin.docId, { keyStore: store })
+    // Every stored entry damaged: names, invite notes and keys come from the checkpoint alone.
+    for (const [k, v] of store.map) if (k.includes('/chain/')) store.map.set(k, flipLast(v))
+    const warm = await DocumentSession.open(anna, admin.docId, { keyStore: store })
+    expect(warm.members().map((m) => m.displayName)).toEqual(['Anna'])
+    expect(warm.invites().map((i) => i.forUser)).toEqual(admin.invites().map((i) => i.forUser))
+    expect(warm.invites().every((i) => i.forUser !== undefined)).toBe(true)
+    expect(warm.canWrite()).toBe(true)
+    // The public head says the newest entry hashes to something else: the checkpoint's chain
+    // is not the one this device saw last, so the open refuses it.
+    const head = `valv-keys/${admin.docId}/head`
+    store.map.set(head, flipLast(store.map.get(head) as Uint8Array))
+    await expect(
+      DocumentSession.open(anna, admin.docId, { keyStore: store }),
+    ).rejects.toMatchObject({ code: 'fork-detected' })
+  })
 })

@@ -31,9 +31,12 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 /** Lower-case hex of `b` (for map keys and logs of public values only). */
 export function toHex(b: Uint8Array): string {
   let s = ''
-  for (const x of b) s += x.toString(16).padStart(2, '0')
+  for (const x of b) s += HEX[x] as string
   return s
 }
+
+/** Two hex digits per byte value: `toHex` runs per chain entry and per envelope. */
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
 
 /** Unpadded base64url of `b`. */
 export function toBase64Url(b: Uint8Array): string {

@@ -79,6 +79,7 @@ export {
   HistoryPolicy,
   MEMBERSHIP_VERSION,
   type MembershipEntry,
+  readableMembershipVersion,
 } from './membership-entry.js'
 export {
   type AppendOptions,

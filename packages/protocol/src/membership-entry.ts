@@ -4,11 +4,21 @@ import { CryptoError } from './errors.js'
 import { isRole, type Role } from './roles.js'
 
 /**
- * Version byte of membership entries. 2 since protocol v1.1: integers inside the inputs the
- * chain defines (admission signature, payload associated data, epoch-key salt) are u64
- * big-endian instead of decimal text (docs/protocol.md, change log).
+ * Version byte of the membership entries this code writes. 2 since protocol v1.1: integers
+ * inside the inputs the chain defines (admission signature, payload associated data, epoch-key
+ * salt) are u64 big-endian instead of decimal text. 3 since protocol v1.2: the payload's
+ * invitee boxes carry a recipient hint (docs/protocol.md, change log). Version 2 entries are
+ * still read (see {@link readableMembershipVersion}).
  */
-export const MEMBERSHIP_VERSION = 2
+export const MEMBERSHIP_VERSION = 3
+
+/**
+ * Whether entries of membership version `version` are read: 2 (payload without recipient
+ * hints) and 3. The public layout of both is the same; only the client payload differs.
+ */
+export function readableMembershipVersion(version: number): boolean {
+  return version === 2 || version === 3
+}
 
 /** How new members see history: all old epoch keys, or only the current epoch's. */
 export const HistoryPolicy = {
@@ -99,6 +109,11 @@ const KINDS: readonly EntryKind[] = [
 
 /** The fields every entry carries, plus its body and opaque client payload. */
 export interface EntryFields {
+  /**
+   * Membership version byte: decoded entries carry theirs; when encoding, default
+   * {@link MEMBERSHIP_VERSION} (an older readable version only to write test chains).
+   */
+  readonly version?: number
   /** Position in the chain (0 = genesis). */
   readonly index: number
   /** Chain hash of the previous entry (32 zero bytes for genesis). */
@@ -143,8 +158,12 @@ export function encodeEntryFields(e: EntryFields): Uint8Array {
   if (e.prev.length !== 32 || e.signer.length !== 32) {
     throw new CryptoError('malformed', 'prev and signer must be 32 bytes')
   }
+  const version = e.version ?? MEMBERSHIP_VERSION
+  if (!readableMembershipVersion(version)) {
+    throw new CryptoError('unsupported-version', `membership version ${version} not supported`)
+  }
   const enc = encoding.createEncoder()
-  encoding.writeUint8(enc, MEMBERSHIP_VERSION)
+  encoding.writeUint8(enc, version)
   encoding.writeUint8(enc, KINDS.indexOf(e.body.kind) + 1)
   encoding.writeVarUint(enc, e.index)
   encoding.writeUint8Array(enc, e.prev)
@@ -225,7 +244,8 @@ function readBody(kind: EntryKind, dec: decoding.Decoder): EntryBody {
  */
 export function decodeEntry(bytes: Uint8Array): MembershipEntry {
   if (bytes.length < 2 + 32 + 32 + 64) throw new CryptoError('malformed', 'entry too short')
-  if (bytes[0] !== MEMBERSHIP_VERSION) {
+  const version = bytes[0] as number
+  if (!readableMembershipVersion(version)) {
     throw new CryptoError('unsupported-version', `membership version ${bytes[0]} not supported`)
   }
   // Copies, so no length field can read past the signed part into the signature.
@@ -243,7 +263,7 @@ export function decodeEntry(bytes: Uint8Array): MembershipEntry {
     const body = readBody(kind, dec)
     const payload = decoding.readVarUint8Array(dec).slice()
     if (dec.pos !== signed.length) throw new Error('trailing bytes')
-    return { index, prev, at, signer, body, payload, signed, signature }
+    return { version, index, prev, at, signer, body, payload, signed, signature }
   } catch (cause) {
     throw new CryptoError('malformed', 'membership entry does not decode', { cause })
   }

@@ -34,9 +34,16 @@ export function entry(
   state: MembershipState,
   signer: Key,
   body: EntryBody,
-  extra: { at?: number; payload?: Uint8Array; index?: number; prev?: Uint8Array } = {},
+  extra: {
+    at?: number
+    payload?: Uint8Array
+    index?: number
+    prev?: Uint8Array
+    version?: number
+  } = {},
 ): Uint8Array {
   const signed = encodeEntryFields({
+    ...(extra.version === undefined ? {} : { version: extra.version }),
     index: extra.index ?? state.length,
     prev: extra.prev ?? state.head,
     at: extra.at ?? now(),

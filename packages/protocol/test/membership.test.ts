@@ -183,6 +183,85 @@ describe('membership chain', () => {
   })
 })
 
+describe('MembershipState.appendAsync (native signature checks)', () => {
+  it('gives the same verdict and code as append for any bit flip or truncation (property)', async () => {
+    const c = genesis()
+    addMember(c, key(), Role.Editor)
+    addMember(c, key(), Role.Viewer)
+    const codeOf = async (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (err: CryptoError) => err.code,
+      )
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat({ max: c.entries.length - 1 }),
+        fc.nat(),
+        fc.integer({ min: 0, max: 7 }),
+        fc.boolean(),
+        async (which, pos, bit, truncate) => {
+          const sync = new MembershipState(c.docId)
+          const async = new MembershipState(c.docId)
+          for (let i = 0; i < which; i++) {
+            sync.append(c.entries[i] as Uint8Array)
+            await async.appendAsync(c.entries[i] as Uint8Array)
+          }
+          const good = c.entries[which] as Uint8Array
+          const bad = truncate
+            ? good.slice(0, pos % good.length)
+            : good.map((x, i) => (i === pos % good.length ? x ^ (1 << bit) : x))
+          const want = await codeOf(Promise.resolve().then(() => sync.append(bad)))
+          expect(want).not.toBe('ok')
+          expect(await codeOf(async.appendAsync(bad))).toBe(want)
+          expect(async.length).toBe(which)
+          await async.appendAsync(good)
+          expect(async.head).toEqual(sync.append(good) && sync.head)
+        },
+      ),
+      { numRuns: 150 },
+    )
+  })
+})
+
+describe('membership versions', () => {
+  it('reads version 2 entries, writes 3, and refuses a chain that goes back from 3 to 2', () => {
+    const admit = {
+      kind: 'admit',
+      admissionKey: key().pub,
+      role: Role.Viewer,
+      expiresAt: 0,
+      maxUses: 1,
+    } as const
+    const c = genesis()
+    expect(c.entries[0]?.[0]).toBe(3)
+    const down = entry(c.state, c.admin, admit, { version: 2 })
+    expect(code(() => c.state.append(down))).toBe('unsupported-version')
+    expect(c.state.length).toBe(1)
+    // A chain written in version 2 is read, and version 3 entries may follow.
+    const old = new MembershipState(c.docId)
+    old.append(
+      entry(old, c.admin, { ...genesisBody(), nonce: new Uint8Array(16).fill(7) }, { version: 2 }),
+    )
+    old.append(entry(old, c.admin, admit, { version: 2 }))
+    const next = entry(old, c.admin, admit)
+    old.append(next)
+    expect(old.chain.map((e) => e.version)).toEqual([2, 2, 3])
+    const unknown = next.slice()
+    unknown[0] = 4
+    expect(code(() => old.clone().append(unknown))).toBe('unsupported-version')
+  })
+})
+
+function genesisBody() {
+  return {
+    kind: 'genesis',
+    suite: 1,
+    writeRole: Role.Editor,
+    historyPolicy: 0,
+    keyCommitment: new Uint8Array(32).fill(1),
+  } as const
+}
+
 describe('MembershipState.clone', () => {
   it('is independent of the original', () => {
     const c = genesis()

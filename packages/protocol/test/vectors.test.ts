@@ -22,15 +22,18 @@ const b = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'))
  * also recomputed from its inputs, keys included, by interop/vectors.test.ts.
  */
 describe('protocol vectors, public part', () => {
-  it('chain.json appends entry by entry with the recorded chain hashes', () => {
-    const v = read('chain')
-    const s = new MembershipState(v.docId)
-    v.chain.forEach((e: string, i: number) => {
-      s.append(b(e))
-      expect(toHex(entryHash(v.docId, b(e)))).toBe(v.hashes[i])
-    })
-    expect(s.length).toBe(8)
-  })
+  it.each(['chain', 'chain-v2'])(
+    '%s.json appends entry by entry with the recorded chain hashes',
+    (name) => {
+      const v = read(name)
+      const s = new MembershipState(v.docId)
+      v.chain.forEach((e: string, i: number) => {
+        s.append(b(e))
+        expect(toHex(entryHash(v.docId, b(e)))).toBe(v.hashes[i])
+      })
+      expect(s.length).toBe(8)
+    },
+  )
 
   it('join-admission.json: the admission key signed the joining key at the admit index', () => {
     const v = read('join-admission')
