@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net'
 import { DocumentStore, type StorageAdapter, StorageError } from '@valv/storage'
 import { CloseCode, decodeFrame, type Frame, RejectCode, WIRE_VERSION, WireError } from '@valv/wire'
-import { type RawData, type WebSocket, WebSocketServer } from 'ws'
+import { type RawData, WebSocket, WebSocketServer } from 'ws'
 import { AddressLimit, meterPreAuth } from './address-limit.js'
 import { BlobGate } from './blobs.js'
 import type { ClusterBus } from './cluster.js'
@@ -18,6 +18,7 @@ import { PresenceGate } from './presence-gate.js'
 import { Readiness, type ReadinessOptions } from './readiness.js'
 import { Room, type RoomHost, type WriteFrame } from './room.js'
 import { Session, type SessionInfo } from './session.js'
+import { TickBatch } from './tick-batch.js'
 import type { EnvelopeVerifier } from './verifier.js'
 
 /** Options of {@link Relay}. */
@@ -72,6 +73,7 @@ export class Relay {
   private readonly presenceGate: PresenceGate
   private readonly blobs: BlobGate
   private readonly readiness: Readiness
+  private readonly batch = new TickBatch()
   private closing = false
 
   constructor(private readonly options: RelayOptions) {
@@ -147,7 +149,7 @@ export class Relay {
         this.closeSession(session, CloseCode.AuthTimeout, 'pre-auth-limit')
       })
       this.wss.handleUpgrade(req, socket, head, (ws) => {
-        session = this.accept(ws, req)
+        session = this.accept(ws, req, socket)
         session.unmeter = unmeter
       })
     })
@@ -236,8 +238,8 @@ export class Relay {
     }
   }
 
-  private accept(ws: WebSocket, req: IncomingMessage): Session {
-    const session = new Session(randomUUID(), ws, this.limits)
+  private accept(ws: WebSocket, req: IncomingMessage, socket: Socket): Session {
+    const session = new Session(randomUUID(), ws, socket, this.limits)
     this.sessions.add(session)
     this.metrics.connections++
     ws.binaryType = 'nodebuffer'
@@ -314,7 +316,11 @@ export class Relay {
     const bytes = encodeOnce(frame)
     this.metrics.messagesOut++
     this.metrics.bytesOut += bytes.length
+    // Not open: `ws` drops the frame (the peer is closing), so nothing is held for it.
+    if (session.ws.readyState !== WebSocket.OPEN) return session.ws.send(bytes)
+    this.batch.hold(session.socket)
     session.ws.send(bytes)
+    this.batch.written(session.socket)
   }
 
   /**
