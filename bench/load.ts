@@ -279,7 +279,7 @@ class Readers {
   /** Open one reader per entry of `docIds`, spread over the processes. */
   async open(port: number, docIds: string[]): Promise<void> {
     const parts = this.procs.map(() => [] as string[])
-    docIds.forEach((id, i) => parts[i % parts.length]?.push(id))
+    for (const [i, id] of docIds.entries()) parts[i % parts.length]?.push(id)
     await Promise.all(
       this.procs.map((p, i) =>
         (parts[i]?.length ?? 0) === 0

@@ -317,10 +317,10 @@ export class Relay {
     this.metrics.messagesOut++
     this.metrics.bytesOut += bytes.length
     // Not open: `ws` drops the frame (the peer is closing), so nothing is held for it.
-    if (session.ws.readyState !== WebSocket.OPEN) return session.ws.send(bytes)
-    this.batch.hold(session.socket)
+    const open = session.ws.readyState === WebSocket.OPEN
+    if (open) this.batch.hold(session.socket)
     session.ws.send(bytes)
-    this.batch.written(session.socket)
+    if (open) this.batch.written(session.socket)
   }
 
   /**
