@@ -19,7 +19,9 @@
  *
  * Soak (`--minutes N`): holds `--connections` for N minutes with `--churn` reader reconnects/s,
  * samples relay RSS and heap every `--sample` s, and fits a least-squares slope (MiB/min) to the
- * samples after the warm-up (`--warmup` s, default a quarter of the run). `--json` prints one
+ * samples after the warm-up (`--warmup` s, default a quarter of the run), and to the heap's
+ * floor (the lowest sample of each sixth of the steady part: a leak lifts the floor of the
+ * collector's sawtooth). `--json` prints one
  * JSON summary line last (used by `test/endurance/soak.test.ts`).
  *
  * `--cpu-prof` writes a V8 CPU profile of the relay to `bench/results/`. Bounded in count and
@@ -414,7 +416,11 @@ async function main(): Promise<void> {
       (_, i) => (docs[(opened + i) % DOCS] as Document).docId,
     )
     opened += want
+    // The join storm: each new reader is sent the document's log so far.
+    const r0 = cpuSeconds(pid)
+    const t0 = performance.now()
     await readers.open(relay.port, ids)
+    const ramp = { s: (performance.now() - t0) / 1000, cpu: cpuSeconds(pid) - r0, joins: want }
     const held = await heldNow()
     if (soaking) {
       rows.push(await soak(relay.port, pid, held))
@@ -449,6 +455,9 @@ async function main(): Promise<void> {
       'generator CPU %': Math.round(((genCpu() - g0) / secs) * 100),
       'load avg': +(loadavg()[0] ?? 0).toFixed(1),
       errors: stats.errors,
+      joins: ramp.joins,
+      'join s': +ramp.s.toFixed(1),
+      'relay CPU ms/join': +((ramp.cpu * 1000) / (ramp.joins || 1)).toFixed(2),
     }
     rows.push(row)
     log(JSON.stringify(row))
@@ -491,6 +500,25 @@ async function main(): Promise<void> {
           steady.map((s) => s[k]),
         ) * 60
       ).toFixed(3)
+    // The heap in use is a sawtooth between collections; a leak lifts its floor. So the
+    // steady part is cut into six spans and the slope is fitted to each span's lowest sample.
+    const floors: { t: number; heap: number }[] = []
+    const span = (SOAK_MIN * 60 - WARMUP_S) / 6
+    for (let i = 0; i < 6; i++) {
+      const inSpan = steady.filter(
+        (s) => s.t >= WARMUP_S + i * span && s.t < WARMUP_S + (i + 1) * span,
+      )
+      const low = inSpan.reduce<(typeof inSpan)[number] | undefined>(
+        (m, s) => (m === undefined || s.heap < m.heap ? s : m),
+        undefined,
+      )
+      if (low) floors.push(low)
+    }
+    const floorSlope =
+      slope(
+        floors.map((f) => f.t),
+        floors.map((f) => f.heap),
+      ) * 60
     const first = steady[0]
     const last = steady[steady.length - 1]
     return {
@@ -502,6 +530,9 @@ async function main(): Promise<void> {
       samples: steady.length,
       'warm-up s': WARMUP_S,
       'heap slope MiB/min': perMin('heap'),
+      'heap floor slope MiB/min': +floorSlope.toFixed(3),
+      'heap floor MiB first': +(floors[0]?.heap ?? 0).toFixed(1),
+      'heap floor MiB last': +(floors[floors.length - 1]?.heap ?? 0).toFixed(1),
       'rss slope MiB/min': perMin('rss'),
       'heap MiB first': +(first?.heap ?? 0).toFixed(1),
       'heap MiB last': +(last?.heap ?? 0).toFixed(1),
