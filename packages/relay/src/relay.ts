@@ -20,6 +20,7 @@ import { Room, type RoomHost, type WriteFrame } from './room.js'
 import { Session, type SessionInfo } from './session.js'
 import { TickBatch } from './tick-batch.js'
 import type { EnvelopeVerifier } from './verifier.js'
+import { frameOnce } from './ws-frame.js'
 
 /** Options of {@link Relay}. */
 export interface RelayOptions {
@@ -316,11 +317,14 @@ export class Relay {
     const bytes = encodeOnce(frame)
     this.metrics.messagesOut++
     this.metrics.bytesOut += bytes.length
-    // Not open: `ws` drops the frame (the peer is closing), so nothing is held for it.
-    const open = session.ws.readyState === WebSocket.OPEN
-    if (open) this.batch.hold(session.socket)
-    session.ws.send(bytes)
-    if (open) this.batch.written(session.socket)
+    const { ws, socket } = session
+    // Open and uncompressed: written to the socket directly, framed once per fan-out (see
+    // ws-frame.ts), gathered with the turn's other frames (tick-batch.ts). Otherwise `ws`
+    // decides (a closing socket drops the frame).
+    if (ws.readyState !== WebSocket.OPEN || ws.extensions !== '') return void ws.send(bytes)
+    this.batch.hold(socket)
+    socket.write(frameOnce(bytes))
+    this.batch.written(socket)
   }
 
   /**
