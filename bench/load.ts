@@ -324,6 +324,8 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true })
   }
   process.on('exit', stop)
+  // Interrupted: still stop the relay and the reader processes (the exit handler does).
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130))
   // Hard bound on the whole run, whatever happens.
   const budgetS = SOAK_MIN * 60 + LEVELS.length * (WINDOW_S + 180) + 600
   setTimeout(() => {

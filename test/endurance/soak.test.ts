@@ -4,8 +4,15 @@
  * the load generator in its own processes. It asserts no runaway memory growth only, by a
  * generous bound; the figures are printed. The long soak is `npm run soak -- --minutes 30`.
  */
-import { spawn } from 'node:child_process'
-import { describe, expect, it } from 'vitest'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { afterEach, describe, expect, it } from 'vitest'
+
+let running: ChildProcess | undefined
+// A timed-out test must not leave the generator (and through it the relay) running.
+afterEach(() => {
+  if (running && running.exitCode === null) running.kill('SIGINT')
+  running = undefined
+})
 
 interface SoakResult {
   held: number
@@ -22,6 +29,7 @@ function soak(args: string[]): Promise<SoakResult> {
     const child = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     })
+    running = child
     let out = ''
     let err = ''
     child.stdout.on('data', (c: Buffer) => {
