@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net'
 import { DocumentStore, type StorageAdapter, StorageError } from '@valv/storage'
 import { CloseCode, decodeFrame, type Frame, RejectCode, WIRE_VERSION, WireError } from '@valv/wire'
-import { type RawData, type WebSocket, WebSocketServer } from 'ws'
+import { type RawData, WebSocket, WebSocketServer } from 'ws'
 import { AddressLimit, meterPreAuth } from './address-limit.js'
 import { RelayAuditLog, type RelayAuditOptions } from './audit-log.js'
 import { BlobGate } from './blobs.js'
@@ -21,7 +21,9 @@ import { Readiness, type ReadinessOptions } from './readiness.js'
 import { locationAllowed } from './residency.js'
 import { Room, type RoomHost, type WriteFrame } from './room.js'
 import { Session, type SessionInfo } from './session.js'
+import { TickBatch } from './tick-batch.js'
 import type { EnvelopeVerifier } from './verifier.js'
+import { frameOnce } from './ws-frame.js'
 
 /** Options of {@link Relay}. */
 export interface RelayOptions {
@@ -89,6 +91,7 @@ export class Relay {
   private readonly erasure: EraseGate
   /** The relay's audit trail, when `options.audit` is set (export it for auditors). */
   readonly audit: RelayAuditLog | undefined
+  private readonly batch = new TickBatch()
   private closing = false
 
   constructor(private readonly options: RelayOptions) {
@@ -186,7 +189,7 @@ export class Relay {
         this.closeSession(session, CloseCode.AuthTimeout, 'pre-auth-limit')
       })
       this.wss.handleUpgrade(req, socket, head, (ws) => {
-        session = this.accept(ws, req)
+        session = this.accept(ws, req, socket)
         session.unmeter = unmeter
       })
     })
@@ -280,8 +283,8 @@ export class Relay {
     }
   }
 
-  private accept(ws: WebSocket, req: IncomingMessage): Session {
-    const session = new Session(randomUUID(), ws, this.limits)
+  private accept(ws: WebSocket, req: IncomingMessage, socket: Socket): Session {
+    const session = new Session(randomUUID(), ws, socket, this.limits)
     this.sessions.add(session)
     this.metrics.connections++
     ws.binaryType = 'nodebuffer'
@@ -358,7 +361,14 @@ export class Relay {
     const bytes = encodeOnce(frame)
     this.metrics.messagesOut++
     this.metrics.bytesOut += bytes.length
-    session.ws.send(bytes)
+    const { ws, socket } = session
+    // Open and uncompressed: written to the socket directly, framed once per fan-out (see
+    // ws-frame.ts), gathered with the turn's other frames (tick-batch.ts). Otherwise `ws`
+    // decides (a closing socket drops the frame).
+    if (ws.readyState !== WebSocket.OPEN || ws.extensions !== '') return void ws.send(bytes)
+    this.batch.hold(socket)
+    socket.write(frameOnce(bytes))
+    this.batch.written(socket)
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net'
 import type { Frame } from '@valv/wire'
 import type { WebSocket } from 'ws'
 import type { SessionContext } from './hooks.js'
@@ -51,6 +52,8 @@ export class Session implements SessionInfo {
     /** Relay-assigned session id. */
     readonly sessionId: string,
     readonly ws: WebSocket,
+    /** The TCP socket under `ws` (from the upgrade), corked while a turn's frames gather. */
+    readonly socket: Socket,
     limits: RelayLimits,
   ) {
     this.messages = new TokenBucket(limits.messagesPerSecond, limits.messageBurst)
