@@ -1,6 +1,7 @@
 import { equalBytes } from '@valv/protocol'
 import { type Frame, RejectCode } from '@valv/wire'
 import type { ClusterBus } from './cluster.js'
+import { Contended } from './contended.js'
 import { Doc } from './doc.js'
 import type { DocLog, StoredSnapshot } from './doc-log.js'
 import { RelayError } from './errors.js'
@@ -30,8 +31,6 @@ export interface RoomHost {
   changed(payload: ChangePayload): void
 }
 
-// Another node took the sequence number or membership index first: catch up, try again.
-class Taken extends Error {}
 // Each retry follows a catch-up that moved the head, so this only bounds a pathological race.
 const MAX_ATTEMPTS = 16
 
@@ -123,7 +122,7 @@ export class Room extends Doc {
             if (stored) return { seq: stored, again: true }
             return { seq: await this.apply(session, f), again: false }
           } catch (err) {
-            if (!(err instanceof Taken)) throw err
+            if (!(err instanceof Contended)) throw err
             if (attempt >= MAX_ATTEMPTS) throw new RelayError('storage-failed', 'write contended')
             await this.catchUp()
           }
@@ -271,12 +270,12 @@ export class Room extends Doc {
       }
       const seq = this.headSeq + 1
       // Compare-and-append in the store: with several nodes, the store picks one writer.
-      if (!(await this.log.appendUpdate(seq, f.envelope))) throw new Taken()
+      if (!(await this.log.appendUpdate(seq, f.envelope))) throw new Contended()
       // A node that missed a compaction could append into the gap it left below the new
       // base: such an entry is never read, so it must not be acked (it is removed again).
       if (cluster && (await this.log.snapshotSeq()) >= seq) {
         await this.log.compact()
-        throw new Taken()
+        throw new Contended()
       }
       this.noteUpdate(author, counter, seq)
       metrics.bytesStored += f.envelope.length
@@ -289,7 +288,7 @@ export class Room extends Doc {
       }
       await verifier.verifyMembershipEntry(ctx, f.entry)
       // The store decides between nodes: the loser catches up and gets `membership-conflict`.
-      if (!(await this.log.appendMember(f.index, f.entry))) throw new Taken()
+      if (!(await this.log.appendMember(f.index, f.entry))) throw new Contended()
       this.membership = [...this.membership, f.entry]
       metrics.bytesStored += f.entry.length
       this.fanOut({ type: 'membership', docId: this.id, index: f.index, entry: f.entry }, session)

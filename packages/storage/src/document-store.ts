@@ -3,6 +3,7 @@ import { StorageError } from './errors.js'
 import {
   blobKey,
   blobPrefix,
+  claimPrefix,
   DOCS,
   docKey,
   logPrefix,
@@ -109,6 +110,45 @@ export class DocumentStore {
       const seq = parseSeq(entry.key.at(-1)!)
       if (seq !== undefined) yield { seq, bytes: entry.value }
     }
+  }
+
+  /**
+   * Append claim `n` of the document (the `n`-th change of state that must be decided once
+   * across processes, such as a relay's pending and promoted snapshots): the same
+   * compare-and-append contract as {@link DocumentStore.appendLog}. Of writers racing on one
+   * `n`, exactly one wins; the others get `conflict` and should read {@link latestClaim}.
+   */
+  async appendClaim(docId: string, n: number, bytes: Uint8Array): Promise<void> {
+    assertBytes(bytes)
+    await this.#createOnce([...claimPrefix(docId), seqSegment(n)], bytes, `claim ${n}`)
+  }
+
+  /** The claim with the highest number, or `undefined` if the document has none. */
+  async latestClaim(docId: string): Promise<LogEntry | undefined> {
+    // A concurrent prune may delete the newest claim seen between listing and reading: retry.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      let newest: number | undefined
+      for await (const name of this.adapter.listChildren(claimPrefix(docId))) {
+        const n = parseSeq(name)
+        if (n !== undefined) newest = n
+      }
+      if (newest === undefined) return undefined
+      const bytes = await this.adapter.get([...claimPrefix(docId), seqSegment(newest)])
+      if (bytes) return { seq: newest, bytes }
+    }
+    throw new StorageError('unavailable', 'claims kept changing while reading', {
+      retryable: true,
+    })
+  }
+
+  /** Delete the claims numbered below `n` (superseded; the numbering goes on from the newest). */
+  async pruneClaims(docId: string, n: number): Promise<void> {
+    const old: StorageKey[] = []
+    for await (const name of this.adapter.listChildren(claimPrefix(docId))) {
+      const c = parseSeq(name)
+      if (c !== undefined && c < n) old.push([...claimPrefix(docId), name])
+    }
+    await this.#deleteAll(old)
   }
 
   async #createOnce(key: StorageKey, bytes: Uint8Array, what: string): Promise<void> {
