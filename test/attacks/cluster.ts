@@ -4,7 +4,7 @@
  * the stored log.
  */
 import { randomBytes } from 'node:crypto'
-import { RedisBus } from '@valv/relay'
+import { RedisBus, type RelayLimits } from '@valv/relay'
 import { DocumentStore } from '@valv/storage'
 import { PostgresStorageAdapter } from '@valv/storage-postgres'
 import { type Frame, WIRE_VERSION } from '@valv/wire'
@@ -41,18 +41,30 @@ export async function shared() {
   }
 }
 
+/** How {@link nodes} starts its relays. */
+export interface NodeOptions {
+  /** Each node on its own channel prefix: no fan-out reaches another node. */
+  readonly partitioned?: boolean
+  /** The Redis URL (default the machine's shared Redis). */
+  readonly redis?: string
+  readonly limits?: Partial<RelayLimits>
+}
+
 /**
  * `n` in-process relays on one PostgreSQL schema and one Redis prefix (`partitioned`: each on
  * its own prefix, so no fan-out reaches another node, as if Redis lost every message).
  */
-export async function nodes(n: number, partitioned = false, redis = REDIS) {
+export async function nodes(
+  n: number,
+  { partitioned = false, redis = REDIS, limits }: NodeOptions = {},
+) {
   const env = await shared()
   const stacks: Stack[] = []
   for (let i = 0; i < n; i++) {
     const prefix = partitioned ? `${env.prefix}${i}:` : env.prefix
     const cluster = await RedisBus.connect({ url: redis, prefix, nodeId: `node-${i}` })
     const storage = new PostgresStorageAdapter({ connectionString: env.pg, schema: env.schema })
-    stacks.push(await startStack({ storage, cluster }))
+    stacks.push(await startStack({ storage, cluster, ...(limits ? { limits } : {}) }))
   }
   return { ...env, stacks }
 }

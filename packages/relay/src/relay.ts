@@ -120,6 +120,7 @@ export class Relay {
       metrics: this.metrics,
       verifier: options.verifier,
       store: this.store,
+      shared: cluster !== undefined,
       doc: (id) => this.docs.get(id),
       send: (session, frame) => this.send(session, frame),
     })

@@ -1,11 +1,12 @@
 import type { StorageAdapter, StorageKey } from './adapter.js'
-import { StorageError } from './errors.js'
+import { assertValidKey, StorageError } from './errors.js'
 import {
   blobKey,
   blobPrefix,
   claimPrefix,
   DOCS,
   docKey,
+  lockPrefix,
   logPrefix,
   memberPrefix,
   parseSeq,
@@ -93,6 +94,26 @@ export class DocumentStore {
    */
   get atomicAppend(): boolean {
     return typeof this.adapter.create === 'function'
+  }
+
+  /**
+   * Whether {@link DocumentStore.tryLock} excludes other processes (the adapter implements
+   * `tryLock`); without it every lock is granted and one process must own the document.
+   */
+  get sharedLocks(): boolean {
+    return typeof this.adapter.tryLock === 'function'
+  }
+
+  /**
+   * Try to take the document's exclusive lock `name` (a key segment), across every process on
+   * the backend: resolves a release function, or `undefined` if another holder has it. Ends
+   * with the holder's process. Without `tryLock` in the adapter it is always granted.
+   */
+  async tryLock(docId: string, name: string): Promise<(() => Promise<void>) | undefined> {
+    const key = [...lockPrefix(docId), name]
+    assertValidKey(key)
+    if (this.adapter.tryLock === undefined) return async () => undefined
+    return this.adapter.tryLock(key)
   }
 
   /**

@@ -10,6 +10,7 @@ import { assertValidKey, StorageError } from './errors.js'
  * docs/<docId>/blob/<blobId>  a streamed blob (file, large attachment)
  * docs/<docId>/member/<index> one entry of the membership chain
  * docs/<docId>/claim/<n>      the n-th change of a document's snapshot state (compare-and-append)
+ * docs/<docId>/lock/<name>    a lock's name (for `tryLock`; nothing is stored under it)
  * ```
  *
  * Sequence numbers are zero-padded to 16 digits (enough for `Number.MAX_SAFE_INTEGER`), so the
@@ -52,6 +53,9 @@ export const memberPrefix = (docId: string): StorageKey => [...docKey(docId), 'm
 
 /** Prefix of a document's snapshot-state claims. */
 export const claimPrefix = (docId: string): StorageKey => [...docKey(docId), 'claim']
+
+/** Prefix of a document's lock names (never stored: names for `StorageAdapter.tryLock`). */
+export const lockPrefix = (docId: string): StorageKey => [...docKey(docId), 'lock']
 
 /** Key of one blob (validated). */
 export function blobKey(docId: string, blobId: string): StorageKey {
