@@ -48,6 +48,8 @@ export interface NodeOptions {
   /** The Redis URL (default the machine's shared Redis). */
   readonly redis?: string
   readonly limits?: Partial<RelayLimits>
+  /** See `RelayOptions.clusterPollMs` (default: the relay's). */
+  readonly clusterPollMs?: number
 }
 
 /**
@@ -56,7 +58,7 @@ export interface NodeOptions {
  */
 export async function nodes(
   n: number,
-  { partitioned = false, redis = REDIS, limits }: NodeOptions = {},
+  { partitioned = false, redis = REDIS, limits, clusterPollMs }: NodeOptions = {},
 ) {
   const env = await shared()
   const stacks: Stack[] = []
@@ -64,7 +66,14 @@ export async function nodes(
     const prefix = partitioned ? `${env.prefix}${i}:` : env.prefix
     const cluster = await RedisBus.connect({ url: redis, prefix, nodeId: `node-${i}` })
     const storage = new PostgresStorageAdapter({ connectionString: env.pg, schema: env.schema })
-    stacks.push(await startStack({ storage, cluster, ...(limits ? { limits } : {}) }))
+    stacks.push(
+      await startStack({
+        storage,
+        cluster,
+        ...(limits ? { limits } : {}),
+        ...(clusterPollMs === undefined ? {} : { clusterPollMs }),
+      }),
+    )
   }
   return { ...env, stacks }
 }

@@ -93,7 +93,8 @@ describe('scale-out: relays sharing PostgreSQL and Redis', () => {
   })
 
   it('with every fan-out message lost, the store still decides: no gap, no duplicate, catch-up in order', async () => {
-    const { stacks, store } = await nodes(2, { partitioned: true })
+    // No polling of the store either: only a write can make B catch up here.
+    const { stacks, store } = await nodes(2, { partitioned: true, clusterPollMs: 0 })
     const [a, b] = stacks as [Stack, Stack]
     const { anna, members } = await team(a.url, a.url, ['Bo'])
     const bo = members[0]!.session

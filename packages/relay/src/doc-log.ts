@@ -82,6 +82,24 @@ export class DocLog {
     }
   }
 
+  /**
+   * Whether the store holds a log entry after `head`, a membership entry at `members` or a
+   * snapshot claim after `claim`: a few indexed reads, nothing decoded.
+   */
+  async holdsMore(head: number, members: number, claim: number): Promise<boolean> {
+    try {
+      for await (const _ of this.store.readLog(this.docId, { from: head + 1, limit: 1 })) {
+        return true
+      }
+      if (((await this.store.latestClaim(this.docId))?.seq ?? 0) > claim) return true
+      let n = 0
+      for await (const _ of this.store.readMembers(this.docId)) n++
+      return n > members
+    } catch (err) {
+      throw storageFailed(err)
+    }
+  }
+
   async *readUpdates(afterSeq: number): AsyncIterable<{ seq: number; envelope: Uint8Array }> {
     try {
       for await (const { seq, bytes } of this.store.readLog(this.docId, { from: afterSeq + 1 })) {

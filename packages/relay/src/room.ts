@@ -52,6 +52,9 @@ export function snapshotFrame(docId: string, s: StoredSnapshot, confirmed: boole
  * Everything that reads or changes the state runs under {@link Doc.exclusive}.
  */
 export class Room extends Doc {
+  /** When this room last heard of a change (a bus message, a write, a read of the store). */
+  heardAt = Date.now()
+
   constructor(
     log: DocLog,
     retryWindow: number,
@@ -155,6 +158,7 @@ export class Room extends Doc {
 
   /** A frame another node published: catch up with what it stored, forward it locally. */
   remote(frame: Frame): Promise<void> {
+    this.heardAt = Date.now()
     return this.exclusive(async () => {
       switch (frame.type) {
         case 'deliver': {
@@ -188,6 +192,7 @@ export class Room extends Doc {
    * was lost), forwarding to subscribers what they have not seen. Run under the lock.
    */
   async catchUp(): Promise<void> {
+    this.heardAt = Date.now()
     const head = this.headSeq
     const members = this.membership.length
     const base = this.snapshot?.upToSeq ?? 0
@@ -212,6 +217,16 @@ export class Room extends Doc {
     }
   }
 
+  /**
+   * Catch up if the store holds more than this room knows (a log entry past the head, a
+   * membership entry past the chain, a newer snapshot claim). Run under the lock.
+   */
+  async probe(): Promise<void> {
+    if (await this.log.holdsMore(this.headSeq, this.membership.length, this.claim)) {
+      await this.catchUp()
+    }
+  }
+
   /** Send `frame` to every local subscriber except `except`. */
   private broadcast(frame: Frame, except?: Session): void {
     for (const peer of this.subscribers) if (peer !== except) this.host.send(peer, frame)
@@ -219,6 +234,7 @@ export class Room extends Doc {
 
   /** Local subscribers, then the other nodes. */
   private fanOut(frame: Frame, except: Session): void {
+    this.heardAt = Date.now()
     this.broadcast(frame, except)
     this.host.cluster?.publish(this.id, frame)
   }
