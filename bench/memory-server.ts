@@ -3,8 +3,9 @@
  * relay, `defaultVerifier()`, fs storage in a temporary directory, so stored bytes are on disk,
  * not in the heap), `y-websocket` (`@y/websocket-server`) or `hocuspocus` (`@hocuspocus/server`).
  * Prints `{"port":…}` when listening; on each stdin line answers with its memory after a GC:
- * `mem` → `{"rss":…,"heap":…}`; `hp <name> <text>` (Hocuspocus only) opens document `name`
- * through a direct connection, writes `text` into it and keeps it open.
+ * `mem` → `{"rss":…,"heap":…}`; `hp <name> <edits>` (Hocuspocus only) opens document `name`
+ * through a direct connection, types `edits` edits of 100 characters (as the bench's clients
+ * do) and keeps it open.
  */
 import { mkdtempSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -22,6 +23,10 @@ const mode = process.argv[2]
 const out = (o: unknown) => process.stdout.write(`${JSON.stringify(o)}\n`)
 let hocuspocus: { openDirectConnection(name: string): Promise<unknown> } | undefined
 const held: unknown[] = []
+interface Text {
+  readonly length: number
+  insert(index: number, s: string): void
+}
 
 async function start(): Promise<number> {
   if (mode === 'valv') {
@@ -60,14 +65,17 @@ async function start(): Promise<number> {
 const port = await start()
 out({ port })
 for await (const line of createInterface({ input: process.stdin })) {
-  const [cmd, name, text] = line.split(' ')
+  const [cmd, name, edits] = line.split(' ')
   if (cmd === 'hp' && hocuspocus && name) {
     const conn = (await hocuspocus.openDirectConnection(name)) as {
-      transact(
-        fn: (doc: { getText(n: string): { insert(i: number, s: string): void } }) => void,
-      ): Promise<void>
+      transact(fn: (doc: { getText(n: string): Text }) => void): Promise<void>
     }
-    await conn.transact((doc) => doc.getText('t').insert(0, text ?? ''))
+    for (let i = 0; i < Number(edits); i++) {
+      await conn.transact((doc) => {
+        const t = doc.getText('t')
+        t.insert((i * 7919) % (t.length + 1), 'x'.repeat(100))
+      })
+    }
     held.push(conn)
     out({ ok: true })
   } else if (cmd === 'mem') {

@@ -1,8 +1,8 @@
 /**
  * Server memory per open document (issue 14): the Valv relay against y-websocket
  * (`@y/websocket-server`) and Hocuspocus (`@hocuspocus/server`), each server alone in a child
- * process (`bench/memory-server.ts`), in the same run. Every document holds the same 2,000
- * characters of text and one subscriber:
+ * process (`bench/memory-server.ts`), in the same run. Every document holds the same 20 KB of
+ * text (200 edits of 100 characters) and one subscriber:
  *
  * - Valv: a real `DocumentSession` writes the text through a `WebsocketProvider`; then one raw
  *   subscriber per document stays connected. The relay's storage is fs (on disk), so the
@@ -28,7 +28,15 @@ import {
 import { TestClient } from '../packages/relay/test/client.js'
 import type { Benchmark, BenchRow } from './harness.js'
 
-const TEXT = 'x'.repeat(2000)
+// A 20 KB document typed as 200 edits of 100 characters at scattered positions (a Y.Doc
+// keeps one item per edit, as after real typing, not one string).
+const EDITS = 200
+const CHUNK = 'x'.repeat(100)
+
+/** Type the document into `text` (the same edits for every server). */
+function type(text: Y.Text): void {
+  for (let i = 0; i < EDITS; i++) text.insert((i * 7919) % (text.length + 1), CHUNK)
+}
 
 interface Child {
   readonly port: number
@@ -106,7 +114,7 @@ const bench: Benchmark = async ({ quick }) => {
       } as WebsocketProviderOptions)
       await session.attach(p)
       await p.whenSynced()
-      p.doc.getText('t').insert(0, TEXT)
+      type(p.doc.getText('t'))
       await until(() => p.unsyncedChanges === 0)
       const sub = await TestClient.ready(url, [session.docId])
       cleanup.push(() => sub.close())
@@ -124,7 +132,7 @@ const bench: Benchmark = async ({ quick }) => {
       })
       cleanup.push(() => p.destroy())
       await until(() => p.synced)
-      doc.getText('t').insert(0, TEXT)
+      type(doc.getText('t'))
       // The server applied it once an echo-free round trip completes: ask for its state.
       await new Promise((r) => setTimeout(r, 5))
     })
@@ -134,7 +142,7 @@ const bench: Benchmark = async ({ quick }) => {
     const hp = await server('hocuspocus')
     cleanup.push(() => hp.stop())
     const hpMem = await perDoc(hp, n, async (i) => {
-      await hp.ask(`hp m${i} ${TEXT}`)
+      await hp.ask(`hp m${i} ${EDITS}`)
     })
     hp.stop()
 
@@ -146,7 +154,7 @@ const bench: Benchmark = async ({ quick }) => {
     })
     return [
       row(
-        'server heap per open document (2 KB text, 1 subscriber), vs y-websocket',
+        'server heap per open document (20 KB text, 1 subscriber), vs y-websocket',
         valvMem.heap,
         ywsMem.heap,
       ),
