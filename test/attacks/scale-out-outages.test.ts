@@ -119,6 +119,8 @@ describe('scale-out outages', () => {
       `${env.prefix}${id}:`,
       '--node-id',
       id,
+      '--cluster-poll-ms',
+      '1000',
     ]
     const [a, b] = await Promise.all([startRelayProcess(args('a')), startRelayProcess(args('b'))])
     const anna = await DocumentSession.create(await Identity.create({ displayName: 'Anna' }))

@@ -19,6 +19,8 @@ export interface CliSettings {
   readonly redisPrefix: string | undefined
   /** This node's id (the `node` label of `/metrics`); random when unset. */
   readonly nodeId: string | undefined
+  /** Scale-out: quiet rooms check the store after this many ms (see `RelayOptions`). */
+  readonly clusterPollMs: number | undefined
   readonly help: boolean
 }
 
@@ -50,6 +52,7 @@ export const USAGE = `valv-relay: zero-knowledge relay for Valv documents
   --redis <url>           VALV_RELAY_REDIS      redis://host:6379 (scale-out; needs postgres://)
   --redis-prefix <p>      VALV_RELAY_REDIS_PREFIX  (default valv:)
   --node-id <id>          VALV_RELAY_NODE_ID    (default random; /metrics node label)
+  --cluster-poll-ms <n>   VALV_RELAY_CLUSTER_POLL_MS (default 5000; 0 off: quiet rooms check the store)
   --allowed-origins <a,b> VALV_RELAY_ALLOWED_ORIGINS
   --webhook-url <url>     VALV_RELAY_WEBHOOK_URL   (content-free change notifications)
   --webhook-secret <s>    VALV_RELAY_WEBHOOK_SECRET
@@ -80,6 +83,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSe
     'redis',
     'redis-prefix',
     'node-id',
+    'cluster-poll-ms',
   ]
   const options: Record<string, { type: 'string' } | { type: 'boolean' }> = {
     help: { type: 'boolean' },
@@ -103,6 +107,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSe
   }
   const origins = get('allowed-origins')
   const cacheBytes = get('verifier-cache-bytes')
+  const pollMs = get('cluster-poll-ms')
   return {
     port: toNumber('port', get('port') ?? '8080'),
     host: get('host') ?? '127.0.0.1',
@@ -116,6 +121,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSe
     redis: get('redis'),
     redisPrefix: get('redis-prefix'),
     nodeId: get('node-id'),
+    clusterPollMs: pollMs === undefined ? undefined : toNumber('cluster-poll-ms', pollMs),
     help: values.help === true,
   }
 }

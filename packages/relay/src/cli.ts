@@ -52,6 +52,7 @@ async function main(): Promise<void> {
     ...(settings.allowedOrigins ? { allowedOrigins: settings.allowedOrigins } : {}),
     logger: jsonLogger,
     ...(cluster ? { cluster } : {}),
+    ...(settings.clusterPollMs === undefined ? {} : { clusterPollMs: settings.clusterPollMs }),
   })
   await relay.listen(settings.port, settings.host)
   const stop = (signal: string) => {
