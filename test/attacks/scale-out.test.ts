@@ -5,72 +5,15 @@
  * entries leave exactly one winner; a SIGKILLed node loses no acknowledged edit and its
  * clients carry on at another node.
  */
-import { randomBytes } from 'node:crypto'
 import { DocumentSession, Identity, PublicCard, Role } from '@valv/crypto'
 import type { WebsocketProvider } from '@valv/provider-websocket'
-import { RedisBus } from '@valv/relay'
-import { DocumentStore } from '@valv/storage'
-import { PostgresStorageAdapter } from '@valv/storage-postgres'
-import { type Frame, WIRE_VERSION } from '@valv/wire'
+import type { Frame } from '@valv/wire'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
-import {
-  dropSchema,
-  freshSchema,
-  testConnectionString,
-} from '../../packages/storage-postgres/test/helpers.js'
-import {
-  cleanup,
-  connect,
-  onCleanup,
-  type RawClient,
-  type Stack,
-  startRelayProcess,
-  startStack,
-  until,
-} from './stack.js'
+import { answerTo, expectGapFreeUnique, logOf, nodes, REDIS, rawOn, shared } from './cluster.js'
+import { cleanup, connect, onCleanup, type Stack, startRelayProcess, until } from './stack.js'
 
 afterEach(cleanup)
-
-const REDIS = 'redis://127.0.0.1:6379'
-
-/** A fresh PostgreSQL schema and Redis channel prefix, dropped after the test. */
-async function shared() {
-  const pg = await testConnectionString()
-  const schema = freshSchema()
-  onCleanup(() => dropSchema(pg, schema))
-  const setup = new PostgresStorageAdapter({ connectionString: pg, schema })
-  await setup.migrate()
-  await setup.close()
-  const prefix = `valv-test-${randomBytes(5).toString('hex')}:`
-  return {
-    pg,
-    schema,
-    prefix,
-    /** The store as an operator would inspect it. */
-    store(): DocumentStore {
-      const adapter = new PostgresStorageAdapter({ connectionString: pg, schema })
-      onCleanup(() => adapter.close())
-      return new DocumentStore(adapter)
-    },
-  }
-}
-
-/**
- * `n` in-process relays on one PostgreSQL schema and one Redis prefix (`partitioned`: each on
- * its own prefix, so no fan-out reaches another node, as if Redis lost every message).
- */
-async function nodes(n: number, partitioned = false) {
-  const env = await shared()
-  const stacks: Stack[] = []
-  for (let i = 0; i < n; i++) {
-    const prefix = partitioned ? `${env.prefix}${i}:` : env.prefix
-    const cluster = await RedisBus.connect({ url: REDIS, prefix, nodeId: `node-${i}` })
-    const storage = new PostgresStorageAdapter({ connectionString: env.pg, schema: env.schema })
-    stacks.push(await startStack({ storage, cluster }))
-  }
-  return { ...env, stacks }
-}
 
 const text = (p: WebsocketProvider) => p.doc.getText('t').toString()
 
@@ -89,34 +32,6 @@ async function team(a: string, b: string, names: string[]) {
     members.push({ session, provider })
   }
   return { anna, annaP, members }
-}
-
-async function subscribed(raw: RawClient, docId: string): Promise<RawClient> {
-  raw.send({ type: 'auth', version: WIRE_VERSION, token: '' })
-  await raw.next((f) => f.type === 'auth-ok')
-  raw.send({ type: 'subscribe', docId, sinceSeq: 0, snapshotSeq: 0, membershipFrom: 0 })
-  await raw.next((f) => f.type === 'synced')
-  return raw
-}
-
-async function rawOn(url: string, docId: string): Promise<RawClient> {
-  const { RawClient } = await import('./stack.js')
-  return subscribed(await RawClient.open(url), docId)
-}
-
-const answerTo = (ref: number) => (f: Frame) =>
-  (f.type === 'ack' || f.type === 'error') && 'ref' in f && f.ref === ref
-
-async function logOf(store: DocumentStore, docId: string) {
-  const out: { seq: number; bytes: Uint8Array }[] = []
-  for await (const e of store.readLog(docId)) out.push(e)
-  return out
-}
-
-function expectGapFreeUnique(log: { seq: number; bytes: Uint8Array }[]) {
-  expect(log.map((e) => e.seq)).toEqual(log.map((_, i) => i + 1))
-  const distinct = new Set(log.map((e) => Buffer.from(e.bytes).toString('base64')))
-  expect(distinct.size).toBe(log.length)
 }
 
 describe('scale-out: relays sharing PostgreSQL and Redis', () => {
@@ -178,7 +93,8 @@ describe('scale-out: relays sharing PostgreSQL and Redis', () => {
   })
 
   it('with every fan-out message lost, the store still decides: no gap, no duplicate, catch-up in order', async () => {
-    const { stacks, store } = await nodes(2, true)
+    // No polling of the store either: only a write can make B catch up here.
+    const { stacks, store } = await nodes(2, { partitioned: true, clusterPollMs: 0 })
     const [a, b] = stacks as [Stack, Stack]
     const { anna, members } = await team(a.url, a.url, ['Bo'])
     const bo = members[0]!.session

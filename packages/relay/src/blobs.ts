@@ -23,6 +23,11 @@ export interface BlobGateHost {
   readonly metrics: RelayMetrics
   readonly verifier: EnvelopeVerifier
   readonly store: DocumentStore
+  /**
+   * Other relay nodes share the store (scale-out): begin, commit and delete also take the
+   * document's file lock in the store, and an upload holds its blob's lock until it ends.
+   */
+  readonly shared: boolean
   doc(docId: string): Doc | undefined
   send(session: Session, frame: Frame): void
 }
@@ -42,7 +47,13 @@ interface Upload {
   /** Chunk bytes received and not yet stored (bounded by `maxUploadBacklogBytes`). */
   backlog: number
   tail: Promise<void>
+  /** Releases the blob's lock in the store (scale-out), handed on when a resume takes over. */
+  release: (() => Promise<void>) | undefined
 }
+
+// How long begin, commit and delete wait for another node's hold on a document's files.
+const LOCK_WAIT_MS = 10_000
+const LOCK_POLL_MS = 20
 
 /**
  * Encrypted files through the relay: uploads from current writers, downloads by current
@@ -93,54 +104,78 @@ export class BlobGate {
   }
 
   private async begin(session: Session, f: Extract<BlobFrame, { type: 'blob-begin' }>) {
-    const { limits, metrics, store } = this.host
+    const { store } = this.host
     await this.authorise(session, f.docId, 'upload', f.blobId, f.size, f.grant)
     const key = `${f.docId}\n${f.blobId}`
     const offset = await this.exclusive(f.docId, async () => {
       const previous = this.uploads.get(key)
+      let release: (() => Promise<void>) | undefined
       if (previous) {
         // A resumed upload (a new connection) takes over once the old one's writes settled.
         previous.dead = true
         await previous.tail
+        release = previous.release
+        previous.release = undefined
+      } else if (this.host.shared) {
+        // One upload of a blob at a time in the cluster: a connection on another node holds
+        // it until it commits, is deleted or closes (or that node dies); then it may resume.
+        release = await store.tryLock(f.docId, `upload.${f.blobId}`)
+        if (release === undefined) throw conflict('the upload is in progress on another node')
       }
-      const open = [...this.uploads.values()].filter((u) => u.session === session).length
-      if (open >= limits.maxUploadsPerConnection) {
-        throw new RelayError('limit-exceeded', 'too many uploads on this connection')
+      try {
+        return await this.started(session, f, key, release)
+      } catch (err) {
+        await release?.()
+        throw err
       }
-      const listing = await this.collect(f.docId, key)
-      const stored = listing.files.get(f.blobId)
-      const quota = limits.fileQuotaBytes
-      if (stored) {
-        if (f.size !== 0 && f.size !== stored.size) throw conflict('blob exists with another size')
-        this.track(key, session, f, stored.size, stored.size, true)
-        return stored.size
-      }
-      let used = 0
-      for (const [, file] of listing.files) used += file.size
-      for (const [id, u] of listing.uploads) {
-        if (id !== f.blobId) used += u.size > 0 ? u.size : contiguous(u.parts)
-      }
-      const mine = listing.uploads.get(f.blobId)
-      if (mine && mine.size !== f.size) throw conflict('an upload of another size is in progress')
-      if (used + f.size > quota) {
-        metrics.file('quota-refused')
-        throw new RelayError('quota-exceeded', `document file quota is ${quota} bytes`)
-      }
-      let at = 0
-      if (mine) {
-        at = contiguous(mine.parts)
-        // Parts past a gap or overlapping the resume point are rewritten: drop them.
-        const stale = mine.parts.filter((p) => p.offset >= at).map((p) => p.name)
-        await deleteAll(store, f.docId, stale)
-        metrics.file('resumed')
-      } else {
-        await store.putBlob(f.docId, uploadName(f.blobId, f.size, Date.now()), once(ONE))
-      }
-      const budget = f.size > 0 ? f.size : quota - used
-      this.track(key, session, f, at, budget, false)
-      return at
     })
     this.host.send(session, { type: 'ack', docId: f.docId, ref: f.ref, seq: offset })
+  }
+
+  /** The rest of begin, under the lock: quota, resume point, the upload marker. */
+  private async started(
+    session: Session,
+    f: Extract<BlobFrame, { type: 'blob-begin' }>,
+    key: string,
+    release: (() => Promise<void>) | undefined,
+  ): Promise<number> {
+    const { limits, metrics, store } = this.host
+    const open = [...this.uploads.values()].filter((u) => u.session === session).length
+    if (open >= limits.maxUploadsPerConnection) {
+      throw new RelayError('limit-exceeded', 'too many uploads on this connection')
+    }
+    const listing = await this.collect(f.docId, key)
+    const stored = listing.files.get(f.blobId)
+    const quota = limits.fileQuotaBytes
+    if (stored) {
+      if (f.size !== 0 && f.size !== stored.size) throw conflict('blob exists with another size')
+      this.track(key, session, f, stored.size, stored.size, true, release)
+      return stored.size
+    }
+    let used = 0
+    for (const [, file] of listing.files) used += file.size
+    for (const [id, u] of listing.uploads) {
+      if (id !== f.blobId) used += u.size > 0 ? u.size : contiguous(u.parts)
+    }
+    const mine = listing.uploads.get(f.blobId)
+    if (mine && mine.size !== f.size) throw conflict('an upload of another size is in progress')
+    if (used + f.size > quota) {
+      metrics.file('quota-refused')
+      throw new RelayError('quota-exceeded', `document file quota is ${quota} bytes`)
+    }
+    let at = 0
+    if (mine) {
+      at = contiguous(mine.parts)
+      // Parts past a gap or overlapping the resume point are rewritten: drop them.
+      const stale = mine.parts.filter((p) => p.offset >= at).map((p) => p.name)
+      await deleteAll(store, f.docId, stale)
+      metrics.file('resumed')
+    } else {
+      await store.putBlob(f.docId, uploadName(f.blobId, f.size, Date.now()), once(ONE))
+    }
+    const budget = f.size > 0 ? f.size : quota - used
+    this.track(key, session, f, at, budget, false, release)
+    return at
   }
 
   private track(
@@ -150,10 +185,19 @@ export class BlobGate {
     offset: number,
     budget: number,
     committed: boolean,
+    release: (() => Promise<void>) | undefined,
   ): void {
     const { size, grant } = f
-    const upload = { session, size, grant, budget, offset, committed, dead: false }
+    const upload = { session, size, grant, budget, offset, committed, dead: false, release }
     this.uploads.set(key, { ...upload, backlog: 0, tail: Promise.resolve() })
+  }
+
+  /** Forget upload `u` of `key` and release its blob's lock. */
+  private drop(key: string, u: Upload): void {
+    if (this.uploads.get(key) === u) this.uploads.delete(key)
+    const release = u.release
+    u.release = undefined
+    void release?.().catch(() => undefined)
   }
 
   private owned(session: Session, docId: string, blobId: string): Upload {
@@ -224,7 +268,7 @@ export class BlobGate {
       u.committed = true
       metrics.file('committed')
     })
-    this.uploads.delete(`${f.docId}\n${f.blobId}`)
+    this.drop(`${f.docId}\n${f.blobId}`, u)
     this.host.send(session, { type: 'ack', docId: f.docId, ref: f.ref, seq: f.size })
   }
 
@@ -279,8 +323,10 @@ export class BlobGate {
       if (u) {
         u.dead = true
         await u.tail
-        this.uploads.delete(key)
+        this.drop(key, u)
       }
+      // An upload on another node loses its objects: its commit fails, its late parts are
+      // orphans that the next begin collects.
       await this.discard(f.docId, f.blobId)
     })
     this.host.metrics.file('deleted')
@@ -307,17 +353,29 @@ export class BlobGate {
     const listing = await listFiles(store, docId)
     const garbage = [...listing.orphans]
     const now = Date.now()
-    for (const [id, u] of listing.uploads) {
-      const live = this.uploads.get(`${docId}\n${id}`)
-      const active = live !== undefined && !live.dead && !live.session.closed
-      if (`${docId}\n${id}` === keep || active) continue
-      if (listing.files.has(id) || now - u.startedMs > limits.uploadTtlMs) {
-        garbage.push(u.name, ...u.parts.map((p) => p.name))
-        listing.uploads.delete(id)
-        metrics.file('expired')
+    const held: (() => Promise<void>)[] = []
+    try {
+      for (const [id, u] of listing.uploads) {
+        const live = this.uploads.get(`${docId}\n${id}`)
+        const active = live !== undefined && !live.dead && !live.session.closed
+        if (`${docId}\n${id}` === keep || active) continue
+        if (listing.files.has(id) || now - u.startedMs > limits.uploadTtlMs) {
+          if (this.host.shared) {
+            // Still running on another node: not garbage. Held until deleted, so nobody
+            // resumes what is being removed.
+            const release = await store.tryLock(docId, `upload.${id}`)
+            if (release === undefined) continue
+            held.push(release)
+          }
+          garbage.push(u.name, ...u.parts.map((p) => p.name))
+          listing.uploads.delete(id)
+          metrics.file('expired')
+        }
       }
+      await deleteAll(store, docId, garbage)
+    } finally {
+      for (const release of held) await release().catch(() => undefined)
     }
-    await deleteAll(store, docId, garbage)
     return listing
   }
 
@@ -327,15 +385,18 @@ export class BlobGate {
       if (u.session !== session) continue
       // Kept until its last write settled, so a resume waits for it (see `begin`).
       u.dead = true
-      void u.tail.then(() => {
-        if (this.uploads.get(key) === u) this.uploads.delete(key)
-      })
+      void u.tail.then(() => this.drop(key, u))
     }
   }
 
-  /** Begin, commit and delete of one document run one at a time (on this node). */
+  /**
+   * Begin, commit and delete of one document run one at a time: on this node in order, and
+   * across nodes (scale-out) under the document's file lock in the store, so the quota and the
+   * listing they check cannot change under them.
+   */
   private exclusive<T>(docId: string, fn: () => Promise<T>): Promise<T> {
-    const run = (this.locks.get(docId) ?? Promise.resolve()).then(fn)
+    const guarded = this.host.shared ? () => this.locked(docId, fn) : fn
+    const run = (this.locks.get(docId) ?? Promise.resolve()).then(guarded)
     const tail = run.then(
       () => undefined,
       () => undefined,
@@ -345,6 +406,27 @@ export class BlobGate {
       if (this.locks.get(docId) === tail) this.locks.delete(docId)
     })
     return run
+  }
+
+  private locked<T>(docId: string, fn: () => Promise<T>): Promise<T> {
+    return lockedRun(this.host.store, docId, fn)
+  }
+}
+
+/** Run `fn` holding the document's file lock in the store; waits for another node's hold. */
+async function lockedRun<T>(store: DocumentStore, docId: string, fn: () => Promise<T>): Promise<T> {
+  const end = Date.now() + LOCK_WAIT_MS
+  for (;;) {
+    const release = await store.tryLock(docId, 'files')
+    if (release) {
+      try {
+        return await fn()
+      } finally {
+        await release().catch(() => undefined)
+      }
+    }
+    if (Date.now() > end) throw new RelayError('storage-failed', 'files of this document are busy')
+    await new Promise((r) => setTimeout(r, LOCK_POLL_MS))
   }
 }
 

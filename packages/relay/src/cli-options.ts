@@ -23,6 +23,8 @@ export interface CliSettings {
   readonly allowedLocations: readonly string[] | undefined
   /** File holding the relay's 32-byte Ed25519 audit key (hex); enables its audit trail. */
   readonly auditKeyFile: string | undefined
+  /** Scale-out: quiet rooms check the store after this many ms (see `RelayOptions`). */
+  readonly clusterPollMs: number | undefined
   readonly help: boolean
 }
 
@@ -54,6 +56,7 @@ export const USAGE = `valv-relay: zero-knowledge relay for Valv documents
   --redis <url>           VALV_RELAY_REDIS      redis://host:6379 (scale-out; needs postgres://)
   --redis-prefix <p>      VALV_RELAY_REDIS_PREFIX  (default valv:)
   --node-id <id>          VALV_RELAY_NODE_ID    (default random; /metrics node label)
+  --cluster-poll-ms <n>   VALV_RELAY_CLUSTER_POLL_MS (default 5000; 0 off: quiet rooms check the store)
   --allowed-origins <a,b> VALV_RELAY_ALLOWED_ORIGINS
   --webhook-url <url>     VALV_RELAY_WEBHOOK_URL   (content-free change notifications)
   --webhook-secret <s>    VALV_RELAY_WEBHOOK_SECRET
@@ -99,6 +102,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSe
     'node-id',
     'allowed-locations',
     'audit-key-file',
+    'cluster-poll-ms',
   ]
   const options: Record<string, { type: 'string' } | { type: 'boolean' }> = {
     help: { type: 'boolean' },
@@ -122,6 +126,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSe
   }
   const origins = get('allowed-origins')
   const cacheBytes = get('verifier-cache-bytes')
+  const pollMs = get('cluster-poll-ms')
   return {
     port: toNumber('port', get('port') ?? '8080'),
     host: get('host') ?? '127.0.0.1',
@@ -137,6 +142,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSe
     nodeId: get('node-id'),
     allowedLocations: list(get('allowed-locations')),
     auditKeyFile: get('audit-key-file'),
+    clusterPollMs: pollMs === undefined ? undefined : toNumber('cluster-poll-ms', pollMs),
     help: values.help === true,
   }
 }

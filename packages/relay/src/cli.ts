@@ -63,6 +63,7 @@ async function main(): Promise<void> {
       ? {}
       : { residency: { location, allowed } }),
     ...(auditKey === undefined ? {} : { audit: { key: auditKey } }),
+    ...(settings.clusterPollMs === undefined ? {} : { clusterPollMs: settings.clusterPollMs }),
   })
   await relay.listen(settings.port, settings.host)
   const stop = (signal: string) => {

@@ -21,8 +21,23 @@ export interface StoredSnapshot {
 // Membership entries used to be blobs of the document (`blob/member-<9 digits>`); they are
 // read from there too, so chains stored by earlier relays stay valid.
 const MEMBER = 'member-'
-// A snapshot no second writer confirmed yet: stored beside the log, which it does not compact.
+// Before snapshot claims, a snapshot no second writer confirmed yet was this blob; it is still
+// read when a document has no claim, and deleted once a claim supersedes it.
 const PENDING = 'snapshot-pending'
+// What a snapshot claim says: this snapshot waits for confirmation, or it is the new base.
+const CLAIM_PENDING = 1
+const CLAIM_BASE = 2
+
+/**
+ * The newest change of a document's snapshot state, decided in the store: claim `n` is either a
+ * new pending snapshot or the promotion of a snapshot to the base. Every change appends claim
+ * `n + 1` (compare-and-append), so of two relay nodes changing it at once exactly one wins.
+ */
+export interface SnapshotClaim {
+  readonly n: number
+  readonly kind: 'pending' | 'base'
+  readonly snapshot: StoredSnapshot
+}
 
 /**
  * One document of the relay, stored through `@valv/storage`'s {@link DocumentStore} (the shared
@@ -62,6 +77,24 @@ export class DocLog {
   async compact(): Promise<void> {
     try {
       await this.store.compact(this.docId)
+    } catch (err) {
+      throw storageFailed(err)
+    }
+  }
+
+  /**
+   * Whether the store holds a log entry after `head`, a membership entry at `members` or a
+   * snapshot claim after `claim`: a few indexed reads, nothing decoded.
+   */
+  async holdsMore(head: number, members: number, claim: number): Promise<boolean> {
+    try {
+      for await (const _ of this.store.readLog(this.docId, { from: head + 1, limit: 1 })) {
+        return true
+      }
+      if (((await this.store.latestClaim(this.docId))?.seq ?? 0) > claim) return true
+      let n = 0
+      for await (const _ of this.store.readMembers(this.docId)) n++
+      return n > members
     } catch (err) {
       throw storageFailed(err)
     }
@@ -113,7 +146,52 @@ export class DocLog {
     }
   }
 
-  /** The pending snapshot, unless a crash left one the confirmed snapshot already covers. */
+  /** The newest snapshot claim, or undefined if the document never had one. */
+  async readClaim(): Promise<SnapshotClaim | undefined> {
+    try {
+      const claim = await this.store.latestClaim(this.docId)
+      if (claim === undefined) return undefined
+      const kind = claim.bytes[0]
+      if (kind !== CLAIM_PENDING && kind !== CLAIM_BASE) {
+        throw new RelayError('storage-failed', `snapshot claim kind ${kind} (${this.docId})`)
+      }
+      return {
+        n: claim.seq,
+        kind: kind === CLAIM_BASE ? 'base' : 'pending',
+        snapshot: decodeSnapshot(this.docId, 0, claim.bytes.subarray(1)),
+      }
+    } catch (err) {
+      throw storageFailed(err)
+    }
+  }
+
+  /**
+   * Append claim `n` (compare-and-append): `snapshot` is now pending, or the base. Resolves
+   * `false` if another node appended claim `n` first: nothing was written.
+   */
+  async appendClaim(
+    n: number,
+    kind: 'pending' | 'base',
+    snapshot: StoredSnapshot,
+  ): Promise<boolean> {
+    const body = encodeSnapshot(snapshot)
+    const bytes = new Uint8Array(body.length + 1)
+    bytes[0] = kind === 'base' ? CLAIM_BASE : CLAIM_PENDING
+    bytes.set(body, 1)
+    return taken(() => this.store.appendClaim(this.docId, n, bytes))
+  }
+
+  /** Delete claims older than `n` and the pending blob of relays before claims. */
+  async pruneClaims(n: number): Promise<void> {
+    try {
+      await this.store.pruneClaims(this.docId, n)
+      await this.store.deleteBlob(this.docId, PENDING)
+    } catch (err) {
+      throw storageFailed(err)
+    }
+  }
+
+  /** The pending blob of relays before claims, unless the confirmed snapshot covers it. */
   async readPending(confirmedSeq: number): Promise<StoredSnapshot | undefined> {
     try {
       const stream = await this.store.getBlob(this.docId, PENDING)
@@ -123,15 +201,6 @@ export class DocLog {
     } catch (err) {
       throw storageFailed(err)
     }
-  }
-
-  /** Store `next` as the pending snapshot (replacing any); the log is not touched. */
-  async writePending(next: StoredSnapshot): Promise<void> {
-    await this.store.putBlob(this.docId, PENDING, once(encodeSnapshot(next)))
-  }
-
-  async deletePending(): Promise<void> {
-    await this.store.deleteBlob(this.docId, PENDING)
   }
 
   /** Store `next`, then (DocumentStore's compaction) delete older snapshots and covered updates. */
@@ -178,10 +247,6 @@ function storageFailed(err: unknown): unknown {
   const failed = new RelayError('storage-failed', 'storage failed')
   failed.cause = err
   return failed
-}
-
-async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
-  yield bytes
 }
 
 async function collect(stream: AsyncIterable<Uint8Array>): Promise<Uint8Array> {

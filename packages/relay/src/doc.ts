@@ -11,6 +11,8 @@ export class Doc {
   /** A newer snapshot waiting for a second writer's confirmation; covers log entries kept. */
   unconfirmed: StoredSnapshot | undefined
   membership: Uint8Array[] = []
+  /** Number of the newest snapshot claim in the store (0: none); the next change claims +1. */
+  claim = 0
   readonly counters = new Map<string, number>()
   readonly subscribers = new Set<Session>()
   /** Recent writes by author and counter (idempotent retry). */
@@ -41,8 +43,24 @@ export class Doc {
    */
   async load(verifier: EnvelopeVerifier): Promise<number> {
     const membership = await this.log.readMembers()
-    const snapshot = await this.log.readSnapshot()
-    const unconfirmed = await this.log.readPending(snapshot?.upToSeq ?? 0)
+    // The claim before the base: a claim is written before the base it promotes, so a base
+    // read afterwards is at least as new as the claim's.
+    const claim = await this.log.readClaim()
+    let snapshot = await this.log.readSnapshot()
+    if (claim?.kind === 'base' && claim.snapshot.upToSeq > (snapshot?.upToSeq ?? 0)) {
+      // The node that won the promotion died (or is still busy) before storing the base: the
+      // claim decided it, so store it here (the same bytes: idempotent), then compact.
+      await this.log.replaceSnapshot(claim.snapshot)
+      snapshot = claim.snapshot
+    }
+    const baseSeq = snapshot?.upToSeq ?? 0
+    const unconfirmed = claim
+      ? claim.kind === 'pending' &&
+        claim.snapshot.prevSeq === baseSeq &&
+        claim.snapshot.upToSeq > baseSeq
+        ? claim.snapshot
+        : undefined
+      : await this.log.readPending(baseSeq)
     let headSeq = 0
     let stored = membership.reduce((n, e) => n + e.length, 0) + (unconfirmed?.bytes.length ?? 0)
     const counters = new Map<string, number>()
@@ -62,6 +80,7 @@ export class Doc {
     this.membership = membership
     this.snapshot = snapshot
     this.unconfirmed = unconfirmed
+    this.claim = claim?.n ?? 0
     this.headSeq = headSeq
     this.counters.clear()
     for (const [a, c] of counters) this.counters.set(a, c)

@@ -24,7 +24,11 @@ interface Client {
   unsubscribe(channel: string): Promise<void>
   publish(channel: string, message: Buffer): Promise<number>
   close(): Promise<void>
+  destroy(): void
 }
+
+// A graceful close waits for Redis to answer; with Redis down it would wait for the reconnect.
+const CLOSE_WAIT_MS = 2000
 
 /**
  * {@link ClusterBus} on Redis pub/sub: one channel per document (`<prefix>doc:<docId>`), each
@@ -105,7 +109,21 @@ export class RedisBus implements ClusterBus {
   /** Close both clients. */
   async close(): Promise<void> {
     this.handlers.clear()
-    await Promise.allSettled([this.sub.close(), this.pub.close()])
+    let timer: NodeJS.Timeout | undefined
+    const closed = Promise.allSettled([this.sub.close(), this.pub.close()])
+    const waited = new Promise((resolve) => {
+      timer = setTimeout(resolve, CLOSE_WAIT_MS)
+    })
+    await Promise.race([closed, waited])
+    clearTimeout(timer)
+    // Nothing is lost by cutting the connections: the bus only carries hints.
+    for (const client of [this.sub, this.pub]) {
+      try {
+        client.destroy()
+      } catch {
+        // already closed
+      }
+    }
   }
 
   private channel(docId: string): string {

@@ -45,6 +45,13 @@ export interface RelayOptions {
    * `docs/scale-out.md`. The relay closes it on {@link Relay.close}.
    */
   readonly cluster?: ClusterBus
+  /**
+   * Scale-out: how long (ms) an open document with subscribers may hear nothing from the bus
+   * before this node checks the store for what another node stored but did not announce (it
+   * died between storing and publishing, or the message was lost). One indexed read per
+   * check. Default 5000; 0 turns it off.
+   */
+  readonly clusterPollMs?: number
   /** Timing of the storage probe behind `GET /readyz`; see {@link ReadinessOptions}. */
   readonly readiness?: ReadinessOptions
   /**
@@ -93,6 +100,7 @@ export class Relay {
   readonly audit: RelayAuditLog | undefined
   private readonly batch = new TickBatch()
   private closing = false
+  private poller: NodeJS.Timeout | undefined
 
   constructor(private readonly options: RelayOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits }
@@ -119,6 +127,11 @@ export class Relay {
       cluster.onResync(() => {
         for (const room of this.docs.values()) void this.catchUp(room)
       })
+      const pollMs = options.clusterPollMs ?? 5000
+      if (pollMs > 0) {
+        this.poller = setInterval(() => this.pollQuietRooms(pollMs), Math.max(10, pollMs / 4))
+        this.poller.unref()
+      }
     }
     this.roomHost = {
       metrics: this.metrics,
@@ -153,6 +166,7 @@ export class Relay {
       metrics: this.metrics,
       verifier: options.verifier,
       store: this.store,
+      shared: cluster !== undefined,
       doc: (id) => this.docs.get(id),
       send: (session, frame) => this.send(session, frame),
     })
@@ -240,6 +254,7 @@ export class Relay {
     if (this.closing) return
     this.closing = true
     this.readiness.stop()
+    clearInterval(this.poller)
     // Stop reading, then flush: every queued write settles before sockets close, so every ack
     // that was sent is durable and nothing half-done is left behind.
     for (const s of this.sessions) s.ws.pause()
@@ -566,6 +581,19 @@ export class Relay {
   }
 
   /** Bring `room` up to the store (after the bus lost messages). */
+  /**
+   * Rooms with subscribers that heard nothing for `quietMs` read the store's heads: a node
+   * that died between storing and publishing leaves no message, only the stored entry.
+   */
+  private pollQuietRooms(quietMs: number): void {
+    const now = Date.now()
+    for (const room of this.docs.values()) {
+      if (room.subscribers.size === 0 || !room.idle || now - room.heardAt < quietMs) continue
+      room.heardAt = now
+      room.exclusive(() => room.probe()).catch((err) => this.roomFailed(room, err))
+    }
+  }
+
   private catchUp(room: Room): Promise<void> {
     return room.exclusive(() => room.catchUp()).catch((err) => this.roomFailed(room, err))
   }

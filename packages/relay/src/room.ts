@@ -1,6 +1,7 @@
 import { equalBytes } from '@valv/protocol'
 import { type Frame, RejectCode } from '@valv/wire'
 import type { ClusterBus } from './cluster.js'
+import { Contended } from './contended.js'
 import { Doc } from './doc.js'
 import type { DocLog, StoredSnapshot } from './doc-log.js'
 import { RelayError } from './errors.js'
@@ -30,8 +31,6 @@ export interface RoomHost {
   changed(payload: ChangePayload): void
 }
 
-// Another node took the sequence number or membership index first: catch up, try again.
-class Taken extends Error {}
 // Each retry follows a catch-up that moved the head, so this only bounds a pathological race.
 const MAX_ATTEMPTS = 16
 
@@ -55,6 +54,8 @@ export function snapshotFrame(docId: string, s: StoredSnapshot, confirmed: boole
 export class Room extends Doc {
   /** Set by an `erase` frame (erasure.ts): every write queued behind it is refused. */
   erased = false
+  /** When this room last heard of a change (a bus message, a write, a read of the store). */
+  heardAt = Date.now()
 
   constructor(
     log: DocLog,
@@ -127,7 +128,7 @@ export class Room extends Doc {
             if (stored) return { seq: stored, again: true }
             return { seq: await this.apply(session, f), again: false }
           } catch (err) {
-            if (!(err instanceof Taken)) throw err
+            if (!(err instanceof Contended)) throw err
             if (attempt >= MAX_ATTEMPTS) throw new RelayError('storage-failed', 'write contended')
             await this.catchUp()
           }
@@ -160,6 +161,7 @@ export class Room extends Doc {
 
   /** A frame another node published: catch up with what it stored, forward it locally. */
   remote(frame: Frame): Promise<void> {
+    this.heardAt = Date.now()
     return this.exclusive(async () => {
       switch (frame.type) {
         case 'deliver': {
@@ -193,6 +195,7 @@ export class Room extends Doc {
    * was lost), forwarding to subscribers what they have not seen. Run under the lock.
    */
   async catchUp(): Promise<void> {
+    this.heardAt = Date.now()
     const head = this.headSeq
     const members = this.membership.length
     const base = this.snapshot?.upToSeq ?? 0
@@ -217,6 +220,16 @@ export class Room extends Doc {
     }
   }
 
+  /**
+   * Catch up if the store holds more than this room knows (a log entry past the head, a
+   * membership entry past the chain, a newer snapshot claim). Run under the lock.
+   */
+  async probe(): Promise<void> {
+    if (await this.log.holdsMore(this.headSeq, this.membership.length, this.claim)) {
+      await this.catchUp()
+    }
+  }
+
   /** Send `frame` to every local subscriber except `except`. */
   private broadcast(frame: Frame, except?: Session): void {
     for (const peer of this.subscribers) if (peer !== except) this.host.send(peer, frame)
@@ -224,6 +237,7 @@ export class Room extends Doc {
 
   /** Local subscribers, then the other nodes. */
   private fanOut(frame: Frame, except: Session): void {
+    this.heardAt = Date.now()
     this.broadcast(frame, except)
     this.host.cluster?.publish(this.id, frame)
   }
@@ -275,12 +289,12 @@ export class Room extends Doc {
       }
       const seq = this.headSeq + 1
       // Compare-and-append in the store: with several nodes, the store picks one writer.
-      if (!(await this.log.appendUpdate(seq, f.envelope))) throw new Taken()
+      if (!(await this.log.appendUpdate(seq, f.envelope))) throw new Contended()
       // A node that missed a compaction could append into the gap it left below the new
       // base: such an entry is never read, so it must not be acked (it is removed again).
       if (cluster && (await this.log.snapshotSeq()) >= seq) {
         await this.log.compact()
-        throw new Taken()
+        throw new Contended()
       }
       this.noteUpdate(author, counter, seq)
       metrics.bytesStored += f.envelope.length
@@ -293,7 +307,7 @@ export class Room extends Doc {
       }
       await verifier.verifyMembershipEntry(ctx, f.entry)
       // The store decides between nodes: the loser catches up and gets `membership-conflict`.
-      if (!(await this.log.appendMember(f.index, f.entry))) throw new Taken()
+      if (!(await this.log.appendMember(f.index, f.entry))) throw new Contended()
       this.membership = [...this.membership, f.entry]
       metrics.bytesStored += f.entry.length
       this.fanOut({ type: 'membership', docId: this.id, index: f.index, entry: f.entry }, session)

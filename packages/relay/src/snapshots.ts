@@ -1,5 +1,6 @@
 import { equalBytes, NO_SNAPSHOT, snapshotId } from '@valv/protocol'
 import type { SnapshotConfirmFrame, SnapshotUploadFrame } from '@valv/wire'
+import { Contended } from './contended.js'
 import type { Doc } from './doc.js'
 import type { StoredSnapshot } from './doc-log.js'
 import { RelayError } from './errors.js'
@@ -17,7 +18,8 @@ export interface SnapshotOutcome {
  * signed header must match the frame, chain to the confirmed snapshot (id and seq:
  * compare-and-swap, so a replayed or concurrent one loses) and cover at most the head. It
  * replaces any pending snapshot; nothing is deleted until a second writer confirms it, unless
- * its author is the only writer.
+ * its author is the only writer. Every change is the next snapshot claim in the store: when
+ * another node changed the snapshot state first, this throws {@link Contended}.
  */
 export async function uploadSnapshot(
   doc: Doc,
@@ -51,8 +53,11 @@ export async function uploadSnapshot(
     const done = await promote(doc, next)
     return { ...done, confirmed: true, storedDelta: done.storedDelta - replaced }
   }
-  await doc.log.writePending(next)
+  const n = doc.claim + 1
+  if (!(await doc.log.appendClaim(n, 'pending', next))) throw new Contended()
+  doc.claim = n
   doc.unconfirmed = next
+  await prune(doc, n)
   return { snapshot: next, confirmed: false, storedDelta: f.snapshot.length - replaced }
 }
 
@@ -78,18 +83,32 @@ export async function confirmSnapshot(
   return { ...outcome, confirmed: true, storedDelta: outcome.storedDelta - pending.bytes.length }
 }
 
-/** Make `next` the base: store it, then (DocumentStore) delete what it covers. */
+/**
+ * Make `next` the base: claim it (exactly one promotion from a base wins, across nodes), store
+ * it, then (DocumentStore) delete what it covers. A crash after the claim is finished by the
+ * next node that loads the document.
+ */
 async function promote(doc: Doc, next: StoredSnapshot) {
   let freed = doc.snapshot?.bytes.length ?? 0
   for await (const u of doc.log.readUpdates(doc.snapshot?.upToSeq ?? 0)) {
     if (u.seq > next.upToSeq) break
     freed += u.envelope.length
   }
+  const n = doc.claim + 1
+  if (!(await doc.log.appendClaim(n, 'base', next))) throw new Contended()
+  doc.claim = n
   await doc.log.replaceSnapshot(next)
   doc.snapshot = next
-  if (doc.unconfirmed !== undefined) {
-    await doc.log.deletePending()
-    doc.unconfirmed = undefined
-  }
+  doc.unconfirmed = undefined
+  await prune(doc, n)
   return { snapshot: next, storedDelta: next.bytes.length - freed }
+}
+
+/** Superseded claims go; if that fails the write still stands, and the next change prunes them. */
+async function prune(doc: Doc, n: number): Promise<void> {
+  try {
+    await doc.log.pruneClaims(n)
+  } catch {
+    // only garbage is left behind
+  }
 }

@@ -23,6 +23,10 @@ describe('scale-out configuration', () => {
     })
     expect(s).toMatchObject({ redis: 'redis://r:6379', redisPrefix: 'tenant1:', nodeId: 'a' })
     expect(parseCli([], {}).redis).toBeUndefined()
+    expect(parseCli(['--cluster-poll-ms', '250'], {}).clusterPollMs).toBe(250)
+    expect(parseCli([], { VALV_RELAY_CLUSTER_POLL_MS: '0' }).clusterPollMs).toBe(0)
+    expect(parseCli([], {}).clusterPollMs).toBeUndefined()
+    expect(() => parseCli(['--cluster-poll-ms', '-1'], {})).toThrow(/cluster-poll-ms/)
   })
 
   it('parses s3:// URLs and keeps credentials out of them', () => {

@@ -23,6 +23,7 @@ import { lowerBound, MemoryBackend } from './tree.js'
  */
 export class MemoryStorageAdapter implements StorageAdapter {
   readonly #backend: MemoryBackend
+  readonly #locks = new Set<string>()
   #closed = false
 
   /** Use `backend` to share data with other adapters; a fresh one by default. */
@@ -52,6 +53,21 @@ export class MemoryStorageAdapter implements StorageAdapter {
     if (this.#backend.node(key, false)?.value !== undefined) return false
     await this.put(key, value)
     return true
+  }
+
+  async tryLock(key: StorageKey): Promise<(() => Promise<void>) | undefined> {
+    this.#check(key)
+    const name = key.join('/')
+    if (this.#backend.locks.has(name)) return undefined
+    this.#backend.locks.add(name)
+    this.#locks.add(name)
+    let held = true
+    return async () => {
+      if (!held) return
+      held = false
+      this.#locks.delete(name)
+      this.#backend.locks.delete(name)
+    }
   }
 
   async delete(key: StorageKey): Promise<void> {
@@ -129,6 +145,9 @@ export class MemoryStorageAdapter implements StorageAdapter {
 
   async close(): Promise<void> {
     this.#closed = true
+    // As a process dying ends its locks.
+    for (const name of this.#locks) this.#backend.locks.delete(name)
+    this.#locks.clear()
   }
 
   #check(key: StorageKey, allowEmpty = false): void {

@@ -17,6 +17,8 @@ export interface MemoryNode {
 export class MemoryBackend {
   /** @internal */
   readonly root: MemoryNode = { children: new Map() }
+  /** @internal Lock names held by any adapter on this backend. */
+  readonly locks = new Set<string>()
 
   /** @internal The node at `key`, optionally creating the path. */
   node(key: readonly string[], create: boolean): MemoryNode | undefined {

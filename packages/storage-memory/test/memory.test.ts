@@ -1,4 +1,5 @@
 import { runStorageAdapterTests } from '@valv/storage/conformance'
+import { describe, expect, it } from 'vitest'
 import { MemoryBackend, MemoryStorageAdapter } from '../src/index.js'
 
 runStorageAdapterTests('MemoryStorageAdapter', async () => {
@@ -27,3 +28,20 @@ function scan(backend: MemoryBackend) {
   walk(backend.root, '')
   return { items, emptyContainers }
 }
+
+describe('MemoryStorageAdapter.tryLock', () => {
+  it('one holder per name among adapters on a backend; free on release or close', async () => {
+    const backend = new MemoryBackend()
+    const [a, b] = [new MemoryStorageAdapter(backend), new MemoryStorageAdapter(backend)]
+    const key = ['docs', 'd', 'lock', 'files']
+    const release = await a.tryLock(key)
+    expect(release).toBeDefined()
+    expect(await a.tryLock(key)).toBeUndefined()
+    expect(await b.tryLock(key)).toBeUndefined()
+    expect(await b.tryLock([...key.slice(0, -1), 'other'])).toBeDefined()
+    await release!()
+    expect(await b.tryLock(key)).toBeDefined()
+    await b.close()
+    expect(await a.tryLock(key)).toBeDefined()
+  })
+})

@@ -43,6 +43,9 @@ export class PostgresStorageAdapter implements StorageAdapter {
   readonly #t: Tables
   #ready: Promise<void> | undefined
   #closed = false
+  // The session that holds this adapter's advisory locks, and the names it holds.
+  #lockSession: Promise<pg.PoolClient> | undefined
+  readonly #held = new Set<string>()
 
   /** Create the adapter; no connection is made until the first call. */
   constructor(options: PostgresStorageOptions = {}) {
@@ -113,6 +116,59 @@ export class PostgresStorageAdapter implements StorageAdapter {
       ),
     )
     return result.rowCount === 1
+  }
+
+  /**
+   * A session-level advisory lock (`pg_try_advisory_lock`), all held on one connection of
+   * this adapter: PostgreSQL releases them when that connection ends, so a node that dies
+   * never blocks the others. Advisory locks nest per session; the names this adapter holds
+   * are kept here so a second `tryLock` of a held name from this process is refused too.
+   * If the lock connection is lost, its locks are gone: they are forgotten here as well.
+   */
+  async tryLock(key: StorageKey): Promise<(() => Promise<void>) | undefined> {
+    assertValidKey(key)
+    const name = `${this.#t.values}\n${key.join('/')}`
+    if (this.#held.has(name)) return undefined
+    this.#held.add(name)
+    let client: pg.PoolClient
+    try {
+      client = await this.#lockClient()
+      const r = await client.query<{ ok: boolean }>(
+        'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok',
+        [name],
+      )
+      if (r.rows[0]?.ok !== true) {
+        this.#held.delete(name)
+        return undefined
+      }
+    } catch (error) {
+      this.#held.delete(name)
+      this.#lockSession = undefined
+      throw toStorageError(error, 'tryLock')
+    }
+    let held = true
+    return async () => {
+      if (!held) return
+      held = false
+      this.#held.delete(name)
+      await client
+        .query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [name])
+        .catch(() => undefined) // a lost connection released it already
+    }
+  }
+
+  #lockClient(): Promise<pg.PoolClient> {
+    this.#lockSession ??= this.#connect('tryLock').then((client) => {
+      const lost = () => {
+        if (this.#lockSession === session) this.#lockSession = undefined
+        this.#held.clear()
+      }
+      client.on('error', lost)
+      client.on('end', lost)
+      return client
+    })
+    const session = this.#lockSession
+    return session
   }
 
   async delete(key: StorageKey): Promise<void> {
@@ -306,6 +362,19 @@ export class PostgresStorageAdapter implements StorageAdapter {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    const locks = this.#lockSession
+    this.#lockSession = undefined
+    this.#held.clear()
+    // Unlocked before the session ends (which would release them too, but only once the
+    // server notices), so a lock is free for others when close resolves.
+    if (locks) {
+      await locks
+        .then(async (c) => {
+          await c.query('SELECT pg_advisory_unlock_all()').catch(() => undefined)
+          c.release(true)
+        })
+        .catch(() => undefined)
+    }
     if (this.#ownsPool) await this.#pool.end()
   }
 

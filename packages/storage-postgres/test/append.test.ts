@@ -56,4 +56,37 @@ describe('compare-and-append on PostgreSQL', () => {
     for await (const m of stores[3]!.readMembers('doc1')) members.push(m.seq)
     expect(members).toEqual([1])
   })
+
+  it('claims: one winner per number across pools; the newest is read, older ones pruned', async () => {
+    const stores = Array.from({ length: 4 }, () => new DocumentStore(open()))
+    const outcomes = await Promise.allSettled(
+      stores.map((s, i) => s.appendClaim('claims', 1, new Uint8Array([i]))),
+    )
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1)
+    const rejected = outcomes.filter((o) => o.status === 'rejected')
+    for (const r of rejected) expect((r.reason as StorageError).code).toBe('conflict')
+    await stores[1]!.appendClaim('claims', 2, new Uint8Array([9]))
+    expect(await stores[2]!.latestClaim('claims')).toEqual({ seq: 2, bytes: new Uint8Array([9]) })
+    await stores[3]!.pruneClaims('claims', 2)
+    expect(await stores[0]!.latestClaim('claims')).toMatchObject({ seq: 2 })
+    await stores[3]!.pruneClaims('claims', 3)
+    expect(await stores[0]!.latestClaim('claims')).toBeUndefined()
+  })
+
+  it('tryLock: one holder among pools (and within one); free again on release or close', async () => {
+    const [a, b, c] = [open(), open(), open()]
+    const key = ['docs', 'd', 'lock', 'files']
+    const held = await Promise.all([a, b, c].map((x) => x.tryLock(key)))
+    expect(held.filter(Boolean)).toHaveLength(1)
+    const i = held.findIndex(Boolean)
+    const holder = [a, b, c][i]!
+    expect(await holder.tryLock(key)).toBeUndefined()
+    await held[i]!()
+    const again = await b.tryLock(key)
+    expect(again).toBeDefined()
+    expect(await a.tryLock(key)).toBeUndefined()
+    // Closing the holder ends its session: PostgreSQL drops the lock, as when a node dies.
+    await b.close()
+    expect(await a.tryLock(key)).toBeDefined()
+  })
 })

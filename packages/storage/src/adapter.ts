@@ -68,6 +68,15 @@ export interface StorageAdapter {
    * then appends without reading first; relays that share a store need it (scale-out).
    */
   create?(key: StorageKey, value: Uint8Array): Promise<boolean>
+  /**
+   * Try to take the exclusive lock named `key` (a name only: it stores nothing), against every
+   * other holder on the same backend, other processes and this adapter included. Resolves a
+   * function that releases it, or `undefined` at once if it is held. A lock also ends when its
+   * holder's process dies or this adapter closes, so a crashed node never blocks the others.
+   * Optional: backends shared by several processes implement it (PostgreSQL: session advisory
+   * locks); relays that share a store use it to serialise file uploads (scale-out).
+   */
+  tryLock?(key: StorageKey): Promise<(() => Promise<void>) | undefined>
   /** Remove one value or blob. Removing a missing key succeeds (idempotent). */
   delete(key: StorageKey): Promise<void>
   /** Entries directly below `range.prefix` with the last segment in range, in key order. */

@@ -1,10 +1,12 @@
 import type { StorageAdapter, StorageKey } from './adapter.js'
-import { StorageError } from './errors.js'
+import { assertValidKey, StorageError } from './errors.js'
 import {
   blobKey,
   blobPrefix,
+  claimPrefix,
   DOCS,
   docKey,
+  lockPrefix,
   logPrefix,
   memberPrefix,
   parseSeq,
@@ -95,6 +97,26 @@ export class DocumentStore {
   }
 
   /**
+   * Whether {@link DocumentStore.tryLock} excludes other processes (the adapter implements
+   * `tryLock`); without it every lock is granted and one process must own the document.
+   */
+  get sharedLocks(): boolean {
+    return typeof this.adapter.tryLock === 'function'
+  }
+
+  /**
+   * Try to take the document's exclusive lock `name` (a key segment), across every process on
+   * the backend: resolves a release function, or `undefined` if another holder has it. Ends
+   * with the holder's process. Without `tryLock` in the adapter it is always granted.
+   */
+  async tryLock(docId: string, name: string): Promise<(() => Promise<void>) | undefined> {
+    const key = [...lockPrefix(docId), name]
+    assertValidKey(key)
+    if (this.adapter.tryLock === undefined) return async () => undefined
+    return this.adapter.tryLock(key)
+  }
+
+  /**
    * Append entry `index` of the document's membership chain; the same contract as
    * {@link DocumentStore.appendLog} (identical bytes succeed, others throw `conflict`).
    */
@@ -109,6 +131,45 @@ export class DocumentStore {
       const seq = parseSeq(entry.key.at(-1)!)
       if (seq !== undefined) yield { seq, bytes: entry.value }
     }
+  }
+
+  /**
+   * Append claim `n` of the document (the `n`-th change of state that must be decided once
+   * across processes, such as a relay's pending and promoted snapshots): the same
+   * compare-and-append contract as {@link DocumentStore.appendLog}. Of writers racing on one
+   * `n`, exactly one wins; the others get `conflict` and should read {@link latestClaim}.
+   */
+  async appendClaim(docId: string, n: number, bytes: Uint8Array): Promise<void> {
+    assertBytes(bytes)
+    await this.#createOnce([...claimPrefix(docId), seqSegment(n)], bytes, `claim ${n}`)
+  }
+
+  /** The claim with the highest number, or `undefined` if the document has none. */
+  async latestClaim(docId: string): Promise<LogEntry | undefined> {
+    // A concurrent prune may delete the newest claim seen between listing and reading: retry.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      let newest: number | undefined
+      for await (const name of this.adapter.listChildren(claimPrefix(docId))) {
+        const n = parseSeq(name)
+        if (n !== undefined) newest = n
+      }
+      if (newest === undefined) return undefined
+      const bytes = await this.adapter.get([...claimPrefix(docId), seqSegment(newest)])
+      if (bytes) return { seq: newest, bytes }
+    }
+    throw new StorageError('unavailable', 'claims kept changing while reading', {
+      retryable: true,
+    })
+  }
+
+  /** Delete the claims numbered below `n` (superseded; the numbering goes on from the newest). */
+  async pruneClaims(docId: string, n: number): Promise<void> {
+    const old: StorageKey[] = []
+    for await (const name of this.adapter.listChildren(claimPrefix(docId))) {
+      const c = parseSeq(name)
+      if (c !== undefined && c < n) old.push([...claimPrefix(docId), name])
+    }
+    await this.#deleteAll(old)
   }
 
   async #createOnce(key: StorageKey, bytes: Uint8Array, what: string): Promise<void> {

@@ -9,6 +9,8 @@ import { assertValidKey, StorageError } from './errors.js'
  * docs/<docId>/snap/<seq>     a snapshot covering the log up to and including <seq>
  * docs/<docId>/blob/<blobId>  a streamed blob (file, large attachment)
  * docs/<docId>/member/<index> one entry of the membership chain
+ * docs/<docId>/claim/<n>      the n-th change of a document's snapshot state (compare-and-append)
+ * docs/<docId>/lock/<name>    a lock's name (for `tryLock`; nothing is stored under it)
  * ```
  *
  * Sequence numbers are zero-padded to 16 digits (enough for `Number.MAX_SAFE_INTEGER`), so the
@@ -48,6 +50,12 @@ export const blobPrefix = (docId: string): StorageKey => [...docKey(docId), 'blo
 
 /** Prefix of a document's membership chain. */
 export const memberPrefix = (docId: string): StorageKey => [...docKey(docId), 'member']
+
+/** Prefix of a document's snapshot-state claims. */
+export const claimPrefix = (docId: string): StorageKey => [...docKey(docId), 'claim']
+
+/** Prefix of a document's lock names (never stored: names for `StorageAdapter.tryLock`). */
+export const lockPrefix = (docId: string): StorageKey => [...docKey(docId), 'lock']
 
 /** Key of one blob (validated). */
 export function blobKey(docId: string, blobId: string): StorageKey {
