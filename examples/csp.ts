@@ -12,20 +12,24 @@ export interface CspOptions {
 }
 
 /**
- * Where the relay may be, from the same configuration the examples read: the build-time
- * `VITE_VALV_RELAY_URL` when it is set (exactly that origin), else a relay on loopback at any
+ * Where the relay may be, from the same configuration the examples read: `VALV_CSP_RELAYS`
+ * (space-separated origins, for a build that finds its relay in `/config.json`), else the
+ * build-time `VITE_VALV_RELAY_URL` when it is set (exactly that origin), else a relay on loopback at any
  * port (`npm start`, `vite`, the tests), plus `VALV_HOST:VALV_RELAY_PORT` when `npm start`
  * serves on another address (`VALV_HOST=0.0.0.0`: that port on whatever host the page is on).
  */
 export function relaySources(env: Record<string, string | undefined>): string[] {
+  const listed = env.VALV_CSP_RELAYS?.split(/\s+/).filter(Boolean)
+  if (listed?.length) return listed.map((u) => new URL(u).origin)
   const configured = env.VITE_VALV_RELAY_URL
   if (configured) return [new URL(configured).origin]
-  const sources = ['ws://127.0.0.1:*', 'ws://localhost:*', 'ws://[::1]:*']
+  // No `[::1]`: Chromium rejects IPv6 literals in a source list (and says so on the console).
+  const sources = ['ws://127.0.0.1:*', 'ws://localhost:*']
   const host = env.VALV_HOST
   const port = env.VALV_RELAY_PORT ?? '8080'
   if (host === '0.0.0.0' || host === '::') sources.push(`ws://*:${port}`)
-  else if (host && !['127.0.0.1', 'localhost', '::1'].includes(host)) {
-    sources.push(`ws://${host.includes(':') ? `[${host}]` : host}:${port}`)
+  else if (host && !['127.0.0.1', 'localhost', '::1'].includes(host) && !host.includes(':')) {
+    sources.push(`ws://${host}:${port}`)
   }
   return sources
 }

@@ -37,6 +37,9 @@ it('the 30-line example shares an encrypted textarea between two browsers', asyn
     const violations: string[] = []
     const watched = async () => {
       const context = await browser.newContext()
+      context.on('console', (m) => {
+        if (/Content.Security.Policy/i.test(m.text())) violations.push(`console: ${m.text()}`)
+      })
       await context.exposeFunction('reportViolation', (v: string) => violations.push(v))
       await context.addInitScript(() => {
         document.addEventListener('securitypolicyviolation', (e) =>
