@@ -33,12 +33,30 @@ it('the 30-line example shares an encrypted textarea between two browsers', asyn
   })
   try {
     const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`
-    const a = await (await browser.newContext()).newPage()
-    await a.goto(`${url}?relay=ws://127.0.0.1:${relayPort}`)
+    // The page runs under the example's CSP (../csp.ts): nothing it does may be refused.
+    const violations: string[] = []
+    const watched = async () => {
+      const context = await browser.newContext()
+      context.on('console', (m) => {
+        if (/Content.Security.Policy/i.test(m.text())) violations.push(`console: ${m.text()}`)
+      })
+      await context.exposeFunction('reportViolation', (v: string) => violations.push(v))
+      await context.addInitScript(() => {
+        document.addEventListener('securitypolicyviolation', (e) =>
+          (window as unknown as { reportViolation(v: string): void }).reportViolation(
+            `${e.effectiveDirective} blocked ${e.blockedURI || 'inline'}`,
+          ),
+        )
+      })
+      return context
+    }
+    const a = await (await watched()).newPage()
+    const csp = (await a.goto(`${url}?relay=ws://127.0.0.1:${relayPort}`))?.headers()
+    expect(csp?.['content-security-policy']).toContain("script-src 'self';")
     await expect
       .poll(() => a.locator('#link').textContent(), { timeout: 20_000 })
       .toContain('#valv-invite1.')
-    const b = await (await browser.newContext()).newPage()
+    const b = await (await watched()).newPage()
     const errors: string[] = []
     for (const page of [a, b]) page.on('pageerror', (e) => errors.push(e.message))
     await b.goto((await a.locator('#link').textContent()) as string)
@@ -54,6 +72,7 @@ it('the 30-line example shares an encrypted textarea between two browsers', asyn
     await expect
       .poll(() => a.locator('#text').inputValue(), { timeout: 20_000 })
       .toBe('hej från A och B')
+    expect(violations).toEqual([])
   } finally {
     await browser.close()
     await server.close()
