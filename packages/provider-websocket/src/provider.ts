@@ -486,6 +486,7 @@ export class WebsocketProvider
     if (p === undefined) return
     this.inflight.delete(ref)
     if (p.kind === 'update') {
+      if (process.env.VALV_DBG) console.log('ACK', this.binding.crypto.author.slice(0,6), p.counter, seq)
       this.sentCounters.delete(p.counter)
       this.retryBackoff.reset()
       this.retrying = false
@@ -511,6 +512,7 @@ export class WebsocketProvider
     const p = this.inflight.get(ref)
     this.inflight.delete(ref)
     if (p?.kind === 'update') {
+      if (process.env.VALV_DBG) console.log('REJECT', this.binding.crypto.author.slice(0,6), p.counter, code, message)
       this.sentCounters.delete(p.counter)
       if (code === 'stale') {
         // Another session of this author used the counter: seal again under a fresh one.
@@ -628,6 +630,7 @@ export class WebsocketProvider
     if (unsent.length === 0) return
     if (unsent.length > 1 && !this.retrying) {
       this.coalescing = true
+      if (process.env.VALV_DBG) console.log('COALESCE', this.binding.crypto.author.slice(0,6), unsent.map((e) => e.counter), [...this.sentCounters])
       const epoch = this.epoch
       this.binding
         .coalesce(unsent.map((e) => e.counter))

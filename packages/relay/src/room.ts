@@ -267,6 +267,7 @@ export class Room extends Doc {
     if (f.type === 'envelope') {
       const { author, counter } = await verifier.verifyUpdate(ctx, f.envelope)
       if (counter <= (this.counters.get(author) ?? 0)) {
+        if (process.env.VALV_DBG) console.log('STALE', session.sessionId, author.slice(0,8), counter, this.counters.get(author), this.recent.seqOf(author, counter), this.headSeq, this.snapshot?.upToSeq, [...session.unstored])
         throw new RelayError('stale', 'counter not fresh (replay)')
       }
       const seq = this.headSeq + 1
