@@ -16,7 +16,15 @@ import pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
 import { cleanup, onCleanup, type Stack, startStack, until } from '../attacks/stack.js'
 import { TcpProxy } from './tcp-proxy.js'
-import { logDuplicates, notExactlyOnce, readBack, settled, type, type Writer, writers } from './team.js'
+import {
+  logDuplicates,
+  notExactlyOnce,
+  readBack,
+  settled,
+  type,
+  type Writer,
+  writers,
+} from './team.js'
 
 afterEach(cleanup)
 

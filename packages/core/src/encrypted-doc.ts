@@ -18,6 +18,7 @@ import { type Heads, raise } from './heads.js'
 import { LocalStore, type QueuedEnvelope } from './local-store.js'
 import type { Misbehaviour } from './misbehaviour.js'
 import { applyContained, inspectUpdate } from './remote-update.js'
+import { equalBytes } from './snapshot.js'
 import { SnapshotReview } from './snapshot-review.js'
 
 /** Options of {@link EncryptedDoc}. */
@@ -100,6 +101,12 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
   private heads: Heads = new Map()
   private readonly headSeqs = new Map<string, number>()
   private readonly ahead = new Set<number>()
+  /**
+   * How often each queued envelope was handed to a transport ({@link markSent}). One handed out
+   * may be stored even without an ack (the ack, or the connection, was lost), so it is never
+   * merged into another envelope: that copy would be stored a second time.
+   */
+  private readonly sends = new Map<number, number>()
   /** Yjs client ids each queued local envelope carries: bound to the local author on ack. */
   private readonly queuedClients = new Map<number, number[]>()
   private counter = 0
@@ -197,6 +204,7 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
     const e = this.queue.get(counter)
     if (e === undefined) return
     this.queue.delete(counter)
+    this.sends.delete(counter)
     const plain = this.plain.get(counter)
     this.plain.delete(counter)
     if (raise(this.heads, this.crypto.author, counter)) this.headSeqs.set(this.crypto.author, seq)
@@ -213,8 +221,23 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
   }
 
   /**
+   * A transport hands the queued envelope `counter` to the relay. From now on it may be stored
+   * whatever the transport hears back, so {@link coalesce} leaves it alone and it is resealed
+   * only once it is known not to be stored. Returns how often it was handed out, this time
+   * included (an envelope loaded from local storage counts as handed out once already).
+   */
+  markSent(counter: number): number {
+    if (!this.queue.has(counter)) return 0
+    const n = (this.sends.get(counter) ?? 0) + 1
+    this.sends.set(counter, n)
+    return n
+  }
+
+  /**
    * The relay refused `counter` as stale (another session of the same author used it): seal
-   * the same plaintext again under a fresh counter. Resolves with the new envelope.
+   * the same plaintext again under a fresh counter. Resolves with the new envelope. Call it
+   * only for an envelope known not to be stored (see {@link markSent}), or the log holds the
+   * update twice.
    */
   reseal(counter: number): Promise<QueuedEnvelope | undefined> {
     return this.serial(async () => {
@@ -226,6 +249,7 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
       await this.store?.enqueue(fresh)
       await this.store?.dequeue(counter)
       this.queue.delete(counter)
+      this.sends.delete(counter)
       this.queue.set(fresh.counter, fresh)
       this.queuedClients.set(fresh.counter, this.queuedClients.get(counter) ?? [])
       this.queuedClients.delete(counter)
@@ -236,14 +260,21 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
   }
 
   /**
-   * Merge the queued envelopes `counters` (none of them in flight) into one sealed under a
-   * fresh counter, so a long offline queue goes home as one envelope, as y-websocket sends one
-   * diff on reconnect. The new envelope is stored before the old ones are dropped. Resolves
-   * with it, or undefined if fewer than two of `counters` are still queued.
+   * Merge the queued envelopes `counters` into one sealed under a fresh counter, so a long
+   * offline queue goes home as one envelope, as y-websocket sends one diff on reconnect. The
+   * new envelope is stored before the old ones are dropped. Resolves with it, or undefined if
+   * fewer than two of `counters` can be merged.
+   *
+   * Only envelopes never handed to a transport are merged ({@link markSent}); the others are
+   * resent as they are. This is the binding's rule rather than the relay's (accepting a merged
+   * envelope that supersedes counters it may or may not hold) because only the client knows
+   * what it sent, and the relay's per-author counter order stays a plain freshness check.
    */
   coalesce(counters: readonly number[]): Promise<QueuedEnvelope | undefined> {
     return this.serial(async () => {
-      const olds = counters.filter((c) => this.queue.has(c) && this.plain.has(c))
+      const olds = counters.filter(
+        (c) => this.queue.has(c) && this.plain.has(c) && !this.sends.has(c),
+      )
       if (olds.length < 2) return undefined
       const update = coalesceUpdates(
         this.doc,
@@ -290,6 +321,12 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
         return 'rejected'
       }
       const { author, counter } = opened
+      const own = author === this.crypto.author ? this.queue.get(counter) : undefined
+      if (own !== undefined && equalBytes(own.sealed, sealed)) {
+        // Our queued envelope, stored though its ack was lost: this delivery acknowledges it.
+        this.acknowledge(counter, seq)
+        return 'applied'
+      }
       const known = this.heads.get(author) ?? 0
       if (counter <= known && seq > (this.headSeqs.get(author) ?? 0)) {
         this.markSeq(seq)
@@ -787,6 +824,8 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
       })
       Y.applyUpdate(this.doc, opened.plaintext, this)
       this.queue.set(e.counter, e)
+      // It may have been sent before the restart: never merged, never resealed unchecked.
+      this.sends.set(e.counter, 1)
       this.queuedClients.set(e.counter, updateClients(opened.plaintext))
       this.plain.set(e.counter, opened.plaintext)
       this.counter = Math.max(this.counter, e.counter)

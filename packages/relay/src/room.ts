@@ -34,6 +34,8 @@ export interface RoomHost {
 class Taken extends Error {}
 // Each retry follows a catch-up that moved the head, so this only bounds a pathological race.
 const MAX_ATTEMPTS = 16
+/** Log entries read at most to find a resent envelope the memory of recent writes lost. */
+const LOG_LOOKUP = 4096
 
 export function snapshotFrame(docId: string, s: StoredSnapshot, confirmed: boolean): Frame {
   return {
@@ -242,16 +244,33 @@ export class Room extends Doc {
   /**
    * The sequence number of `envelope` if exactly these bytes are already stored (a retry whose
    * ack was lost). Equal bytes were verified when first stored, so no signature check is needed.
+   * Recent writes are looked up in memory; one the memory no longer holds (a long queue went in
+   * since, or it is older than the window) is looked up in the log itself, which is durable and
+   * bounded by compaction: so a stored envelope is acknowledged again, never `stale`, whatever
+   * this process forgot. Only an envelope the base snapshot already covers cannot be compared.
    */
   private async storedSeq(
     { author, counter }: { author: string; counter: number },
     envelope: Uint8Array,
   ): Promise<number | undefined> {
     if (counter > (this.counters.get(author) ?? 0)) return undefined
+    const base = this.snapshot?.upToSeq ?? 0
     const seq = this.recent.seqOf(author, counter)
-    if (seq === undefined || seq <= (this.snapshot?.upToSeq ?? 0)) return undefined
-    for await (const u of this.log.readUpdates(seq - 1)) {
-      return u.seq === seq && equalBytes(u.envelope, envelope) ? seq : undefined
+    if (seq !== undefined && seq > base) {
+      for await (const u of this.log.readUpdates(seq - 1)) {
+        const same = u.seq === seq && equalBytes(u.envelope, envelope)
+        if (same) this.host.metrics.retry('acked')
+        return same ? seq : undefined
+      }
+      return undefined
+    }
+    // Not in memory: read the log's tail after the base (cheap next to what it saves, a resealed
+    // copy), bounded so that replayed old counters cannot make every write read the whole log.
+    for await (const u of this.log.readUpdates(Math.max(base, this.headSeq - LOG_LOOKUP))) {
+      if (u.seq > this.headSeq) break
+      if (!equalBytes(u.envelope, envelope)) continue
+      this.host.metrics.retry('acked-from-log')
+      return u.seq
     }
     return undefined
   }
@@ -267,7 +286,8 @@ export class Room extends Doc {
     if (f.type === 'envelope') {
       const { author, counter } = await verifier.verifyUpdate(ctx, f.envelope)
       if (counter <= (this.counters.get(author) ?? 0)) {
-        if (process.env.VALV_DBG) console.log('STALE', session.sessionId, author.slice(0,8), counter, this.counters.get(author), this.recent.seqOf(author, counter), this.headSeq, this.snapshot?.upToSeq, [...session.unstored])
+        // Not these bytes (storedSeq looked): the counter is taken, or passed by a later one.
+        metrics.retry('stale')
         throw new RelayError('stale', 'counter not fresh (replay)')
       }
       const seq = this.headSeq + 1
