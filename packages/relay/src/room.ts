@@ -37,6 +37,18 @@ const MAX_ATTEMPTS = 16
 /** Log entries read at most to find a resent envelope the memory of recent writes lost. */
 const LOG_LOOKUP = 4096
 
+/** Counters remembered per session and author as refused for storage, at most. */
+const MAX_UNSTORED = 4096
+
+/** Remember that `counter` was refused for storage (see `Session.unstored`). */
+function refused(session: Session, key: string, counter: number): void {
+  const set = session.unstored.get(key) ?? new Set<number>()
+  // Beyond the bound only order among the remembered ones is kept (a client sends at most
+  // its in-flight window, far below it).
+  if (set.size < MAX_UNSTORED) set.add(counter)
+  session.unstored.set(key, set)
+}
+
 export function snapshotFrame(docId: string, s: StoredSnapshot, confirmed: boolean): Frame {
   return {
     type: 'snapshot',
@@ -110,17 +122,20 @@ export class Room extends Doc {
         for (let attempt = 1; ; attempt++) {
           try {
             // Read under the lock: an earlier frame of this session may just have failed.
-            const pending = key === undefined ? undefined : session.unstored.get(key)
+            const failed = key === undefined ? undefined : session.unstored.get(key)
             const stored =
               id && (await this.storedSeq(id, (f as { envelope: Uint8Array }).envelope))
-            if (id && pending !== undefined && id.counter >= pending) {
-              if (stored || id.counter === pending) session.unstored.delete(key as string)
+            if (id && failed !== undefined) {
+              const first = Math.min(...failed)
+              if (stored || id.counter === first) failed.delete(id.counter)
               // Per author the log is in counter order: once an envelope of this session failed
               // in storage, its later ones wait for it, so its retry is never `stale`.
-              else {
+              else if (id.counter > first) {
                 blocked = true
-                throw new RelayError('storage-failed', `resend counter ${pending} first`)
+                refused(session, key as string, id.counter)
+                throw new RelayError('storage-failed', `resend counter ${first} first`)
               }
+              if (failed.size === 0) session.unstored.delete(key as string)
             }
             if (stored) return { seq: stored, again: true }
             return { seq: await this.apply(session, f), again: false }
@@ -147,10 +162,7 @@ export class Room extends Doc {
       if (storage && !blocked) {
         // Memory may disagree with what is durable (the write may have landed): reload first.
         this.reload = true
-        const failed = key === undefined ? undefined : session.unstored.get(key)
-        if (key !== undefined && id && (failed === undefined || id.counter < failed)) {
-          session.unstored.set(key, id.counter)
-        }
+        if (key !== undefined && id) refused(session, key, id.counter)
       }
       this.host.reject(session, f.docId, f.ref, err)
     }
