@@ -112,6 +112,6 @@ export async function faultRun(o: RunOptions): Promise<RunResult> {
   } finally {
     await proxy.close()
     relay.child.kill('SIGKILL')
-    rmSync(dir, { recursive: true, force: true })
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5 })
   }
 }
