@@ -115,4 +115,44 @@ describe('relay: idempotent retry', () => {
       (next as number) + 1,
     )
   })
+
+  it('a stored envelope the relay no longer remembers (past its retry window) is found in the log', async () => {
+    const s = await startStack({ limits: { retryWindow: 1 } })
+    const doc = await member()
+    await s.connect(doc)
+    const c = await subscribed(s, doc.docId)
+    const old = await doc.seal('update', text('old'), 4000)
+    const seq = await send(c, doc.docId, old)
+    for (let i = 1; i <= 3; i++)
+      await send(c, doc.docId, await doc.seal('update', text(`${i}`), 4000 + i))
+    // Before the fix this was `stale`, and the client resealed an update the log already held.
+    expect(await send(c, doc.docId, old)).toBe(seq)
+    expect(s.relay.metrics.retries.get('acked-from-log')).toBe(1)
+    // Other bytes under a stored counter are still refused.
+    expect(await send(c, doc.docId, await doc.seal('update', text('other'), 4000))).toBe('stale')
+    expect(s.relay.metrics.retries.get('stale')).toBe(1)
+  })
+
+  it('two refused writes: a later envelope waits for both, so neither retry is passed and `stale`', async () => {
+    const storage = new FlakyStorage()
+    const s = await startStack({ storage })
+    const doc = await member()
+    await s.connect(doc)
+    const c = await subscribed(s, doc.docId)
+    const [one, two, three] = await Promise.all(
+      ['one', 'two', 'three'].map((t, i) => doc.seal('update', text(t), 5000 + i)),
+    )
+    storage.failNext = 'lost'
+    expect(await send(c, doc.docId, one as Uint8Array)).toBe('storage-failed')
+    // Refused too: it waits for the first.
+    expect(await send(c, doc.docId, two as Uint8Array)).toBe('storage-failed')
+    // Storage is back. The first is resent and stored; a new envelope must wait for the second
+    // (before the fix it was stored, and the second's retry was then refused as `stale`).
+    const a = await send(c, doc.docId, one as Uint8Array)
+    expect(a).toBeTypeOf('number')
+    expect(await send(c, doc.docId, three as Uint8Array)).toBe('storage-failed')
+    expect(await send(c, doc.docId, two as Uint8Array)).toBe((a as number) + 1)
+    expect(await send(c, doc.docId, three as Uint8Array)).toBe((a as number) + 2)
+    expect(s.relay.metrics.rejections.get('stale') ?? 0).toBe(0)
+  })
 })

@@ -125,12 +125,12 @@ export interface RelayProcess {
 
 /** Start `valv-relay` (from source, through tsx) on an ephemeral port with `args`. */
 export async function startRelayProcess(args: string[] = []): Promise<RelayProcess> {
+  // Node itself with tsx's loader, not the `tsx` wrapper: the wrapper runs the relay in a child
+  // process that a SIGKILL of the wrapper leaves running (still holding its storage).
   const child = spawn(
-    'node_modules/.bin/tsx',
-    ['packages/relay/src/cli.ts', '--port', '0', ...args],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+    process.execPath,
+    ['--import', 'tsx', 'packages/relay/src/cli.ts', '--port', '0', ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
   )
   let exited = false
   child.once('exit', () => {

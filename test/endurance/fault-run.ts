@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { type RelayProcess, startRelayProcess, until } from '../attacks/stack.js'
 import { CHAOS, ChaosProxy, type ProxyCounts } from './chaos-proxy.js'
 import { rng } from './seed.js'
-import { notExactlyOnce, readBack, settled, type, writers } from './team.js'
+import { logDuplicates, notExactlyOnce, readBack, settled, type, writers } from './team.js'
 
 /** A durable backend the relay CLI runs on. */
 export type Backend = 'fs' | 'sqlite' | 'postgres'
@@ -98,6 +98,10 @@ export async function faultRun(o: RunOptions): Promise<RunResult> {
     if (writer === undefined) throw new Error('no writer')
     const stored = await readBack(relay.url, writer)
     if (stored !== text) throw new Error(`seed ${o.seed}: relay holds another text than replicas`)
+    const duplicates = await logDuplicates(relay.url, writer)
+    if (duplicates.length > 0) {
+      throw new Error(`seed ${o.seed}: log holds updates twice: ${duplicates.join('; ')}`)
+    }
     await until(async () => (await relay.health()) === 200, 5000, 'relay healthy')
     const edits = ws.reduce((n, w) => n + w.typed.length, 0)
     return { seed: o.seed, backend: o.backend, edits, kills, restartMs, settleMs, ...proxy.counts }
@@ -108,6 +112,6 @@ export async function faultRun(o: RunOptions): Promise<RunResult> {
   } finally {
     await proxy.close()
     relay.child.kill('SIGKILL')
-    rmSync(dir, { recursive: true, force: true })
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5 })
   }
 }

@@ -4,7 +4,9 @@
  */
 import { DocumentSession, Identity, PublicCard, Role } from '@valv/crypto'
 import type { WebsocketProvider } from '@valv/provider-websocket'
-import { type ConnectOptions, connect, until } from '../attacks/stack.js'
+import { WIRE_VERSION } from '@valv/wire'
+import * as Y from 'yjs'
+import { type ConnectOptions, connect, RawClient, until } from '../attacks/stack.js'
 
 /** One writer: session, provider, the tokens it typed and how often it lost the connection. */
 export interface Writer {
@@ -84,4 +86,41 @@ export async function readBack(url: string, w: Writer, opts: ConnectOptions = {}
   const session = await DocumentSession.open(w.id, w.session.docId)
   const p = await connect(url, session, opts)
   return p.doc.getText('t').toString()
+}
+
+/**
+ * Updates the relay's log holds more than once: every envelope after the base snapshot is read
+ * from `url`, opened with `w`'s session and its Yjs structs (client id, clock range) compared; a
+ * struct range carried by two envelopes is a duplicate (harmless to Yjs, but an acknowledged
+ * edit stored twice). Returns one line per duplicate (empty when the log holds each once).
+ */
+export async function logDuplicates(url: string, w: Writer): Promise<string[]> {
+  const c = await RawClient.open(url)
+  try {
+    const docId = w.session.docId
+    c.send({ type: 'auth', version: WIRE_VERSION, token: '' })
+    c.send({ type: 'subscribe', docId, sinceSeq: 0, snapshotSeq: 0, membershipFrom: 0 })
+    await c.next((f) => f.type === 'synced', 15_000)
+    const seen = new Map<number, { from: number; to: number; seq: number }[]>()
+    const out: string[] = []
+    for (const f of c.frames) {
+      if (f.type !== 'deliver') continue
+      const { plaintext, author, counter } = await w.session.open('update', f.envelope)
+      const meta = Y.parseUpdateMeta(plaintext)
+      for (const [client, to] of meta.to) {
+        const from = meta.from.get(client) ?? 0
+        const ranges = seen.get(client) ?? []
+        for (const r of ranges) {
+          if (from < r.to && r.from < to) {
+            out.push(`seq ${f.seq} (${author.slice(0, 8)}#${counter}) repeats seq ${r.seq}`)
+          }
+        }
+        ranges.push({ from, to, seq: f.seq })
+        seen.set(client, ranges)
+      }
+    }
+    return out
+  } finally {
+    c.ws.terminate()
+  }
 }

@@ -1,5 +1,6 @@
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
+import * as Y from 'yjs'
 
 /**
  * Most Yjs client ids one author may bind. An honest client uses one per document instance (a
@@ -120,4 +121,9 @@ export function readClientIds(dec: decoding.Decoder): ClientIds {
 /** Whether `dec` has bytes left (an optional trailing field follows). */
 export function hasMore(dec: decoding.Decoder): boolean {
   return dec.pos < dec.arr.length
+}
+
+/** The Yjs client ids whose structs a (local, well-formed) update carries. */
+export function updateClients(update: Uint8Array): number[] {
+  return [...Y.parseUpdateMeta(update).to.keys()]
 }

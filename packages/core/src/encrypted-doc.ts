@@ -4,20 +4,21 @@ import * as Y from 'yjs'
 import { Batcher, type BatchOptions } from './batcher.js'
 import {
   type Checkpoint,
-  decodeCheckpoint,
   emptyCheckpoint,
   encodeCheckpoint,
   snapshotRollback,
 } from './checkpoint.js'
-import { ClientIds } from './client-ids.js'
+import { ClientIds, updateClients } from './client-ids.js'
 import { coalesceUpdates } from './coalesce.js'
 import { Compaction } from './compaction.js'
 import type { DocumentCrypto, SealKind } from './crypto-seam.js'
 import { CoreError } from './errors.js'
 import { type Heads, raise } from './heads.js'
+import { LocalCache } from './local-cache.js'
 import { LocalStore, type QueuedEnvelope } from './local-store.js'
-import type { Misbehaviour } from './misbehaviour.js'
+import { invalidUpdate, type Misbehaviour } from './misbehaviour.js'
 import { applyContained, inspectUpdate } from './remote-update.js'
+import { equalBytes } from './snapshot.js'
 import { SnapshotReview } from './snapshot-review.js'
 
 /** Options of {@link EncryptedDoc}. */
@@ -89,6 +90,7 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
   readonly ready: Promise<void>
 
   private readonly store: LocalStore | undefined
+  private readonly cache: LocalCache | undefined
   private readonly batcher: Batcher
   private readonly remoteOrigins = new WeakSet<object>()
   private readonly queue = new Map<number, QueuedEnvelope>()
@@ -100,6 +102,12 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
   private heads: Heads = new Map()
   private readonly headSeqs = new Map<string, number>()
   private readonly ahead = new Set<number>()
+  /**
+   * How often each queued envelope was handed to a transport ({@link markSent}). One handed out
+   * may be stored even without an ack (the ack, or the connection, was lost), so it is never
+   * merged into another envelope: that copy would be stored a second time.
+   */
+  private readonly sends = new Map<number, number>()
   /** Yjs client ids each queued local envelope carries: bound to the local author on ack. */
   private readonly queuedClients = new Map<number, number[]>()
   private counter = 0
@@ -109,13 +117,6 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
   private chain: Promise<unknown> = Promise.resolve()
   private saveTimer: ReturnType<typeof setTimeout> | undefined
   private readonly saveMs: number
-  private readonly compactLocalAfter: number
-  /** Updates applied since the last save (any origin but the local load): the next chunk. */
-  private unsaved: Uint8Array[] = []
-  /** Number of the last appended chunk; -1 = none since the state was compacted. */
-  private chunk = -1
-  /** Whether a compacted state exists in storage (else the first save writes one). */
-  private hasState = false
   private destroyed = false
   private readonly unwatch: (() => void) | undefined
 
@@ -129,8 +130,9 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
     this.docId = options.docId
     this.crypto = options.crypto
     this.saveMs = options.saveMs ?? 300
-    this.compactLocalAfter = options.compactLocalAfter ?? 64
     this.store = options.storage ? new LocalStore(options.storage, options.docId) : undefined
+    this.cache =
+      this.store && new LocalCache(this.store, this.crypto, options.compactLocalAfter ?? 64)
     this.remoteOrigins.add(this)
     this.batcher = new Batcher(this.doc, (u) => this.sealLocal(u), options.batch)
     this.doc.on('update', this.onUpdate)
@@ -197,6 +199,7 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
     const e = this.queue.get(counter)
     if (e === undefined) return
     this.queue.delete(counter)
+    this.sends.delete(counter)
     const plain = this.plain.get(counter)
     this.plain.delete(counter)
     if (raise(this.heads, this.crypto.author, counter)) this.headSeqs.set(this.crypto.author, seq)
@@ -213,8 +216,23 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
   }
 
   /**
+   * A transport hands the queued envelope `counter` to the relay. From now on it may be stored
+   * whatever the transport hears back, so {@link coalesce} leaves it alone and it is resealed
+   * only once it is known not to be stored. Returns how often it was handed out, this time
+   * included (an envelope loaded from local storage counts as handed out once already).
+   */
+  markSent(counter: number): number {
+    if (!this.queue.has(counter)) return 0
+    const n = (this.sends.get(counter) ?? 0) + 1
+    this.sends.set(counter, n)
+    return n
+  }
+
+  /**
    * The relay refused `counter` as stale (another session of the same author used it): seal
-   * the same plaintext again under a fresh counter. Resolves with the new envelope.
+   * the same plaintext again under a fresh counter. Resolves with the new envelope. Call it
+   * only for an envelope known not to be stored (see {@link markSent}), or the log holds the
+   * update twice.
    */
   reseal(counter: number): Promise<QueuedEnvelope | undefined> {
     return this.serial(async () => {
@@ -226,6 +244,7 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
       await this.store?.enqueue(fresh)
       await this.store?.dequeue(counter)
       this.queue.delete(counter)
+      this.sends.delete(counter)
       this.queue.set(fresh.counter, fresh)
       this.queuedClients.set(fresh.counter, this.queuedClients.get(counter) ?? [])
       this.queuedClients.delete(counter)
@@ -236,14 +255,21 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
   }
 
   /**
-   * Merge the queued envelopes `counters` (none of them in flight) into one sealed under a
-   * fresh counter, so a long offline queue goes home as one envelope, as y-websocket sends one
-   * diff on reconnect. The new envelope is stored before the old ones are dropped. Resolves
-   * with it, or undefined if fewer than two of `counters` are still queued.
+   * Merge the queued envelopes `counters` into one sealed under a fresh counter, so a long
+   * offline queue goes home as one envelope, as y-websocket sends one diff on reconnect. The
+   * new envelope is stored before the old ones are dropped. Resolves with it, or undefined if
+   * fewer than two of `counters` can be merged.
+   *
+   * Only envelopes never handed to a transport are merged ({@link markSent}); the others are
+   * resent as they are. This is the binding's rule rather than the relay's (accepting a merged
+   * envelope that supersedes counters it may or may not hold) because only the client knows
+   * what it sent, and the relay's per-author counter order stays a plain freshness check.
    */
   coalesce(counters: readonly number[]): Promise<QueuedEnvelope | undefined> {
     return this.serial(async () => {
-      const olds = counters.filter((c) => this.queue.has(c) && this.plain.has(c))
+      const olds = counters.filter(
+        (c) => this.queue.has(c) && this.plain.has(c) && !this.sends.has(c),
+      )
       if (olds.length < 2) return undefined
       const update = coalesceUpdates(
         this.doc,
@@ -290,6 +316,12 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
         return 'rejected'
       }
       const { author, counter } = opened
+      const own = author === this.crypto.author ? this.queue.get(counter) : undefined
+      if (own !== undefined && equalBytes(own.sealed, sealed)) {
+        // Our queued envelope, stored though its ack was lost: this delivery acknowledges it.
+        this.acknowledge(counter, seq)
+        return 'applied'
+      }
       const known = this.heads.get(author) ?? 0
       if (counter <= known && seq > (this.headSeqs.get(author) ?? 0)) {
         this.markSeq(seq)
@@ -543,27 +575,10 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
   save(): Promise<void> {
     if (this.saveTimer !== undefined) clearTimeout(this.saveTimer)
     this.saveTimer = undefined
-    const store = this.store
-    if (store === undefined) return Promise.resolve()
-    const compact = !this.hasState || this.chunk + 1 >= this.compactLocalAfter
-    const unsaved = this.unsaved
-    this.unsaved = []
-    let write: (() => Promise<void>) | undefined
-    if (compact) {
-      const state = Y.encodeStateAsUpdateV2(this.doc)
-      this.hasState = true
-      this.chunk = -1
-      write = async () => store.compact(await this.crypto.seal('state', state, 0))
-    } else if (unsaved.length > 0) {
-      const n = ++this.chunk
-      const merged = unsaved.length === 1 ? (unsaved[0] as Uint8Array) : Y.mergeUpdates(unsaved)
-      write = async () => store.append(n, await this.crypto.seal('state', merged, 0))
-    }
+    const cache = this.cache
+    if (cache === undefined) return Promise.resolve()
     const cp = encodeCheckpoint({ ...this.cp, heads: this.relayHeads(), counter: this.counter })
-    return this.serial(async () => {
-      await write?.()
-      await store.write('cp', await this.crypto.seal('checkpoint', cp, 0))
-    })
+    return this.serial(cache.prepare(this.doc, cp))
   }
 
   /** Flush pending work, persist, and unbind from the document. */
@@ -582,7 +597,7 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
 
   private readonly onAnyUpdate = (update: Uint8Array, origin: unknown): void => {
     // What load() applies is already stored.
-    if (origin !== this) this.unsaved.push(update)
+    if (origin !== this) this.cache?.note(update)
   }
 
   private readonly onUpdate = (update: Uint8Array, origin: unknown): void => {
@@ -748,47 +763,20 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
   }
 
   private async load(): Promise<void> {
-    const store = this.store
-    if (store === undefined) return
-    const cpBytes = await store.read('cp')
-    if (cpBytes !== undefined) {
-      let opened: Awaited<ReturnType<DocumentCrypto['open']>>
-      try {
-        opened = await this.crypto.open('checkpoint', cpBytes)
-      } catch (cause) {
-        throw new CoreError('corrupt-local-state', 'checkpoint does not verify', { cause })
-      }
-      if (opened.author !== this.crypto.author) {
-        throw new CoreError('corrupt-local-state', 'checkpoint was signed by someone else')
-      }
-      this.cp = decodeCheckpoint(opened.plaintext)
+    if (this.cache === undefined) return
+    const { checkpoint, queued } = await this.cache.load(this.doc, this)
+    if (checkpoint !== undefined) {
+      this.cp = checkpoint
       this.heads = new Map(this.cp.heads)
       for (const a of this.heads.keys()) this.headSeqs.set(a, this.cp.lastSeq)
       this.counter = this.cp.counter
     }
-    const state = await store.read('state')
-    if (state !== undefined) {
-      const opened = await this.crypto.open('state', state).catch((cause) => {
-        throw new CoreError('corrupt-local-state', 'state cache does not verify', { cause })
-      })
-      Y.applyUpdateV2(this.doc, opened.plaintext, this)
-      this.hasState = true
-    }
-    for (const c of await store.appended()) {
-      const opened = await this.crypto.open('state', c.sealed).catch((cause) => {
-        throw new CoreError('corrupt-local-state', 'appended update does not verify', { cause })
-      })
-      Y.applyUpdate(this.doc, opened.plaintext, this)
-      this.chunk = Math.max(this.chunk, c.n)
-    }
-    for (const e of await store.queued()) {
-      const opened = await this.crypto.open('update', e.sealed).catch((cause) => {
-        throw new CoreError('corrupt-local-state', 'queued envelope does not verify', { cause })
-      })
-      Y.applyUpdate(this.doc, opened.plaintext, this)
+    for (const { envelope: e, plaintext } of queued) {
       this.queue.set(e.counter, e)
-      this.queuedClients.set(e.counter, updateClients(opened.plaintext))
-      this.plain.set(e.counter, opened.plaintext)
+      // It may have been sent before the restart: never merged, never resealed unchecked.
+      this.sends.set(e.counter, 1)
+      this.queuedClients.set(e.counter, updateClients(plaintext))
+      this.plain.set(e.counter, plaintext)
       this.counter = Math.max(this.counter, e.counter)
     }
     // Updates before lastSeq were applied in an earlier session and are not held.
@@ -804,27 +792,4 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
     this.chain = run.catch(() => undefined)
     return run
   }
-}
-
-/** The Yjs client ids whose structs a (local, well-formed) update carries. */
-function updateClients(update: Uint8Array): number[] {
-  return [...Y.parseUpdateMeta(update).to.keys()]
-}
-
-/**
- * Who is to blame for an update that did not open: its author when the bytes prove the author
- * made them (a signature only the author's key could produce, outside the acceptance rule),
- * otherwise the relay, which should have refused it.
- */
-function invalidUpdate(error: unknown, seq: number): Misbehaviour {
-  const author = (error as { author?: unknown } | undefined)?.author
-  if (typeof author === 'string') {
-    return {
-      kind: 'invalid',
-      message: 'the author signed outside the acceptance rule',
-      author,
-      seq,
-    }
-  }
-  return { kind: 'invalid', message: 'relay delivered an envelope that does not verify', seq }
 }

@@ -41,3 +41,21 @@ export interface Misbehaviour {
   /** Yjs client id concerned (`impersonation`). */
   readonly clientId?: number
 }
+
+/**
+ * Who is to blame for an update that did not open: its author when the bytes prove the author
+ * made them (a signature only the author's key could produce, outside the acceptance rule),
+ * otherwise the relay, which should have refused it.
+ */
+export function invalidUpdate(error: unknown, seq: number): Misbehaviour {
+  const author = (error as { author?: unknown } | undefined)?.author
+  if (typeof author === 'string') {
+    return {
+      kind: 'invalid',
+      message: 'the author signed outside the acceptance rule',
+      author,
+      seq,
+    }
+  }
+  return { kind: 'invalid', message: 'relay delivered an envelope that does not verify', seq }
+}

@@ -110,6 +110,37 @@ describe('EncryptedDoc', () => {
     expect(b.doc.getText('t').toString()).toBe(text.toString())
   })
 
+  it('merges only envelopes never handed out: one sent may be stored and goes again as it is', async () => {
+    const { ids, make } = await setup()
+    const a = await make(ids[0])
+    const text = a.doc.getText('t')
+    for (const ch of 'abc') {
+      text.insert(text.length, ch)
+      await a.flush()
+    }
+    expect(a.pending().map((e) => e.counter)).toEqual([1, 2, 3])
+    expect(a.markSent(1)).toBe(1)
+    expect(a.markSent(1)).toBe(2)
+    const merged = await a.coalesce([1, 2, 3])
+    expect(merged?.counter).toBe(4)
+    expect(a.pending().map((e) => e.counter)).toEqual([1, 4])
+    // Nothing left to merge: one never-sent envelope is not merged with a sent one.
+    expect(await a.coalesce([1, 4])).toBeUndefined()
+  })
+
+  it('a delivery of its own queued envelope acknowledges it (the ack was lost)', async () => {
+    const { ids, make } = await setup()
+    const a = await make(ids[0])
+    a.doc.getText('t').insert(0, 'mine')
+    const sent = collect(a)
+    await a.flush()
+    expect(a.unsynced).toBe(1)
+    expect(await a.receiveUpdate(sent[0]!.sealed, 1, transport)).toBe('applied')
+    expect(a.pending()).toEqual([])
+    expect(a.unsynced).toBe(0)
+    expect(a.lastSeq).toBe(1)
+  })
+
   it('never echoes updates applied from a transport', async () => {
     const { ids, make } = await setup()
     const a = await make(ids[0])

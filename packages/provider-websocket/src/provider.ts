@@ -83,7 +83,13 @@ export interface WebsocketProviderEvents {
 }
 
 type Pending =
-  | { readonly kind: 'update'; readonly counter: number; readonly sealed: Uint8Array }
+  | {
+      readonly kind: 'update'
+      readonly counter: number
+      readonly sealed: Uint8Array
+      /** First time the envelope was handed out: a `stale` answer proves it is not stored. */
+      readonly first: boolean
+    }
   | { readonly kind: 'snapshot'; readonly upToSeq: number }
   | { readonly kind: 'confirm'; readonly upToSeq: number; readonly confirmation: Uint8Array }
   | {
@@ -161,10 +167,11 @@ export class WebsocketProvider
   private retryTimer: ReturnType<typeof setTimeout> | undefined
   private readonly retryBackoff: Backoff
   /**
-   * Set from a `storage-failed` answer until the next ack: the relay wants the failed counter
-   * resent first, so the queue goes out as it is (no merging under a fresh counter).
+   * Counters answered `stale` on a resend: they may be stored (the relay can no longer compare
+   * them), so they are resealed only if still queued after a fresh read of the log (a delivery
+   * of one acknowledges it; see `EncryptedDoc.receiveUpdate`).
    */
-  private retrying = false
+  private readonly unsure = new Set<number>()
   private inbound: Promise<unknown> = Promise.resolve()
   private readonly inflight = new Map<number, Pending>()
   private readonly sentCounters = new Set<number>()
@@ -432,9 +439,8 @@ export class WebsocketProvider
           // A different entry where one was verified: the relay forked the chain.
           if ((e as { code?: string }).code !== 'fork-detected') throw e
           this.emit('misbehaviour', [{ kind: 'fork', message: (e as Error).message }])
-          return
         }
-        b.retryHeld()
+        // Held edits go out on their own: the binding listens to `DocumentCrypto.onChange`.
         return
       case 'snapshot':
         if (f.confirmed) await b.receiveSnapshot(f.snapshot, f.upToSeq, this, f.confirmation)
@@ -471,6 +477,12 @@ export class WebsocketProvider
     }
     this.binding.checkHead(headSeq)
     this.synced = true
+    // The log was read again: an envelope answered `stale` that is still queued is not in it.
+    const queued = new Set(this.binding.pending().map((e) => e.counter))
+    for (const c of this.unsure) {
+      if (queued.has(c) && !this.sentCounters.has(c)) void this.resealAndSend(c)
+    }
+    this.unsure.clear()
     this.pump()
     if (!this.announced) {
       // A resync after a gap or withholding does not announce `synced` a second time.
@@ -488,7 +500,6 @@ export class WebsocketProvider
     if (p.kind === 'update') {
       this.sentCounters.delete(p.counter)
       this.retryBackoff.reset()
-      this.retrying = false
       this.binding.acknowledge(p.counter, seq)
       this.afterSeq()
       this.pump()
@@ -500,10 +511,10 @@ export class WebsocketProvider
     } else {
       // The relay forwards an entry to the other subscribers only; learn our own here.
       const crypto = this.binding.crypto
-      void (crypto.applyMembership?.(p.index, p.entry) ?? Promise.resolve()).then(() => {
-        this.binding.retryHeld()
-        p.resolve()
-      }, p.reject)
+      void (crypto.applyMembership?.(p.index, p.entry) ?? Promise.resolve()).then(
+        () => p.resolve(),
+        p.reject,
+      )
     }
   }
 
@@ -513,9 +524,12 @@ export class WebsocketProvider
     if (p?.kind === 'update') {
       this.sentCounters.delete(p.counter)
       if (code === 'stale') {
-        // Another session of this author used the counter: seal again under a fresh one.
-        const fresh = await this.binding.reseal(p.counter)
-        if (fresh !== undefined) this.sendEnvelope(fresh)
+        // Sent for the first time, so not stored by us: another session of this author used
+        // the counter; seal again under a fresh one.
+        if (p.first) return this.resealAndSend(p.counter)
+        // Sent before: it may be stored. Resealing it could store it twice; read the log again.
+        this.unsure.add(p.counter)
+        this.resync()
         return
       }
       // Not subscribed (raced a resync): it stays queued; send again now or after `synced`.
@@ -543,12 +557,17 @@ export class WebsocketProvider
     else this.emit('error', [err])
   }
 
+  private async resealAndSend(counter: number): Promise<void> {
+    const fresh = await this.binding.reseal(counter)
+    if (fresh !== undefined) this.sendEnvelope(fresh)
+  }
+
   private retryLater(): void {
-    this.retrying = true
     if (this.retryTimer !== undefined) return
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined
-      this.sendUnsent()
+      // Envelopes that failed were handed out, so the binding sends them as they are.
+      this.pump()
     }, this.retryBackoff.next())
   }
 
@@ -620,13 +639,14 @@ export class WebsocketProvider
    * Send queued envelopes in counter order, at most `maxInFlight` unacknowledged at a time, so
    * a long offline queue drains under the relay's rate limit instead of tripping it. Unsent
    * envelopes beyond one are first merged into one (sealed by the binding under a fresh
-   * counter); nothing else is sent while that runs, so the relay sees counters in order.
+   * counter; the binding merges only envelopes never handed out, the others may be stored and
+   * go again as they are); nothing is sent while that runs, so the relay sees counters in order.
    */
   private pump(): void {
     if (!this.synced || this.coalescing) return
     const unsent = this.binding.pending().filter((e) => !this.sentCounters.has(e.counter))
     if (unsent.length === 0) return
-    if (unsent.length > 1 && !this.retrying) {
+    if (unsent.length > 1) {
       this.coalescing = true
       const epoch = this.epoch
       this.binding
@@ -642,7 +662,8 @@ export class WebsocketProvider
   }
 
   private sendUnsent(): void {
-    if (!this.synced) return
+    // A merge in progress may drop some of the queue: it sends when it is done.
+    if (!this.synced || this.coalescing) return
     for (const e of this.binding.pending()) {
       if (this.sentCounters.size >= this.maxInFlight) return
       this.sendEnvelope(e)
@@ -652,7 +673,8 @@ export class WebsocketProvider
   private sendEnvelope(e: QueuedEnvelope): void {
     if (this.sentCounters.has(e.counter) || !this.open) return
     const ref = this.nextRef++
-    this.inflight.set(ref, { kind: 'update', counter: e.counter, sealed: e.sealed })
+    const first = this.binding.markSent(e.counter) === 1
+    this.inflight.set(ref, { kind: 'update', counter: e.counter, sealed: e.sealed, first })
     this.sentCounters.add(e.counter)
     this.send({ type: 'envelope', docId: this.binding.docId, ref, envelope: e.sealed })
   }

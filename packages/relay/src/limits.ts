@@ -26,7 +26,9 @@ export interface RelayLimits {
   readonly maxPendingPresence: number
   /**
    * Recent writes per document remembered by author and counter, so a resent envelope that is
-   * already stored is acknowledged with its sequence number instead of refused as stale.
+   * already stored is acknowledged with its sequence number at once. One older than the window
+   * is looked up in the log's tail after the base snapshot (up to 4,096 entries): still
+   * acknowledged, never `stale`, only slower.
    */
   readonly retryWindow: number
   /** Documents an authenticated connection may subscribe to (none before authentication). */

@@ -18,6 +18,13 @@ export class RelayMetrics {
   bytesStored = 0
   /** Rejected requests by reject code. */
   readonly rejections = new Map<string, number>()
+  /**
+   * Envelopes resent by a client, by outcome: `acked` (already stored: acknowledged again with
+   * its sequence number), `acked-from-log` (the same, found by reading the log because the
+   * relay's memory of recent writes no longer held it), `stale` (the counter is taken by other
+   * bytes, or was passed by a later counter without these bytes ever being stored).
+   */
+  readonly retries = new Map<string, number>()
   /** Connections closed by the relay, by close code. */
   readonly closes = new Map<number, number>()
   /** Frames dropped without being forwarded, by reason (e.g. `presence-backlog`). */
@@ -39,6 +46,11 @@ export class RelayMetrics {
   /** Count one rejection. */
   reject(code: string): void {
     this.rejections.set(code, (this.rejections.get(code) ?? 0) + 1)
+  }
+
+  /** Count one resent envelope's `outcome` (see {@link retries}). */
+  retry(outcome: string): void {
+    this.retries.set(outcome, (this.retries.get(outcome) ?? 0) + 1)
   }
 
   /** Count one frame dropped for `reason`. */
@@ -87,6 +99,7 @@ export function renderMetrics(m: RelayMetrics): string {
   }
   labelled('valv_relay_dropped_total', 'Frames dropped unforwarded.', 'reason', m.dropped)
   labelled('valv_relay_refused_total', 'Connections refused.', 'reason', m.refused)
+  labelled('valv_relay_retries_total', 'Resent envelopes by outcome.', 'outcome', m.retries)
   labelled('valv_relay_files_total', 'File transfer events and bytes.', 'event', m.files)
   // Process memory, so operators (and the attack tests) can see it return to baseline.
   const mem = process.memoryUsage()

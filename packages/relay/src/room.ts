@@ -33,6 +33,20 @@ export interface RoomHost {
 
 // Each retry follows a catch-up that moved the head, so this only bounds a pathological race.
 const MAX_ATTEMPTS = 16
+/** Log entries read at most to find a resent envelope the memory of recent writes lost. */
+const LOG_LOOKUP = 4096
+
+/** Counters remembered per session and author as refused for storage, at most. */
+const MAX_UNSTORED = 4096
+
+/** Remember that `counter` was refused for storage (see `Session.unstored`). */
+function refused(session: Session, key: string, counter: number): void {
+  const set = session.unstored.get(key) ?? new Set<number>()
+  // Beyond the bound only order among the remembered ones is kept (a client sends at most
+  // its in-flight window, far below it).
+  if (set.size < MAX_UNSTORED) set.add(counter)
+  session.unstored.set(key, set)
+}
 
 export function snapshotFrame(docId: string, s: StoredSnapshot, confirmed: boolean): Frame {
   return {
@@ -113,17 +127,20 @@ export class Room extends Doc {
         for (let attempt = 1; ; attempt++) {
           try {
             // Read under the lock: an earlier frame of this session may just have failed.
-            const pending = key === undefined ? undefined : session.unstored.get(key)
+            const failed = key === undefined ? undefined : session.unstored.get(key)
             const stored =
               id && (await this.storedSeq(id, (f as { envelope: Uint8Array }).envelope))
-            if (id && pending !== undefined && id.counter >= pending) {
-              if (stored || id.counter === pending) session.unstored.delete(key as string)
+            if (id && failed !== undefined) {
+              const first = Math.min(...failed)
+              if (stored || id.counter === first) failed.delete(id.counter)
               // Per author the log is in counter order: once an envelope of this session failed
               // in storage, its later ones wait for it, so its retry is never `stale`.
-              else {
+              else if (id.counter > first) {
                 blocked = true
-                throw new RelayError('storage-failed', `resend counter ${pending} first`)
+                refused(session, key as string, id.counter)
+                throw new RelayError('storage-failed', `resend counter ${first} first`)
               }
+              if (failed.size === 0) session.unstored.delete(key as string)
             }
             if (stored) return { seq: stored, again: true }
             return { seq: await this.apply(session, f), again: false }
@@ -150,10 +167,7 @@ export class Room extends Doc {
       if (storage && !blocked) {
         // Memory may disagree with what is durable (the write may have landed): reload first.
         this.reload = true
-        const failed = key === undefined ? undefined : session.unstored.get(key)
-        if (key !== undefined && id && (failed === undefined || id.counter < failed)) {
-          session.unstored.set(key, id.counter)
-        }
+        if (key !== undefined && id) refused(session, key, id.counter)
       }
       this.host.reject(session, f.docId, f.ref, err)
     }
@@ -260,16 +274,33 @@ export class Room extends Doc {
   /**
    * The sequence number of `envelope` if exactly these bytes are already stored (a retry whose
    * ack was lost). Equal bytes were verified when first stored, so no signature check is needed.
+   * Recent writes are looked up in memory; one the memory no longer holds (a long queue went in
+   * since, or it is older than the window) is looked up in the log itself, which is durable and
+   * bounded by compaction: so a stored envelope is acknowledged again, never `stale`, whatever
+   * this process forgot. Only an envelope the base snapshot already covers cannot be compared.
    */
   private async storedSeq(
     { author, counter }: { author: string; counter: number },
     envelope: Uint8Array,
   ): Promise<number | undefined> {
     if (counter > (this.counters.get(author) ?? 0)) return undefined
+    const base = this.snapshot?.upToSeq ?? 0
     const seq = this.recent.seqOf(author, counter)
-    if (seq === undefined || seq <= (this.snapshot?.upToSeq ?? 0)) return undefined
-    for await (const u of this.log.readUpdates(seq - 1)) {
-      return u.seq === seq && equalBytes(u.envelope, envelope) ? seq : undefined
+    if (seq !== undefined && seq > base) {
+      for await (const u of this.log.readUpdates(seq - 1)) {
+        const same = u.seq === seq && equalBytes(u.envelope, envelope)
+        if (same) this.host.metrics.retry('acked')
+        return same ? seq : undefined
+      }
+      return undefined
+    }
+    // Not in memory: read the log's tail after the base (cheap next to what it saves, a resealed
+    // copy), bounded so that replayed old counters cannot make every write read the whole log.
+    for await (const u of this.log.readUpdates(Math.max(base, this.headSeq - LOG_LOOKUP))) {
+      if (u.seq > this.headSeq) break
+      if (!equalBytes(u.envelope, envelope)) continue
+      this.host.metrics.retry('acked-from-log')
+      return u.seq
     }
     return undefined
   }
@@ -285,6 +316,8 @@ export class Room extends Doc {
     if (f.type === 'envelope') {
       const { author, counter } = await verifier.verifyUpdate(ctx, f.envelope)
       if (counter <= (this.counters.get(author) ?? 0)) {
+        // Not these bytes (storedSeq looked): the counter is taken, or passed by a later one.
+        metrics.retry('stale')
         throw new RelayError('stale', 'counter not fresh (replay)')
       }
       const seq = this.headSeq + 1

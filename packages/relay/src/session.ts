@@ -37,10 +37,13 @@ export class Session implements SessionInfo {
   presencePending = 0
   presenceTail: Promise<void> = Promise.resolve()
   /**
-   * Per `docId + "\n" + author`: the lowest counter whose write failed in storage. Later
-   * counters of that author from this session are refused until it is stored.
+   * Per `docId + "\n" + author`: the counters of this session that were refused with
+   * `storage-failed` (failed in storage, or waited for one that did) and are not stored yet.
+   * A counter above the lowest of them is refused until that one is stored, so the author's
+   * log stays in counter order and no refused envelope is passed by a later one (whose counter
+   * would make its retry `stale`).
    */
-  readonly unstored = new Map<string, number>()
+  readonly unstored = new Map<string, Set<number>>()
   /** Stops counting socket bytes against the pre-auth limit (called once authenticated). */
   unmeter: () => void = () => {}
   /** Closes the session after `idleTimeoutMs` without a subscription. */
