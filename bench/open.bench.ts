@@ -17,7 +17,7 @@ import {
   PublicCard,
   Role,
 } from '../packages/crypto/src/index.js'
-import { LocalRelay } from '../packages/crypto/test/local-relay.js'
+import { LocalRelay } from '@valv/test-utils'
 import type { Benchmark } from './harness.js'
 import { medianMs } from './harness.js'
 

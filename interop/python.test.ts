@@ -11,7 +11,7 @@ import { FsStorageAdapter } from '@valv/storage-fs'
 import { type Frame, WIRE_VERSION } from '@valv/wire'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { cleanup, startStack, until } from '../test/attacks/stack.js'
+import { cleanup, startStack, until } from '@valv/test-utils/stack'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const reader = join(root, 'interop/python/valv_reader.py')

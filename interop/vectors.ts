@@ -41,7 +41,7 @@ import {
 import { blobId, encryptBlob } from '../packages/crypto/src/primitives/blob-stream.js'
 import { hkdf32 } from '../packages/crypto/src/primitives/kdf.js'
 import { type PaddingPolicy, pad, padmeLength } from '../packages/crypto/src/primitives/padding.js'
-import { LocalRelay } from '../packages/crypto/test/local-relay.js'
+import { LocalRelay } from '@valv/test-utils'
 
 /** `n` bytes counting up from `start` (mod 256): readable fixed inputs. */
 export const seq = (n: number, start = 0): Uint8Array =>

@@ -3,7 +3,7 @@ import { MemoryStorageAdapter } from '@valv/storage-memory'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { push, rawMember, team, text } from './client-team.js'
-import { type ConnectOptions, cleanup, connect, until } from './stack.js'
+import { type ConnectOptions, cleanup, connect, until } from '@valv/test-utils/stack'
 
 afterEach(cleanup)
 

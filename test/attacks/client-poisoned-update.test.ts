@@ -4,7 +4,7 @@ import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { push, rawMember, team, text } from './client-team.js'
-import { cleanup, until } from './stack.js'
+import { cleanup, until } from '@valv/test-utils/stack'
 
 afterEach(cleanup)
 

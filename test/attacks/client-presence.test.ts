@@ -2,7 +2,7 @@ import type { Misbehaviour } from '@valv/core'
 import { encodePresence } from '@valv/provider-websocket'
 import { afterEach, describe, expect, it } from 'vitest'
 import { rawMember, team } from './client-team.js'
-import { cleanup, connect, until } from './stack.js'
+import { cleanup, connect, until } from '@valv/test-utils/stack'
 
 afterEach(cleanup)
 

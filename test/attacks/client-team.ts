@@ -6,7 +6,7 @@
 import { DocumentSession, Identity, PublicCard, Role } from '@valv/crypto'
 import type { WebsocketProvider } from '@valv/provider-websocket'
 import { type Frame, WIRE_VERSION } from '@valv/wire'
-import { type ConnectOptions, type RawClient, type Stack, startStack, until } from './stack.js'
+import { type ConnectOptions, type RawClient, type Stack, startStack, until } from '@valv/test-utils/stack'
 
 /** One member: its session and its real provider. */
 export interface Member {

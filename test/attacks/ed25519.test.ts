@@ -19,7 +19,7 @@ import { WIRE_VERSION } from '@valv/wire'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
 import { signWithTorsion } from '../../packages/protocol/test/torsion.js'
-import { cleanup, startStack, until } from './stack.js'
+import { cleanup, startStack, until } from '@valv/test-utils/stack'
 
 afterEach(cleanup)
 

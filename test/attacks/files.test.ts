@@ -18,7 +18,7 @@ import { DocumentStore } from '@valv/storage'
 import { WIRE_VERSION } from '@valv/wire'
 import { afterEach, describe, expect, it } from 'vitest'
 import { rawMember, team } from './client-team.js'
-import { cleanup, connect, onCleanup, startRelayProcess, startStack, until } from './stack.js'
+import { cleanup, connect, onCleanup, startRelayProcess, startStack, until } from '@valv/test-utils/stack'
 
 afterEach(cleanup)
 

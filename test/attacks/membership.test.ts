@@ -20,7 +20,7 @@ import { WIRE_VERSION } from '@valv/wire'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import * as Y from 'yjs'
-import { cleanup, connect, onCleanup, type Stack, startStack, until } from './stack.js'
+import { cleanup, connect, onCleanup, type Stack, startStack, until } from '@valv/test-utils/stack'
 
 afterEach(cleanup)
 

@@ -7,7 +7,7 @@
 import { DocumentSession, Identity } from '@valv/crypto'
 import { FrameType, RejectCode, WIRE_VERSION } from '@valv/wire'
 import { afterEach, describe, expect, it } from 'vitest'
-import { cleanup, connect, RawClient, startRelayProcess, until } from './stack.js'
+import { cleanup, connect, RawClient, startRelayProcess, until } from '@valv/test-utils/stack'
 
 afterEach(cleanup)
 

@@ -5,7 +5,7 @@
 import { DocumentSession, Identity } from '@valv/crypto'
 import { CloseCode, WIRE_VERSION } from '@valv/wire'
 import { afterEach, describe, expect, it } from 'vitest'
-import { cleanup, RawClient, startStack, until } from './stack.js'
+import { cleanup, RawClient, startStack, until } from '@valv/test-utils/stack'
 
 afterEach(cleanup)
 

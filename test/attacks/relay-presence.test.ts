@@ -6,7 +6,7 @@
 import { DocumentSession, Identity } from '@valv/crypto'
 import { RejectCode, WIRE_VERSION } from '@valv/wire'
 import { afterEach, describe, expect, it } from 'vitest'
-import { cleanup, type RawClient, type Stack, startStack, until } from './stack.js'
+import { cleanup, type RawClient, type Stack, startStack, until } from '@valv/test-utils/stack'
 
 afterEach(cleanup)
 

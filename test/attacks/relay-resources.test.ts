@@ -12,7 +12,7 @@ import { deriveDocId, MembershipState, Role } from '@valv/protocol'
 import { CloseCode, WIRE_VERSION } from '@valv/wire'
 import { afterEach, describe, expect, it } from 'vitest'
 import { entry, key } from '../../packages/protocol/test/chain.js'
-import { cleanup, onCleanup, RawClient, startRelayProcess, startStack, until } from './stack.js'
+import { cleanup, onCleanup, RawClient, startRelayProcess, startStack, until } from '@valv/test-utils/stack'
 
 afterEach(cleanup)
 

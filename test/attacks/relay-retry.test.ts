@@ -9,7 +9,7 @@ import type { StorageKey } from '@valv/storage'
 import { MemoryStorageAdapter } from '@valv/storage-memory'
 import { type Frame, WIRE_VERSION } from '@valv/wire'
 import { afterEach, describe, expect, it } from 'vitest'
-import { cleanup, type RawClient, type Stack, startStack } from './stack.js'
+import { cleanup, type RawClient, type Stack, startStack } from '@valv/test-utils/stack'
 
 afterEach(cleanup)
 

@@ -28,7 +28,7 @@ import {
   startRelayProcess,
   startStack,
   until,
-} from './stack.js'
+} from '@valv/test-utils/stack'
 
 afterEach(cleanup)
 
@@ -100,7 +100,7 @@ async function subscribed(raw: RawClient, docId: string): Promise<RawClient> {
 }
 
 async function rawOn(url: string, docId: string): Promise<RawClient> {
-  const { RawClient } = await import('./stack.js')
+  const { RawClient } = await import('@valv/test-utils/stack')
   return subscribed(await RawClient.open(url), docId)
 }
 

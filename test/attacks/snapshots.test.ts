@@ -10,7 +10,7 @@ import { decodeFrame, type Frame, WIRE_VERSION } from '@valv/wire'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import * as Y from 'yjs'
-import { cleanup, type RawClient, type Stack, startStack, until } from './stack.js'
+import { cleanup, type RawClient, type Stack, startStack, until } from '@valv/test-utils/stack'
 
 afterEach(cleanup)
 

@@ -4,7 +4,7 @@
  * `npm run endurance -- --runs 1000`.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { cleanup } from '../attacks/stack.js'
+import { cleanup } from '@valv/test-utils/stack'
 import { type Backend, faultRun } from './fault-run.js'
 import { seedFromEnv } from './seed.js'
 

@@ -14,7 +14,7 @@ import { FsStorageAdapter } from '@valv/storage-fs'
 import { PostgresStorageAdapter } from '@valv/storage-postgres'
 import pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
-import { cleanup, onCleanup, type Stack, startStack, until } from '../attacks/stack.js'
+import { cleanup, onCleanup, type Stack, startStack, until } from '@valv/test-utils/stack'
 import { TcpProxy } from './tcp-proxy.js'
 import { notExactlyOnce, readBack, settled, type, type Writer, writers } from './team.js'
 

@@ -4,7 +4,7 @@
  */
 import { DocumentSession, Identity, PublicCard, Role } from '@valv/crypto'
 import type { WebsocketProvider } from '@valv/provider-websocket'
-import { type ConnectOptions, connect, until } from '../attacks/stack.js'
+import { type ConnectOptions, connect, until } from '@valv/test-utils/stack'
 
 /** One writer: session, provider, the tokens it typed and how often it lost the connection. */
 export interface Writer {

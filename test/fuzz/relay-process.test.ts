@@ -8,7 +8,7 @@
 import { DocumentSession, Identity, Role } from '@valv/crypto'
 import { encodeFrame, type Frame } from '@valv/wire'
 import { afterEach, describe, expect, it } from 'vitest'
-import { cleanup, connect, RawClient, startRelayProcess, until } from '../attacks/stack.js'
+import { cleanup, connect, RawClient, startRelayProcess, until } from '@valv/test-utils/stack'
 import { mutate, rng } from './mutate.js'
 
 afterEach(cleanup)

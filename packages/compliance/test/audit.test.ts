@@ -15,7 +15,7 @@ import { toHex } from '@valv/protocol'
 import { MemoryStorageAdapter } from '@valv/storage-memory'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
-import { LocalRelay } from '../../crypto/test/local-relay.js'
+import { LocalRelay } from '@valv/test-utils'
 import {
   AuditTrail,
   ComplianceError,

@@ -2,7 +2,7 @@ import { DocumentSession, Identity, memoryKeyStore, Role } from '@valv/crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { LocalRelay } from '../../crypto/test/local-relay.js'
+import { LocalRelay } from '@valv/test-utils'
 import {
   AuditTrail,
   assertAllowed,

@@ -2,7 +2,7 @@ import { DocumentSession, Identity, memoryKeyStore, Role } from '@valv/crypto'
 import { DocumentStore, type StorageAdapter } from '@valv/storage'
 import { afterAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { LocalRelay } from '../../crypto/test/local-relay.js'
+import { LocalRelay } from '@valv/test-utils'
 import {
   AuditTrail,
   ComplianceError,

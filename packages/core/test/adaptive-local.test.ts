@@ -4,7 +4,7 @@ import type { StorageKey } from '@valv/storage'
 import { MemoryBackend, MemoryStorageAdapter } from '@valv/storage-memory'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
-import { LocalRelay } from '../../crypto/test/local-relay.js'
+import { LocalRelay } from '@valv/test-utils'
 
 const bindings: EncryptedDoc[] = []
 afterEach(async () => {

@@ -10,7 +10,7 @@ import {
   Role,
 } from '../src/index.js'
 import { decodeParts, PartTag } from '../src/payload.js'
-import { LocalRelay } from './local-relay.js'
+import { LocalRelay } from '@valv/test-utils'
 
 const text = (s: string) => new TextEncoder().encode(s)
 const str = (b: Uint8Array) => new TextDecoder().decode(b)

@@ -7,7 +7,7 @@ import {
   PublicCard,
   Role,
 } from '../src/index.js'
-import { LocalRelay } from './local-relay.js'
+import { LocalRelay } from '@valv/test-utils'
 
 /** A key store whose raw contents the test can read and tamper with. */
 function openStore(): KeyStore & { map: Map<string, Uint8Array> } {

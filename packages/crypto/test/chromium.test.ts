@@ -8,7 +8,7 @@ import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DocumentSession, Identity, PublicCard, Role } from '../src/index.js'
 import { type PageApi, pageApi } from './browser/page.js'
-import { LocalRelay } from './local-relay.js'
+import { LocalRelay } from '@valv/test-utils'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const packagesDir = resolve(here, '..', '..')

@@ -13,7 +13,7 @@ import {
   startRelayProcess,
   startStack,
   until,
-} from '../../../test/attacks/stack.js'
+} from '@valv/test-utils/stack'
 import { type OpenedDocument, openDocument, RelayConnection } from '../src/index.js'
 
 afterEach(cleanup)

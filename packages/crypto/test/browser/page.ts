@@ -12,7 +12,7 @@ import {
   RecoveryKey,
   Role,
 } from '../../src/index.js'
-import { LocalRelay } from '../local-relay.js'
+import { LocalRelay } from '@valv/test-utils'
 
 const text = (s: string) => new TextEncoder().encode(s)
 const str = (b: Uint8Array) => new TextDecoder().decode(b)

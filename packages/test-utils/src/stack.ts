@@ -1,7 +1,8 @@
 /**
- * The real stack for attack tests: the real `@valv/relay` (in process, or the `valv-relay` CLI as
- * a child process) with `defaultVerifier()`, real `DocumentSession`s and real `WebsocketProvider`s
- * on loopback. Attack files import from here; nothing in here fakes cryptography.
+ * The real stack: the real `@valv/relay` (in process, or the `valv-relay` CLI as a child
+ * process) with `defaultVerifier()`, real `DocumentSession`s and real `WebsocketProvider`s on
+ * loopback. Attack, endurance, interop and provider tests import it from
+ * `@valv/test-utils/stack`; nothing in here fakes cryptography.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
@@ -10,7 +11,7 @@ import { WebsocketProvider, type WebsocketProviderOptions } from '@valv/provider
 import { defaultVerifier, type LogRecord, Relay, type RelayOptions } from '@valv/relay'
 import type { StorageAdapter } from '@valv/storage'
 import { MemoryStorageAdapter } from '@valv/storage-memory'
-import { decodeFrame, encodeFrame, type Frame } from '@valv/wire'
+import { decodeFrame, encodeFrame, type Frame, WIRE_VERSION } from '@valv/wire'
 import { WebSocket } from 'ws'
 import * as Y from 'yjs'
 
@@ -208,6 +209,23 @@ export class RawClient {
   /** Send a frame. */
   send(frame: Frame): void {
     this.ws.send(encodeFrame(frame))
+  }
+
+  /**
+   * Authenticate with `token` at the current wire version and wait for `auth-ok` (throws if the
+   * relay closes instead). `wait: false` only sends, so a test can pipeline frames behind it.
+   */
+  async auth(token = '', options: { wait?: boolean } = {}): Promise<this> {
+    this.send({ type: 'auth', version: WIRE_VERSION, token })
+    if (options.wait !== false) await this.next((f) => f.type === 'auth-ok')
+    return this
+  }
+
+  /** Subscribe to `docId` from the beginning and wait for its `synced`. */
+  async subscribe(docId: string): Promise<this> {
+    this.send({ type: 'subscribe', docId, sinceSeq: 0, snapshotSeq: 0, membershipFrom: 0 })
+    await this.next((f) => f.type === 'synced' && f.docId === docId)
+    return this
   }
 
   /** Send raw bytes (possibly not a frame at all). */
