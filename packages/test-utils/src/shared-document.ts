@@ -20,7 +20,10 @@ export interface SharedDocument {
   readonly relay: LocalRelay
   /** Every membership entry appended so far, genesis first. */
   chain(): Uint8Array[]
-  /** Another device view of person `i` (0 = admin): a fresh session fed the current chain. */
+  /**
+   * A fresh session of person `i` (0 = admin) that has verified the current chain, as a
+   * device's key store would hold it, attached to nothing: attach it to a provider.
+   */
   open(i: number): Promise<DocumentSession>
 }
 
@@ -61,7 +64,8 @@ export async function sharedDocument(
     chain: () => [...(relay.chains.get(admin.docId)?.entries ?? [])],
     async open(i) {
       const s = await DocumentSession.open(identities[i] as Identity, admin.docId, store())
-      await relay.connect(s)
+      const entries = relay.chains.get(admin.docId)?.entries ?? []
+      for (const [index, entry] of entries.entries()) await s.applyMembership(index, entry)
       return s
     },
   }

@@ -108,6 +108,27 @@ export async function connect(
   return p
 }
 
+/**
+ * Put a document made elsewhere (e.g. by `sharedDocument`) on the relay at `url`: its chain,
+ * appended entry by entry through a raw socket (the relay verifies each one again).
+ */
+export async function publishChain(
+  url: string,
+  docId: string,
+  chain: readonly Uint8Array[],
+): Promise<void> {
+  const raw = await (await RawClient.open(url)).auth()
+  await raw.subscribe(docId)
+  for (const [index, entry] of chain.entries()) {
+    raw.send({ type: 'membership-append', docId, ref: index + 1, index, entry })
+    const answer = await raw.next(
+      (f) => (f.type === 'ack' || f.type === 'error') && f.ref === index + 1,
+    )
+    if (answer.type !== 'ack') throw new Error(`entry ${index} refused: ${JSON.stringify(answer)}`)
+  }
+  raw.ws.close()
+}
+
 /** The `valv-relay` CLI as a child process. */
 export interface RelayProcess {
   readonly child: ChildProcess
