@@ -11,14 +11,6 @@ import type { WebsocketProvider } from '@valv/provider-websocket'
 import { RedisBus } from '@valv/relay'
 import { DocumentStore } from '@valv/storage'
 import { PostgresStorageAdapter } from '@valv/storage-postgres'
-import { type Frame, WIRE_VERSION } from '@valv/wire'
-import { afterEach, describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
-import {
-  dropSchema,
-  freshSchema,
-  testConnectionString,
-} from '../../packages/storage-postgres/test/helpers.js'
 import {
   cleanup,
   connect,
@@ -29,6 +21,14 @@ import {
   startStack,
   until,
 } from '@valv/test-utils/stack'
+import type { Frame } from '@valv/wire'
+import { afterEach, describe, expect, it } from 'vitest'
+import { WebSocket } from 'ws'
+import {
+  dropSchema,
+  freshSchema,
+  testConnectionString,
+} from '../../packages/storage-postgres/test/helpers.js'
 
 afterEach(cleanup)
 
@@ -92,11 +92,7 @@ async function team(a: string, b: string, names: string[]) {
 }
 
 async function subscribed(raw: RawClient, docId: string): Promise<RawClient> {
-  raw.send({ type: 'auth', version: WIRE_VERSION, token: '' })
-  await raw.next((f) => f.type === 'auth-ok')
-  raw.send({ type: 'subscribe', docId, sinceSeq: 0, snapshotSeq: 0, membershipFrom: 0 })
-  await raw.next((f) => f.type === 'synced')
-  return raw
+  return (await raw.auth()).subscribe(docId)
 }
 
 async function rawOn(url: string, docId: string): Promise<RawClient> {

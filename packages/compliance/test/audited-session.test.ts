@@ -1,7 +1,7 @@
 import { DocumentSession, documentAuditSigner, Identity, PublicCard, Role } from '@valv/crypto'
 import { toHex } from '@valv/protocol'
-import { describe, expect, it } from 'vitest'
 import { LocalRelay } from '@valv/test-utils'
+import { describe, expect, it } from 'vitest'
 import { AuditedSession, AuditTrail, verifyTrail } from '../src/index.js'
 
 describe('AuditedSession', () => {
