@@ -30,8 +30,13 @@ function entriesOf(dir) {
   return { input, bins: new Set(Object.values(pkg.bin ?? {})) }
 }
 
+// Private workspace packages (@valv/test-utils) are test fixtures: never built or published.
+const isPrivate = (name) =>
+  JSON.parse(readFileSync(join('packages', name, 'package.json'), 'utf8')).private === true
+
 const packages = readdirSync('packages')
   .filter((name) => existsSync(join('packages', name, 'package.json')))
+  .filter((name) => !isPrivate(name))
   .filter((name) => !only || only.includes(name))
 
 export default packages.flatMap((name) => {

@@ -68,7 +68,10 @@ const packages = readdirSync(join(ROOT, 'packages'))
       return false
     }
   })
-  .map((dir) => ({ dir, name: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name }))
+  .map((dir) => ({ dir, pkg: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) }))
+  // Private packages (@valv/test-utils) are test fixtures, not API a reader copies from.
+  .filter(({ pkg }) => pkg.private !== true)
+  .map(({ dir, pkg }) => ({ dir, name: pkg.name }))
 
 /** @returns {{ origin: string, line: number, code: string, pkg?: string }[]} */
 function snippets() {

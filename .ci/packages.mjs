@@ -1,4 +1,5 @@
-// The workspace packages that have code, for the CI scripts.
+// The published workspace packages that have code, for the CI scripts. Private packages
+// (@valv/test-utils: shared test fixtures) are left out: never built, packed or published.
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
@@ -13,4 +14,5 @@ export function packagesWithCode() {
       const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
       return { dir, name: pkg.name, pkg }
     })
+    .filter(({ pkg }) => pkg.private !== true)
 }

@@ -10,6 +10,8 @@
  *
  * Nothing in plain Yjs compares (it has no membership), so the rows carry no baseline.
  */
+
+import { LocalRelay } from '@valv/test-utils'
 import {
   DocumentSession,
   Identity,
@@ -17,7 +19,6 @@ import {
   PublicCard,
   Role,
 } from '../packages/crypto/src/index.js'
-import { LocalRelay } from '../packages/crypto/test/local-relay.js'
 import type { Benchmark } from './harness.js'
 import { medianMs } from './harness.js'
 

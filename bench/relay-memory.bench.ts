@@ -17,6 +17,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
+import { TestClient } from '@valv/test-utils/relay'
 import { WebSocket } from 'ws'
 import { WebsocketProvider as YProvider } from 'y-websocket'
 import * as Y from 'yjs'
@@ -25,7 +26,6 @@ import {
   WebsocketProvider,
   type WebsocketProviderOptions,
 } from '../packages/provider-websocket/src/index.js'
-import { TestClient } from '../packages/relay/test/client.js'
 import type { Benchmark, BenchRow } from './harness.js'
 
 // A 20 KB document typed as 200 edits of 100 characters at scattered positions (a Y.Doc

@@ -3,38 +3,30 @@
  * `y-websocket` 3.1.0), in one process on loopback:
  *
  * - trace replay: the automerge-paper trace typed on one client, one Yjs update per edit,
- *   until a second client has applied every edit. Valv: each update sealed (XChaCha20-Poly1305)
- *   and signed (ed25519), verified by the relay (signature, role, counter), stored durably in
- *   memory and acked; the reader checks nothing (it only decrypts and applies).
+ *   until a second client has applied every edit. Valv: each update sealed by a real
+ *   `DocumentSession` (padded, XChaCha20-Poly1305, ed25519), verified by the relay's
+ *   `defaultVerifier()` (signature, role, epoch, counter), stored durably in memory and acked;
+ *   the reader opens it with a real session (verifies and decrypts) and applies it.
  * - one-keystroke latency p50/p99: writer → observer, one edit at a time.
  * - process heap per open document (server + one subscribed client each).
  * - fan-out: one writer → N observers, time until the last observer has the update (p50).
  *
- * The envelope format is the relay tests' interim ed25519 scheme, standing in for
- * `@valv/protocol` (similar size and cost: one signature verify per update on the relay).
+ * The wire client is a raw one (no provider, no batching): this measures the relay and the
+ * envelope format, not `WebsocketProvider`.
  */
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
-import { randomBytes } from '@noble/ciphers/utils.js'
-import { concatBytes } from '@noble/hashes/utils.js'
+import { type DocumentSession, Role } from '@valv/crypto'
+import { type SharedDocument, sharedDocument } from '@valv/test-utils'
+import { TestClient, TestMemoryStorage } from '@valv/test-utils/relay'
 import { setupWSConnection } from '@y/websocket-server/utils'
 import { WebSocket, WebSocketServer } from 'ws'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
+import { defaultVerifier } from '../packages/relay/src/protocol-verifier.js'
 import { Relay } from '../packages/relay/src/relay.js'
-import { TestClient } from '../packages/relay/test/client.js'
-import { TestMemoryStorage } from '../packages/relay/test/memory-storage.js'
-import {
-  type Member,
-  member,
-  Role,
-  signMember,
-  signUpdate,
-  testVerifier,
-} from '../packages/relay/test/signed.js'
 import { type Benchmark, type BenchRow, loadTrace, percentile } from './harness.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -64,55 +56,63 @@ interface ValvPeer {
 }
 
 class ValvWorld {
-  readonly key = randomBytes(32)
-  readonly editor: Member = member()
-  readonly admin: Member = member()
-  private counter = 1
+  /** Per document: its members (an editor writes, the admin's session reads). */
+  private readonly docs = new Map<string, { shared: SharedDocument; counter: number }>()
   relay!: Relay
   url = ''
 
   async start(): Promise<void> {
     this.relay = new Relay({
       storage: new TestMemoryStorage(),
-      verifier: testVerifier,
+      verifier: defaultVerifier(),
       logger: () => {},
       limits: { messagesPerSecond: 1e9, messageBurst: 1e9, maxSubscribersPerDoc: 10_000 },
     })
     this.url = `ws://127.0.0.1:${(await this.relay.listen(0)).port}`
   }
 
+  /** A new document with an admin and an editor (real sessions); returns its id. */
+  async document(): Promise<string> {
+    const shared = await sharedDocument([Role.Editor])
+    this.docs.set(shared.docId, { shared, counter: 1 })
+    return shared.docId
+  }
+
+  /** Append the document's membership chain through `c` (subscribed to it). */
   async setupDoc(c: TestClient, docId: string): Promise<void> {
-    const entries = [
-      signMember(this.admin, docId, 0, this.admin.pub, Role.Admin),
-      signMember(this.admin, docId, 1, this.editor.pub, Role.Editor),
-    ]
-    for (const [index, entry] of entries.entries()) {
+    const chain = this.of(docId).shared.chain()
+    for (const [index, entry] of chain.entries()) {
       c.send({ type: 'membership-append', docId, ref: index + 1, index, entry })
       await c.next((f) => f.type === 'ack' && f.ref === index + 1)
     }
   }
 
-  /** A reader: decrypts every delivered envelope and applies it to its Y.Doc. */
+  /** A reader: opens every delivered envelope (in order) and applies it to its Y.Doc. */
   async peer(docId: string): Promise<ValvPeer> {
+    const reader: DocumentSession = this.of(docId).shared.admin
     const client = await TestClient.ready(this.url, [docId])
     const doc = new Y.Doc()
+    let applied = Promise.resolve()
     client.ws.on('message', () => {
       for (const f of client.frames.splice(0)) {
         if (f.type !== 'deliver') continue
-        const sealed = f.envelope.subarray(100)
-        const plain = xchacha20poly1305(this.key, sealed.subarray(0, 24)).decrypt(
-          sealed.subarray(24),
-        )
-        Y.applyUpdate(doc, plain)
+        applied = applied.then(async () => {
+          Y.applyUpdate(doc, (await reader.open('update', f.envelope)).plaintext)
+        })
       }
     })
     return { client, doc }
   }
 
-  seal(docId: string, update: Uint8Array): Uint8Array {
-    const nonce = randomBytes(24)
-    const body = concatBytes(nonce, xchacha20poly1305(this.key, nonce).encrypt(update))
-    return signUpdate(this.editor, docId, this.counter++, body)
+  seal(docId: string, update: Uint8Array): Promise<Uint8Array> {
+    const d = this.of(docId)
+    return (d.shared.members[0] as DocumentSession).seal('update', update, d.counter++)
+  }
+
+  private of(docId: string) {
+    const d = this.docs.get(docId)
+    if (d === undefined) throw new Error(`no document ${docId}`)
+    return d
   }
 
   async close(): Promise<void> {
@@ -172,14 +172,16 @@ const bench: Benchmark = async ({ quick }) => {
   const plain = await plainServer()
   try {
     // Trace replay, pipelined: the writer does not wait for acks.
-    const vr = await valv.peer('trace')
-    const vw = await TestClient.ready(valv.url, ['trace'])
-    await valv.setupDoc(vw, 'trace')
-    const envs = updates.map((u) => valv.seal('trace', u))
+    const traceId = await valv.document()
+    const vr = await valv.peer(traceId)
+    const vw = await TestClient.ready(valv.url, [traceId])
+    await valv.setupDoc(vw, traceId)
+    const envs: Uint8Array[] = []
+    for (const u of updates) envs.push(await valv.seal(traceId, u))
     const bytesIn0 = valv.relay.metrics.bytesIn
     let t = performance.now()
     for (const [i, e] of envs.entries())
-      vw.send({ type: 'envelope', docId: 'trace', ref: i + 10, envelope: e })
+      vw.send({ type: 'envelope', docId: traceId, ref: i + 10, envelope: e })
     await until(() => vr.doc.getText('t').length === finalLength)
     const valvReplay = performance.now() - t
     const valvWire = valv.relay.metrics.bytesIn - bytesIn0
@@ -232,7 +234,8 @@ const bench: Benchmark = async ({ quick }) => {
       })
       kdoc.getText('t').insert(0, 'x')
       const s = performance.now()
-      vw.send({ type: 'envelope', docId: 'trace', ref: 1e6 + i, envelope: valv.seal('trace', u) })
+      const envelope = await valv.seal(traceId, u)
+      vw.send({ type: 'envelope', docId: traceId, ref: 1e6 + i, envelope })
       await until(() => vr.doc.getText('t').length > before)
       vLat.push(performance.now() - s)
     }
@@ -284,9 +287,10 @@ const bench: Benchmark = async ({ quick }) => {
     // Fan-out 1 writer → N observers.
     const observers = quick ? 20 : 500
     const vObs: ValvPeer[] = []
-    for (let i = 0; i < observers; i++) vObs.push(await valv.peer('fan'))
-    const fw = await TestClient.ready(valv.url, ['fan'])
-    await valv.setupDoc(fw, 'fan')
+    const fanId = await valv.document()
+    for (let i = 0; i < observers; i++) vObs.push(await valv.peer(fanId))
+    const fw = await TestClient.ready(valv.url, [fanId])
+    await valv.setupDoc(fw, fanId)
     const pObs: { p: WebsocketProvider; doc: Y.Doc }[] = []
     for (let i = 0; i < observers; i++) pObs.push(await plainPeer(plain.url, 'fan'))
     const pfw = await plainPeer(plain.url, 'fan')
@@ -301,7 +305,8 @@ const bench: Benchmark = async ({ quick }) => {
       })
       src.getText('t').insert(0, 'y')
       let s = performance.now()
-      fw.send({ type: 'envelope', docId: 'fan', ref: r + 1, envelope: valv.seal('fan', u) })
+      const envelope = await valv.seal(fanId, u)
+      fw.send({ type: 'envelope', docId: fanId, ref: r + 1, envelope })
       await until(() => vObs.every((o) => o.doc.getText('t').length === r + 1))
       vFan.push(performance.now() - s)
       s = performance.now()

@@ -10,7 +10,8 @@
  *   Bytes stored: the relay's store after client-driven compaction (plain: the Yjs state).
  * - one-keystroke latency p50/p99: insert on the writer until the reader shows it.
  * - cold load of the finished document by a new client (Valv: newest snapshot + tail).
- * - server CPU (child process, % of one core) while N clients each send presence at 1 Hz.
+ * - server CPU (child process, % of one core) while N clients each send presence at 1 Hz
+ *   (Valv: a real viewer's sealed presence, verified by the relay and fanned out to everyone).
  *
  * Crypto is the real thing: `@valv/crypto` sessions (XChaCha20-Poly1305, Ed25519 through
  * WebCrypto, PADMÉ padding) and the relay's `@valv/protocol` verifier.
@@ -19,14 +20,16 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { sharedDocument } from '@valv/test-utils'
+import { cleanup, publishChain } from '@valv/test-utils/stack'
 import { docs, setupWSConnection } from '@y/websocket-server/utils'
 import * as encoding from 'lib0/encoding'
 import { WebSocket, WebSocketServer } from 'ws'
 import { Awareness, encodeAwarenessUpdate } from 'y-protocols/awareness'
 import { WebsocketProvider as PlainProvider } from 'y-websocket'
 import * as Y from 'yjs'
+import { type DocumentSession, Role } from '../packages/crypto/src/index.js'
 import type { WebsocketProvider } from '../packages/provider-websocket/src/index.js'
-import { cleanup } from '../packages/provider-websocket/test/harness.js'
 import { decodeFrame, encodeFrame, WIRE_VERSION } from '../packages/wire/src/index.js'
 import { type Benchmark, type BenchRow, loadTrace, percentile, type TraceEdit } from './harness.js'
 import { realRoom } from './real-room.js'
@@ -105,10 +108,9 @@ async function latencies(
 const abs = (p: string) => fileURLToPath(new URL(p, import.meta.url))
 
 const VALV_SERVER = `
-import { Relay } from '${abs('../packages/relay/src/relay.ts')}'
-import { TestMemoryStorage } from '${abs('../packages/relay/test/memory-storage.ts')}'
-import { testVerifier } from '${abs('../packages/relay/test/signed.ts')}'
-const relay = new Relay({ storage: new TestMemoryStorage(), verifier: testVerifier, logger: () => {},
+import { defaultVerifier, Relay } from '${abs('../packages/relay/src/index.ts')}'
+import { MemoryStorageAdapter } from '${abs('../packages/storage-memory/src/index.ts')}'
+const relay = new Relay({ storage: new MemoryStorageAdapter(), verifier: defaultVerifier(), logger: () => {},
   limits: { maxSubscribersPerDoc: 100000, maxBufferedBytes: 1 << 30 } })
 const { port } = await relay.listen(0, '127.0.0.1')
 process.send({ port })
@@ -153,7 +155,20 @@ const open = (url: string) =>
     ws.once('error', reject)
   })
 
-async function valvClient(port: number): Promise<() => void> {
+/** One presence payload sealed by a real viewer of a real document (the relay verifies it). */
+async function presenceDocument(port: number): Promise<{ docId: string; payload: Uint8Array }> {
+  const shared = await sharedDocument([Role.Viewer])
+  await publishChain(`ws://127.0.0.1:${port}`, shared.docId, shared.chain())
+  // About the size of a sealed awareness update (cursor + name).
+  const plain = crypto.getRandomValues(new Uint8Array(120))
+  const viewer = shared.members[0] as DocumentSession
+  return { docId: shared.docId, payload: await viewer.seal('presence', plain, 1) }
+}
+
+async function valvClient(
+  port: number,
+  room: { docId: string; payload: Uint8Array },
+): Promise<() => void> {
   const ws = await open(`ws://127.0.0.1:${port}`)
   const next = (type: string) =>
     new Promise<void>((resolve) => {
@@ -172,16 +187,15 @@ async function valvClient(port: number): Promise<() => void> {
   ws.send(
     encodeFrame({
       type: 'subscribe',
-      docId: 'room',
+      docId: room.docId,
       sinceSeq: 0,
       snapshotSeq: 0,
       membershipFrom: 0,
     }),
   )
   await synced
-  // About the size of a sealed, signed awareness update (cursor + name).
-  const payload = crypto.getRandomValues(new Uint8Array(220))
-  return () => ws.send(encodeFrame({ type: 'presence', docId: 'room', payload }))
+  const frame = encodeFrame({ type: 'presence', docId: room.docId, payload: room.payload })
+  return () => ws.send(frame)
 }
 
 async function plainClient(port: number, i: number): Promise<() => void> {
@@ -208,8 +222,9 @@ async function presenceCpu(
   const timers: NodeJS.Timeout[] = []
   try {
     const senders: (() => void)[] = []
+    const room = kind === 'valv' ? await presenceDocument(port) : undefined
     for (let i = 0; i < clients; i++) {
-      senders.push(kind === 'valv' ? await valvClient(port) : await plainClient(port, i))
+      senders.push(room ? await valvClient(port, room) : await plainClient(port, i))
     }
     // Spread the senders evenly over each second, as real clients would be.
     for (const [i, send] of senders.entries()) {

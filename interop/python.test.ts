@@ -8,10 +8,10 @@ import { encodeSnapshotBody } from '@valv/core'
 import { DocumentSession, Identity, PublicCard, Role } from '@valv/crypto'
 import { snapshotId } from '@valv/protocol'
 import { FsStorageAdapter } from '@valv/storage-fs'
-import { type Frame, WIRE_VERSION } from '@valv/wire'
+import { cleanup, startStack, until } from '@valv/test-utils/stack'
+import type { Frame } from '@valv/wire'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { cleanup, startStack, until } from '../test/attacks/stack.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const reader = join(root, 'interop/python/valv_reader.py')
@@ -42,11 +42,7 @@ afterEach(cleanup)
 
 /** What a relay serves on `subscribe` from 0, as the spec's `valv-log1` dump. */
 async function dumpOf(stack: Awaited<ReturnType<typeof startStack>>, docId: string) {
-  const raw = await stack.raw()
-  raw.send({ type: 'auth', version: WIRE_VERSION, token: '' })
-  await raw.next((f) => f.type === 'auth-ok')
-  raw.send({ type: 'subscribe', docId, sinceSeq: 0, snapshotSeq: 0, membershipFrom: 0 })
-  await raw.next((f) => f.type === 'synced')
+  const raw = await (await (await stack.raw()).auth()).subscribe(docId)
   const of = <T extends Frame['type']>(t: T) =>
     raw.frames.filter((f): f is Extract<Frame, { type: T }> => f.type === t)
   const snap = of('snapshot').find((f) => f.confirmed)

@@ -25,6 +25,7 @@ import {
   utf8,
 } from '@valv/protocol'
 import { encodePresence } from '@valv/provider-websocket'
+import { LocalRelay } from '@valv/test-utils'
 import { encodeFrame, type Frame, WIRE_VERSION } from '@valv/wire'
 import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
@@ -43,7 +44,6 @@ import { blobId, encryptBlob } from '../packages/crypto/src/primitives/blob-stre
 import { hkdf32 } from '../packages/crypto/src/primitives/kdf.js'
 import { type PaddingPolicy, pad, padmeLength } from '../packages/crypto/src/primitives/padding.js'
 import { hintKey, recipientHint } from '../packages/crypto/src/recipient-hint.js'
-import { LocalRelay } from '../packages/crypto/test/local-relay.js'
 
 /** `n` bytes counting up from `start` (mod 256): readable fixed inputs. */
 export const seq = (n: number, start = 0): Uint8Array =>

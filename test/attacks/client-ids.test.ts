@@ -1,9 +1,9 @@
 import type { Misbehaviour } from '@valv/core'
 import { MemoryStorageAdapter } from '@valv/storage-memory'
+import { type ConnectOptions, cleanup, connect, until } from '@valv/test-utils/stack'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { push, rawMember, team, text } from './client-team.js'
-import { type ConnectOptions, cleanup, connect, until } from './stack.js'
 
 afterEach(cleanup)
 

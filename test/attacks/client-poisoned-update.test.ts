@@ -1,10 +1,10 @@
 import { EncryptedDoc, type Misbehaviour } from '@valv/core'
 import { DocumentSession, Identity } from '@valv/crypto'
+import { cleanup, until } from '@valv/test-utils/stack'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { push, rawMember, team, text } from './client-team.js'
-import { cleanup, until } from './stack.js'
 
 afterEach(cleanup)
 

@@ -1,8 +1,8 @@
 import type { Misbehaviour } from '@valv/core'
 import { encodePresence } from '@valv/provider-websocket'
+import { cleanup, connect, until } from '@valv/test-utils/stack'
 import { afterEach, describe, expect, it } from 'vitest'
 import { rawMember, team } from './client-team.js'
-import { cleanup, connect, until } from './stack.js'
 
 afterEach(cleanup)
 

@@ -5,8 +5,14 @@
  */
 import { DocumentSession, Identity, PublicCard, Role } from '@valv/crypto'
 import type { WebsocketProvider } from '@valv/provider-websocket'
-import { type Frame, WIRE_VERSION } from '@valv/wire'
-import { type ConnectOptions, type RawClient, type Stack, startStack, until } from './stack.js'
+import {
+  type ConnectOptions,
+  type RawClient,
+  type Stack,
+  startStack,
+  until,
+} from '@valv/test-utils/stack'
+import type { Frame } from '@valv/wire'
 
 /** One member: its session and its real provider. */
 export interface Member {
@@ -37,12 +43,7 @@ export async function team(
 
 /** A raw socket authenticated and subscribed to `docId` (frames from the relay recorded). */
 export async function rawMember(stack: Stack, docId: string): Promise<RawClient> {
-  const raw = await stack.raw()
-  raw.send({ type: 'auth', version: WIRE_VERSION, token: '' })
-  await raw.next((f) => f.type === 'auth-ok')
-  raw.send({ type: 'subscribe', docId, sinceSeq: 0, snapshotSeq: 0, membershipFrom: 0 })
-  await raw.next((f) => f.type === 'synced')
-  return raw
+  return (await (await stack.raw()).auth()).subscribe(docId)
 }
 
 /** Send a sealed update as `ref` and wait for the relay's answer (it must store it). */

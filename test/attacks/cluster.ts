@@ -7,14 +7,14 @@ import { randomBytes } from 'node:crypto'
 import { RedisBus, type RelayLimits } from '@valv/relay'
 import { DocumentStore } from '@valv/storage'
 import { PostgresStorageAdapter } from '@valv/storage-postgres'
-import { type Frame, WIRE_VERSION } from '@valv/wire'
+import { onCleanup, RawClient, type Stack, startStack } from '@valv/test-utils/stack'
+import type { Frame } from '@valv/wire'
 import { expect } from 'vitest'
 import {
   dropSchema,
   freshSchema,
   testConnectionString,
 } from '../../packages/storage-postgres/test/helpers.js'
-import { onCleanup, RawClient, type Stack, startStack } from './stack.js'
 
 /** The machine's shared Redis (fan-out only; each test uses its own channel prefix). */
 export const REDIS = 'redis://127.0.0.1:6379'
@@ -80,11 +80,7 @@ export async function nodes(
 
 /** `raw` authenticated and subscribed to `docId` from the start, synced. */
 export async function subscribed(raw: RawClient, docId: string): Promise<RawClient> {
-  raw.send({ type: 'auth', version: WIRE_VERSION, token: '' })
-  await raw.next((f) => f.type === 'auth-ok')
-  raw.send({ type: 'subscribe', docId, sinceSeq: 0, snapshotSeq: 0, membershipFrom: 0 })
-  await raw.next((f) => f.type === 'synced')
-  return raw
+  return (await raw.auth()).subscribe(docId)
 }
 
 /** A raw client on `url`, subscribed to `docId`. */

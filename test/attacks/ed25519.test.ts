@@ -15,11 +15,10 @@ import {
   verifyEnvelope,
 } from '@valv/protocol'
 import { DocumentStore } from '@valv/storage'
-import { WIRE_VERSION } from '@valv/wire'
+import { cleanup, startStack, until } from '@valv/test-utils/stack'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
 import { signWithTorsion } from '../../packages/protocol/test/torsion.js'
-import { cleanup, startStack, until } from './stack.js'
 
 afterEach(cleanup)
 
@@ -80,17 +79,8 @@ describe('Ed25519: one acceptance rule on every path', () => {
     const forged = joinSignature(env.signed, signWithTorsion(message, secret))
 
     // The relay refuses it and counts it; nothing is stored.
-    const raw = await s.raw()
-    raw.send({ type: 'auth', version: WIRE_VERSION, token: '' })
-    await raw.next((f) => f.type === 'auth-ok')
-    raw.send({
-      type: 'subscribe',
-      docId: admin.docId,
-      sinceSeq: 0,
-      snapshotSeq: 0,
-      membershipFrom: 0,
-    })
-    await raw.next((f) => f.type === 'synced')
+    const raw = await (await s.raw()).auth()
+    await raw.subscribe(admin.docId)
     const log = new DocumentStore(s.storage)
     const before = await log.headSeq(admin.docId)
     raw.send({ type: 'envelope', docId: admin.docId, ref: 7, envelope: forged })

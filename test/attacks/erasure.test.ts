@@ -16,19 +16,24 @@ import { uploadFile } from '@valv/provider-websocket'
 import { defaultVerifier, Relay } from '@valv/relay'
 import type { StorageAdapter } from '@valv/storage'
 import { FsStorageAdapter } from '@valv/storage-fs'
-import { type Frame, WIRE_VERSION } from '@valv/wire'
+import {
+  cleanup,
+  onCleanup,
+  RawClient,
+  type Stack,
+  startStack,
+  until,
+} from '@valv/test-utils/stack'
+import type { Frame } from '@valv/wire'
 import { afterEach, describe, expect, it } from 'vitest'
-import { cleanup, onCleanup, RawClient, type Stack, startStack, until } from './stack.js'
 
 afterEach(cleanup)
 
 /** An authenticated raw socket subscribed to `docId`, and its relay session id. */
 async function socket(stack: Stack, docId: string) {
   const raw = await stack.raw()
-  raw.send({ type: 'auth', version: WIRE_VERSION, token: '' })
+  await (await raw.auth()).subscribe(docId)
   const ok = await raw.next((f) => f.type === 'auth-ok')
-  raw.send({ type: 'subscribe', docId, sinceSeq: 0, snapshotSeq: 0, membershipFrom: 0 })
-  await raw.next((f) => f.type === 'synced')
   return { raw, sessionId: ok.sessionId }
 }
 
@@ -129,8 +134,7 @@ describe('erasure on the relay (erase frame)', () => {
     const refused = await carlSocket.raw.next((f) => f.type === 'error' && f.ref === 6)
     expect(['erased', 'not-subscribed']).toContain(codeOf(refused))
     const again = await stack.raw()
-    again.send({ type: 'auth', version: WIRE_VERSION, token: '' })
-    await again.next((f) => f.type === 'auth-ok')
+    await again.auth()
     again.send({ type: 'subscribe', docId, sinceSeq: 0, snapshotSeq: 0, membershipFrom: 0 })
     expect(codeOf(await again.next((f) => f.type === 'error' && f.docId === docId))).toBe('erased')
     again.send({ type: 'envelope', docId, ref: 7, envelope })
@@ -173,8 +177,7 @@ describe('erasure on the relay (erase frame)', () => {
     onCleanup(() => relay2.close())
     const { port } = await relay2.listen(0, '127.0.0.1')
     const late = await RawClient.open(`ws://127.0.0.1:${port}`)
-    late.send({ type: 'auth', version: WIRE_VERSION, token: '' })
-    await late.next((f) => f.type === 'auth-ok')
+    await late.auth()
     late.send({ type: 'subscribe', docId, sinceSeq: 0, snapshotSeq: 0, membershipFrom: 0 })
     expect(codeOf(await late.next((f) => f.type === 'error'))).toBe('erased')
     const more = await relay2.audit?.export()

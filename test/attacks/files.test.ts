@@ -15,10 +15,17 @@ import {
   type WebsocketProvider,
 } from '@valv/provider-websocket'
 import { DocumentStore } from '@valv/storage'
+import {
+  cleanup,
+  connect,
+  onCleanup,
+  startRelayProcess,
+  startStack,
+  until,
+} from '@valv/test-utils/stack'
 import { WIRE_VERSION } from '@valv/wire'
 import { afterEach, describe, expect, it } from 'vitest'
 import { rawMember, team } from './client-team.js'
-import { cleanup, connect, onCleanup, startRelayProcess, startStack, until } from './stack.js'
 
 afterEach(cleanup)
 

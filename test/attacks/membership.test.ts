@@ -16,11 +16,10 @@ import { WebsocketProvider, type WebsocketProviderOptions } from '@valv/provider
 import { defaultVerifier, Relay } from '@valv/relay'
 import type { StorageAdapter, StorageKey } from '@valv/storage'
 import { MemoryStorageAdapter } from '@valv/storage-memory'
-import { WIRE_VERSION } from '@valv/wire'
+import { cleanup, connect, onCleanup, type Stack, startStack, until } from '@valv/test-utils/stack'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import * as Y from 'yjs'
-import { cleanup, connect, onCleanup, type Stack, startStack, until } from './stack.js'
 
 afterEach(cleanup)
 
@@ -62,11 +61,7 @@ async function viaLink(s: Stack, who: Identity, link: string) {
 
 /** Every update envelope the relay stores for `docId`, read as a wire-level subscriber. */
 async function storedEnvelopes(s: Stack, docId: string): Promise<Uint8Array[]> {
-  const raw = await s.raw()
-  raw.send({ type: 'auth', version: WIRE_VERSION, token: '' })
-  await raw.next((f) => f.type === 'auth-ok')
-  raw.send({ type: 'subscribe', docId, sinceSeq: 0, snapshotSeq: 0, membershipFrom: 0 })
-  await raw.next((f) => f.type === 'synced')
+  const raw = await (await (await s.raw()).auth()).subscribe(docId)
   return raw.frames.flatMap((f) => (f.type === 'deliver' ? [f.envelope] : []))
 }
 

@@ -5,9 +5,9 @@
  * serving real clients.
  */
 import { DocumentSession, Identity } from '@valv/crypto'
-import { FrameType, RejectCode, WIRE_VERSION } from '@valv/wire'
+import { cleanup, connect, RawClient, startRelayProcess, until } from '@valv/test-utils/stack'
+import { FrameType, RejectCode } from '@valv/wire'
 import { afterEach, describe, expect, it } from 'vitest'
-import { cleanup, connect, RawClient, startRelayProcess, until } from './stack.js'
 
 afterEach(cleanup)
 
@@ -88,10 +88,7 @@ function boundaryFrames(tag: number, docId: string): Uint8Array[] {
 }
 
 async function authenticated(url: string): Promise<RawClient> {
-  const c = await RawClient.open(url)
-  c.send({ type: 'auth', version: WIRE_VERSION, token: '' })
-  await c.next((f) => f.type === 'auth-ok')
-  return c
+  return (await RawClient.open(url)).auth()
 }
 
 const codes = new Set<string>(Object.values(RejectCode))

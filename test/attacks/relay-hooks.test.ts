@@ -3,9 +3,9 @@
  * gate everything: a client that pipelines `auth` and `subscribe` gets nothing before the 4401.
  */
 import { DocumentSession, Identity } from '@valv/crypto'
-import { CloseCode, WIRE_VERSION } from '@valv/wire'
+import { cleanup, RawClient, startStack, until } from '@valv/test-utils/stack'
+import { CloseCode } from '@valv/wire'
 import { afterEach, describe, expect, it } from 'vitest'
-import { cleanup, RawClient, startStack, until } from './stack.js'
 
 afterEach(cleanup)
 
@@ -30,7 +30,7 @@ describe('relay: hooks gate every frame', () => {
     await until(() => s.relay.metrics.messagesIn > 2)
 
     const mallory = await RawClient.open(`${s.url}/?veto`)
-    mallory.send({ type: 'auth', version: WIRE_VERSION, token: '' })
+    await mallory.auth('', { wait: false })
     mallory.send({
       type: 'subscribe',
       docId: doc.docId,
@@ -43,7 +43,7 @@ describe('relay: hooks gate every frame', () => {
 
     // Without the veto the same pipelined frames are served, in order, once the hook passed.
     const honest = await RawClient.open(s.url)
-    honest.send({ type: 'auth', version: WIRE_VERSION, token: '' })
+    await honest.auth('', { wait: false })
     honest.send({
       type: 'subscribe',
       docId: doc.docId,

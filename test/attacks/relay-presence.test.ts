@@ -4,18 +4,14 @@
  * answered with a typed error and counted. A member's presence still flows.
  */
 import { DocumentSession, Identity } from '@valv/crypto'
-import { RejectCode, WIRE_VERSION } from '@valv/wire'
+import { cleanup, type RawClient, type Stack, startStack, until } from '@valv/test-utils/stack'
+import { RejectCode } from '@valv/wire'
 import { afterEach, describe, expect, it } from 'vitest'
-import { cleanup, type RawClient, type Stack, startStack, until } from './stack.js'
 
 afterEach(cleanup)
 
 async function subscribed(s: Stack, docId: string): Promise<RawClient> {
-  const c = await s.raw()
-  c.send({ type: 'auth', version: WIRE_VERSION, token: '' })
-  c.send({ type: 'subscribe', docId, sinceSeq: 0, snapshotSeq: 0, membershipFrom: 0 })
-  await c.next((f) => f.type === 'synced')
-  return c
+  return (await (await s.raw()).auth()).subscribe(docId)
 }
 
 describe('relay: presence only from current members', () => {

@@ -9,10 +9,17 @@ import { randomBytes } from 'node:crypto'
 import { connect as tcp } from 'node:net'
 import { createInterface } from 'node:readline'
 import { deriveDocId, MembershipState, Role } from '@valv/protocol'
-import { CloseCode, WIRE_VERSION } from '@valv/wire'
+import {
+  cleanup,
+  onCleanup,
+  RawClient,
+  startRelayProcess,
+  startStack,
+  until,
+} from '@valv/test-utils/stack'
+import { CloseCode } from '@valv/wire'
 import { afterEach, describe, expect, it } from 'vitest'
 import { entry, key } from '../../packages/protocol/test/chain.js'
-import { cleanup, onCleanup, RawClient, startRelayProcess, startStack, until } from './stack.js'
 
 afterEach(cleanup)
 
@@ -91,9 +98,7 @@ describe('relay: bounded resources', () => {
 
   it('caps the documents one relay holds in memory, subscriptions to unknown ids included', async () => {
     const s = await startStack({ limits: { maxDocuments: 3 } })
-    const c = await s.raw()
-    c.send({ type: 'auth', version: WIRE_VERSION, token: '' })
-    await c.next((f) => f.type === 'auth-ok')
+    const c = await (await s.raw()).auth()
     const sub = (docId: string) =>
       c.send({ type: 'subscribe', docId, sinceSeq: 0, snapshotSeq: 0, membershipFrom: 0 })
     for (const id of ['a', 'b', 'c']) {
@@ -112,10 +117,8 @@ describe('relay: bounded resources', () => {
 
   it('closes an authenticated socket that subscribes to nothing after the idle timeout', async () => {
     const s = await startStack({ limits: { idleTimeoutMs: 300 } })
-    const idle = await s.raw()
-    idle.send({ type: 'auth', version: WIRE_VERSION, token: '' })
-    const busy = await s.raw()
-    busy.send({ type: 'auth', version: WIRE_VERSION, token: '' })
+    const idle = await (await s.raw()).auth()
+    const busy = await (await s.raw()).auth()
     busy.send({
       type: 'subscribe',
       docId: 'open-doc',
@@ -156,9 +159,7 @@ describe('relay: bounded resources', () => {
 
     // A member creates 24 documents, each genesis entry carrying a 400 KB payload (9.6 MB; the
     // relay before this fix kept about three times that after its documents were gone).
-    const c = await RawClient.open(url)
-    c.send({ type: 'auth', version: WIRE_VERSION, token: '' })
-    await c.next((f) => f.type === 'auth-ok')
+    const c = await (await RawClient.open(url)).auth()
     for (let i = 0; i < 24; i++) {
       const admin = key()
       const nonce = randomBytes(16)

@@ -7,9 +7,9 @@
 import { DocumentSession, Identity } from '@valv/crypto'
 import type { StorageKey } from '@valv/storage'
 import { MemoryStorageAdapter } from '@valv/storage-memory'
-import { type Frame, WIRE_VERSION } from '@valv/wire'
+import { cleanup, type RawClient, type Stack, startStack } from '@valv/test-utils/stack'
+import type { Frame } from '@valv/wire'
 import { afterEach, describe, expect, it } from 'vitest'
-import { cleanup, type RawClient, type Stack, startStack } from './stack.js'
 
 afterEach(cleanup)
 
@@ -27,11 +27,7 @@ class FlakyStorage extends MemoryStorageAdapter {
 }
 
 async function subscribed(s: Stack, docId: string): Promise<RawClient> {
-  const c = await s.raw()
-  c.send({ type: 'auth', version: WIRE_VERSION, token: '' })
-  c.send({ type: 'subscribe', docId, sinceSeq: 0, snapshotSeq: 0, membershipFrom: 0 })
-  await c.next((f) => f.type === 'synced')
-  return c
+  return (await (await s.raw()).auth()).subscribe(docId)
 }
 
 let ref = 1

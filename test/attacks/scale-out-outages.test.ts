@@ -8,9 +8,16 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { createConnection } from 'node:net'
 import { DocumentSession, Identity, PublicCard, Role } from '@valv/crypto'
 import type { WebsocketProvider } from '@valv/provider-websocket'
+import {
+  cleanup,
+  connect,
+  onCleanup,
+  type Stack,
+  startRelayProcess,
+  until,
+} from '@valv/test-utils/stack'
 import { afterEach, describe, expect, it } from 'vitest'
 import { answerTo, expectGapFreeUnique, logOf, nodes, REDIS, rawOn, shared } from './cluster.js'
-import { cleanup, connect, onCleanup, type Stack, startRelayProcess, until } from './stack.js'
 
 afterEach(cleanup)
 

@@ -5,10 +5,10 @@
 import { randomBytes } from 'node:crypto'
 import { DocumentSession, Identity } from '@valv/crypto'
 import { snapshotId } from '@valv/protocol'
+import { cleanup, connect, type RawClient, type Stack, until } from '@valv/test-utils/stack'
 import type { Frame } from '@valv/wire'
 import { afterEach, describe, expect, it } from 'vitest'
 import { answerTo, logOf, nodes, rawOn } from './cluster.js'
-import { cleanup, connect, type RawClient, type Stack, until } from './stack.js'
 
 afterEach(cleanup)
 

@@ -7,11 +7,18 @@
  */
 import { DocumentSession, Identity, PublicCard, Role } from '@valv/crypto'
 import type { WebsocketProvider } from '@valv/provider-websocket'
+import {
+  cleanup,
+  connect,
+  onCleanup,
+  type Stack,
+  startRelayProcess,
+  until,
+} from '@valv/test-utils/stack'
 import type { Frame } from '@valv/wire'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { answerTo, expectGapFreeUnique, logOf, nodes, REDIS, rawOn, shared } from './cluster.js'
-import { cleanup, connect, onCleanup, type Stack, startRelayProcess, until } from './stack.js'
 
 afterEach(cleanup)
 

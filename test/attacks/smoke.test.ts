@@ -1,6 +1,6 @@
 import { DocumentSession, Identity } from '@valv/crypto'
+import { cleanup, startRelayProcess, startStack } from '@valv/test-utils/stack'
 import { afterEach, describe, expect, it } from 'vitest'
-import { cleanup, startRelayProcess, startStack } from './stack.js'
 
 afterEach(cleanup)
 

@@ -6,11 +6,11 @@ import { encodeSnapshotBody, type Misbehaviour } from '@valv/core'
 import { DocumentSession, Identity, Role } from '@valv/crypto'
 import type { WebsocketProvider } from '@valv/provider-websocket'
 import { DocumentStore } from '@valv/storage'
-import { decodeFrame, type Frame, WIRE_VERSION } from '@valv/wire'
+import { cleanup, type RawClient, type Stack, startStack, until } from '@valv/test-utils/stack'
+import { decodeFrame, type Frame } from '@valv/wire'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import * as Y from 'yjs'
-import { cleanup, type RawClient, type Stack, startStack, until } from './stack.js'
 
 afterEach(cleanup)
 
@@ -48,12 +48,7 @@ async function logLength(s: Stack, docId: string): Promise<number> {
 
 /** A raw socket subscribed to `docId` (anyone may subscribe to this relay). */
 async function subscriber(s: Stack, docId: string): Promise<RawClient> {
-  const c = await s.raw()
-  c.send({ type: 'auth', version: WIRE_VERSION, token: '' })
-  await c.next((f) => f.type === 'auth-ok')
-  c.send({ type: 'subscribe', docId, sinceSeq: 0, snapshotSeq: 0, membershipFrom: 0 })
-  await c.next((f) => f.type === 'synced')
-  return c
+  return (await (await s.raw()).auth()).subscribe(docId)
 }
 
 function answer(c: RawClient, ref: number) {

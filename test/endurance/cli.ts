@@ -6,7 +6,7 @@
  * `--seed <n> --runs 1` here, replays it).
  */
 import { parseArgs } from 'node:util'
-import { cleanup } from '../attacks/stack.js'
+import { cleanup } from '@valv/test-utils/stack'
 import { type Backend, faultRun, type RunResult } from './fault-run.js'
 import { seedFromEnv } from './seed.js'
 

@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type RelayProcess, startRelayProcess, until } from '../attacks/stack.js'
+import { type RelayProcess, startRelayProcess, until } from '@valv/test-utils/stack'
 import { CHAOS, ChaosProxy, type ProxyCounts } from './chaos-proxy.js'
 import { rng } from './seed.js'
 import { logDuplicates, notExactlyOnce, readBack, settled, type, writers } from './team.js'

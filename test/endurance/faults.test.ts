@@ -3,8 +3,9 @@
  * printed; `VALV_SEED=<n>` replays the same fault decisions. The long campaign is
  * `npm run endurance -- --runs 1000`.
  */
+
+import { cleanup } from '@valv/test-utils/stack'
 import { afterEach, describe, expect, it } from 'vitest'
-import { cleanup } from '../attacks/stack.js'
 import { type Backend, faultRun } from './fault-run.js'
 import { seedFromEnv } from './seed.js'
 

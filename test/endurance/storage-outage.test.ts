@@ -12,9 +12,9 @@ import { join } from 'node:path'
 import type { StorageAdapter } from '@valv/storage'
 import { FsStorageAdapter } from '@valv/storage-fs'
 import { PostgresStorageAdapter } from '@valv/storage-postgres'
+import { cleanup, onCleanup, type Stack, startStack, until } from '@valv/test-utils/stack'
 import pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
-import { cleanup, onCleanup, type Stack, startStack, until } from '../attacks/stack.js'
 import { TcpProxy } from './tcp-proxy.js'
 import {
   logDuplicates,

@@ -4,9 +4,8 @@
  */
 import { DocumentSession, Identity, PublicCard, Role } from '@valv/crypto'
 import type { WebsocketProvider } from '@valv/provider-websocket'
-import { WIRE_VERSION } from '@valv/wire'
+import { type ConnectOptions, connect, RawClient, until } from '@valv/test-utils/stack'
 import * as Y from 'yjs'
-import { type ConnectOptions, connect, RawClient, until } from '../attacks/stack.js'
 
 /** One writer: session, provider, the tokens it typed and how often it lost the connection. */
 export interface Writer {
@@ -98,7 +97,7 @@ export async function logDuplicates(url: string, w: Writer): Promise<string[]> {
   const c = await RawClient.open(url)
   try {
     const docId = w.session.docId
-    c.send({ type: 'auth', version: WIRE_VERSION, token: '' })
+    await c.auth('', { wait: false })
     c.send({ type: 'subscribe', docId, sinceSeq: 0, snapshotSeq: 0, membershipFrom: 0 })
     await c.next((f) => f.type === 'synced', 15_000)
     const seen = new Map<number, { from: number; to: number; seq: number }[]>()

@@ -6,9 +6,9 @@
  * honest client.
  */
 import { DocumentSession, Identity, Role } from '@valv/crypto'
+import { cleanup, connect, RawClient, startRelayProcess, until } from '@valv/test-utils/stack'
 import { encodeFrame, type Frame } from '@valv/wire'
 import { afterEach, describe, expect, it } from 'vitest'
-import { cleanup, connect, RawClient, startRelayProcess, until } from '../attacks/stack.js'
 import { mutate, rng } from './mutate.js'
 
 afterEach(cleanup)

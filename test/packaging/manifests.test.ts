@@ -12,6 +12,7 @@ const SHARED = new Set(['yjs', 'y-protocols', 'lib0'])
 
 interface Manifest {
   name: string
+  private?: boolean
   exports?: Record<string, string | { import?: string }>
   dependencies?: Record<string, string>
   peerDependencies?: Record<string, string>
@@ -64,13 +65,15 @@ function bareImportsFrom(entry: string): Set<string> {
   return bare
 }
 
-const packages = readdirSync('packages')
+const workspace = readdirSync('packages')
   .map((dir) => join('packages', dir))
   .filter((dir) => existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'src')))
   .map((dir) => ({
     dir,
     manifest: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Manifest,
   }))
+/** The published packages; private ones (@valv/test-utils) are test fixtures, never packed. */
+const packages = workspace.filter(({ manifest }) => manifest.private !== true)
 
 const paths = (
   JSON.parse(readFileSync('tsconfig.base.json', 'utf8')) as {
@@ -130,6 +133,28 @@ describe('package manifests', () => {
       })
     })
   }
+})
+
+describe('@valv/test-utils (shared test fixtures)', () => {
+  const testUtils = workspace.find(({ manifest }) => manifest.name === '@valv/test-utils')
+
+  it('is a private workspace package, so it is never built, packed or published', () => {
+    expect(testUtils?.manifest.private).toBe(true)
+    expect(packages.map(({ manifest }) => manifest.name)).not.toContain('@valv/test-utils')
+  })
+
+  it('is depended on and imported by no published package (only tests use it)', () => {
+    for (const { dir, manifest } of packages) {
+      const declared = {
+        ...manifest.dependencies,
+        ...manifest.peerDependencies,
+        ...manifest.devDependencies,
+      }
+      expect(Object.keys(declared), manifest.name).not.toContain('@valv/test-utils')
+      const imported = sourceFiles(join(dir, 'src')).flatMap(importsOf).map(packageOf)
+      expect(imported, manifest.name).not.toContain('@valv/test-utils')
+    }
+  })
 })
 
 describe('@valv/models subpaths', () => {

@@ -13,9 +13,9 @@ import {
 } from '@valv/crypto'
 import { toHex } from '@valv/protocol'
 import { MemoryStorageAdapter } from '@valv/storage-memory'
+import { LocalRelay } from '@valv/test-utils'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
-import { LocalRelay } from '../../crypto/test/local-relay.js'
 import {
   AuditTrail,
   ComplianceError,

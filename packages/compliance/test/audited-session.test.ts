@@ -8,8 +8,8 @@ import {
   Role,
 } from '@valv/crypto'
 import { toHex } from '@valv/protocol'
+import { LocalRelay } from '@valv/test-utils'
 import { describe, expect, it } from 'vitest'
-import { LocalRelay } from '../../crypto/test/local-relay.js'
 import {
   AuditedSession,
   AuditTrail,

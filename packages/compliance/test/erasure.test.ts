@@ -1,8 +1,8 @@
 import { DocumentSession, Identity, memoryKeyStore, Role } from '@valv/crypto'
 import { DocumentStore } from '@valv/storage'
+import { LocalRelay } from '@valv/test-utils'
 import { afterAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { LocalRelay } from '../../crypto/test/local-relay.js'
 import {
   AuditTrail,
   ComplianceError,

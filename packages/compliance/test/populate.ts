@@ -1,6 +1,6 @@
 import { DocumentSession, type Identity } from '@valv/crypto'
 import { DocumentStore, type StorageAdapter } from '@valv/storage'
-import { LocalRelay } from '../../crypto/test/local-relay.js'
+import { LocalRelay } from '@valv/test-utils'
 
 /** Everything a document leaves on a backend used both as relay store and as device store. */
 export async function populate(adapter: StorageAdapter, me: Identity) {

@@ -2,9 +2,9 @@ import { EncryptedDoc, type QueuedEnvelope } from '@valv/core'
 import { DocumentSession, Identity, memoryKeyStore, PublicCard, Role } from '@valv/crypto'
 import type { StorageKey } from '@valv/storage'
 import { MemoryBackend, MemoryStorageAdapter } from '@valv/storage-memory'
+import { LocalRelay } from '@valv/test-utils'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
-import { LocalRelay } from '../../crypto/test/local-relay.js'
 
 const bindings: EncryptedDoc[] = []
 afterEach(async () => {

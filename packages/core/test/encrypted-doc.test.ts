@@ -1,32 +1,27 @@
 import { EncryptedDoc, type Misbehaviour, type QueuedEnvelope } from '@valv/core'
+import { type DocumentSession, Role } from '@valv/crypto'
 import { MemoryBackend, MemoryStorageAdapter } from '@valv/storage-memory'
+import { sharedDocument } from '@valv/test-utils'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { identity, Role, TestRoom } from './test-crypto.js'
 
 const bindings: EncryptedDoc[] = []
 afterEach(async () => {
   await Promise.all(bindings.splice(0).map((b) => b.destroy().catch(() => undefined)))
 })
 
+/** A document of real sessions: the admin and `n - 1` editors (`ids`), and a viewer. */
 async function setup(n = 2, batch = { windowMs: 5 }) {
-  const room = await TestRoom.create('doc-1')
-  const admin = await identity()
-  await room.add(admin, admin, Role.Admin)
-  const ids = [admin]
-  for (let i = 1; i < n; i++) {
-    const id = await identity()
-    await room.add(admin, id, Role.Editor)
-    ids.push(id)
-  }
-  const viewer = await identity()
-  await room.add(admin, viewer, Role.Viewer)
-  const make = async (id = admin, storage?: MemoryStorageAdapter) => {
+  const shared = await sharedDocument([...Array(n - 1).fill(Role.Editor), Role.Viewer])
+  const { docId } = shared
+  const ids: DocumentSession[] = [shared.admin, ...shared.members.slice(0, n - 1)]
+  const viewer = shared.members[n - 1] as DocumentSession
+  const make = async (crypto = shared.admin, storage?: MemoryStorageAdapter) => {
     const b = new EncryptedDoc({
       doc: new Y.Doc(),
-      docId: 'doc-1',
-      crypto: await room.crypto(id),
+      docId,
+      crypto,
       batch,
       ...(storage ? { storage } : {}),
     })
@@ -34,7 +29,7 @@ async function setup(n = 2, batch = { windowMs: 5 }) {
     await b.ready
     return b
   }
-  return { room, ids, viewer, make }
+  return { docId, ids, viewer, make }
 }
 
 function collect(b: EncryptedDoc): QueuedEnvelope[] {
@@ -63,8 +58,8 @@ describe('EncryptedDoc', () => {
   })
 
   it('counts a batch as unsynced while it is being sealed, until the relay acks it', async () => {
-    const { room, ids } = await setup()
-    const crypto = await room.crypto(ids[0]!)
+    const { docId, ids } = await setup()
+    const crypto = ids[0]!
     const seal = crypto.seal.bind(crypto)
     let release: () => void = () => undefined
     const gate = new Promise<void>((r) => {
@@ -75,7 +70,7 @@ describe('EncryptedDoc', () => {
       await gate
       return seal(...args)
     }
-    const a = new EncryptedDoc({ doc: new Y.Doc(), docId: 'doc-1', crypto, batch: { windowMs: 1 } })
+    const a = new EncryptedDoc({ doc: new Y.Doc(), docId, crypto, batch: { windowMs: 1 } })
     bindings.push(a)
     const counts: number[] = []
     a.on('unsynced', (n) => counts.push(n))
@@ -156,11 +151,11 @@ describe('EncryptedDoc', () => {
   })
 
   it('verifies before applying: viewer writes and tampered bytes never touch the doc', async () => {
-    const { room, ids, viewer, make } = await setup()
+    const { ids, viewer, make } = await setup()
     const b = await make(ids[1])
     const events: Misbehaviour[] = []
     b.on('misbehaviour', (m) => events.push(m))
-    const viewerCrypto = await room.crypto(viewer)
+    const viewerCrypto = viewer
     const forged = new Y.Doc()
     forged.getText('t').insert(0, 'viewer text')
     const update = Y.encodeStateAsUpdate(forged)
@@ -220,12 +215,12 @@ describe('EncryptedDoc', () => {
   })
 
   it('refuses a corrupted local checkpoint with a typed error', async () => {
-    const { ids, make } = await setup()
+    const { docId, ids, make } = await setup()
     const storage = new MemoryStorageAdapter()
     const a = await make(ids[0], storage)
     await a.save()
     await a.destroy()
-    await storage.put(['valv', 'doc-1', 'cp'], new Uint8Array(200))
+    await storage.put(['valv', docId, 'cp'], new Uint8Array(200))
     await expect(make(ids[0], storage)).rejects.toMatchObject({ code: 'corrupt-local-state' })
   })
 

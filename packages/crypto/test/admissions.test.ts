@@ -1,4 +1,5 @@
 import { admissionUsable, decodeEntry, MembershipState } from '@valv/protocol'
+import { LocalRelay } from '@valv/test-utils'
 import { describe, expect, it } from 'vitest'
 import {
   CryptoError,
@@ -10,7 +11,6 @@ import {
   Role,
 } from '../src/index.js'
 import { decodeParts, PartTag } from '../src/payload.js'
-import { LocalRelay } from './local-relay.js'
 
 const text = (s: string) => new TextEncoder().encode(s)
 const str = (b: Uint8Array) => new TextDecoder().decode(b)

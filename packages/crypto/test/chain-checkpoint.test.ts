@@ -1,3 +1,4 @@
+import { LocalRelay } from '@valv/test-utils'
 import { describe, expect, it } from 'vitest'
 import {
   CryptoError,
@@ -7,7 +8,6 @@ import {
   PublicCard,
   Role,
 } from '../src/index.js'
-import { LocalRelay } from './local-relay.js'
 
 /** A key store whose raw contents the test can read and tamper with. */
 function openStore(): KeyStore & { map: Map<string, Uint8Array> } {

@@ -3,12 +3,12 @@ import type { AddressInfo } from 'node:net'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { MembershipState, verifyEnvelope } from '@valv/protocol'
+import { LocalRelay } from '@valv/test-utils'
 import * as esbuild from 'esbuild'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DocumentSession, Identity, PublicCard, Role } from '../src/index.js'
 import { type PageApi, pageApi } from './browser/page.js'
-import { LocalRelay } from './local-relay.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const packagesDir = resolve(here, '..', '..')

@@ -13,6 +13,7 @@ import {
   utf8,
   verifyEnvelope,
 } from '@valv/protocol'
+import { LocalRelay } from '@valv/test-utils'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { documentSigningSecret } from '../src/identity.js'
@@ -24,7 +25,6 @@ import {
   RecoveryKey,
   Role,
 } from '../src/index.js'
-import { LocalRelay } from './local-relay.js'
 
 const text = (s: string) => new TextEncoder().encode(s)
 const str = (b: Uint8Array) => new TextDecoder().decode(b)

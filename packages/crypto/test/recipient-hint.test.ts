@@ -1,11 +1,11 @@
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { decodeEntry, equalBytes } from '@valv/protocol'
+import { LocalRelay } from '@valv/test-utils'
 import { describe, expect, it, vi } from 'vitest'
 import { secretsOf } from '../src/identity.js'
 import { DocumentSession, Identity, memoryKeyStore, PublicCard, Role } from '../src/index.js'
 import { decodeParts, PartTag } from '../src/payload.js'
 import { HINT_LENGTH, hintKey, recipientHint } from '../src/recipient-hint.js'
-import { LocalRelay } from './local-relay.js'
 
 // Count the hybrid boxes sessions open: the point of the hint is that they open only theirs.
 const opened = vi.hoisted(() => ({ count: 0 }))

@@ -1,3 +1,4 @@
+import { LocalRelay } from '@valv/test-utils'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
@@ -11,7 +12,6 @@ import {
   RecoveryKey,
   Role,
 } from '../src/index.js'
-import { LocalRelay } from './local-relay.js'
 
 const text = (s: string) => new TextEncoder().encode(s)
 const str = (b: Uint8Array) => new TextDecoder().decode(b)

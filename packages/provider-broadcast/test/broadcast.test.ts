@@ -1,31 +1,28 @@
 import { EncryptedDoc } from '@valv/core'
+import { Role } from '@valv/crypto'
 import { BroadcastProvider } from '@valv/provider-broadcast'
+import { type SharedDocument, sharedDocument } from '@valv/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { identity, Role, TestRoom } from '../../core/test/test-crypto.js'
 
 const open: BroadcastProvider[] = []
 afterEach(async () => {
   await Promise.all(open.splice(0).map((p) => p.destroy()))
 })
 
-async function cast(docId: string) {
-  const room = await TestRoom.create(docId)
-  const admin = await identity()
-  const editor = await identity()
-  const viewer = await identity()
-  await room.add(admin, admin, Role.Admin)
-  await room.add(admin, editor, Role.Editor)
-  await room.add(admin, viewer, Role.Viewer)
-  return { room, admin, editor, viewer }
+/** A document of real sessions: admin (person 0), an editor (1) and a viewer (2). */
+async function cast() {
+  const room = await sharedDocument([Role.Editor, Role.Viewer])
+  return { room, admin: 0, editor: 1, viewer: 2 }
 }
 
-async function tab(room: TestRoom, id: Awaited<ReturnType<typeof identity>>, channel?: string) {
+/** A tab of person `who`: its own session (a device that verified the chain before). */
+async function tab(room: SharedDocument, who: number, channel?: string) {
   const doc = new Y.Doc()
   const p = new BroadcastProvider({
     doc,
     docId: room.docId,
-    document: await room.crypto(id),
+    document: await room.open(who),
     ...(channel ? { channel } : {}),
   })
   open.push(p)
@@ -43,7 +40,7 @@ const until = async (cond: () => boolean, ms = 3000) => {
 
 describe('BroadcastProvider (Node BroadcastChannel)', () => {
   it('two tabs share live edits without a relay, and a late tab catches up', async () => {
-    const { room, admin, editor } = await cast('bc-live')
+    const { room, admin, editor } = await cast()
     const a = await tab(room, admin)
     const b = await tab(room, editor)
     a.doc.getText('t').insert(0, 'from A')
@@ -57,9 +54,9 @@ describe('BroadcastProvider (Node BroadcastChannel)', () => {
   })
 
   it('puts only sealed bytes on the channel (no plaintext canary)', async () => {
-    const { room, admin, editor } = await cast('bc-canary')
+    const { room, admin, editor } = await cast()
     const seen: Uint8Array[] = []
-    const spy = new BroadcastChannel('valv:bc-canary')
+    const spy = new BroadcastChannel(`valv:${room.docId}`)
     spy.onmessage = (e) => seen.push((e.data as { sealed: Uint8Array }).sealed)
     try {
       const a = await tab(room, admin)
@@ -76,13 +73,13 @@ describe('BroadcastProvider (Node BroadcastChannel)', () => {
   })
 
   it('drops a viewer tab’s edit and a forged message; shares nothing across channels', async () => {
-    const { room, admin, viewer } = await cast('bc-roles')
+    const { room, admin, viewer } = await cast()
     const a = await tab(room, admin)
     const rejected: unknown[] = []
     const shared = new EncryptedDoc({
       doc: new Y.Doc(),
       docId: room.docId,
-      crypto: await room.crypto(viewer),
+      crypto: await room.open(viewer),
     })
     const v = new BroadcastProvider({ binding: shared })
     open.push(v)
@@ -91,7 +88,7 @@ describe('BroadcastProvider (Node BroadcastChannel)', () => {
     const forged = new Y.Doc()
     forged.getText('t').insert(0, 'viewer text')
     const sealed = await shared.crypto.seal('update', Y.encodeStateAsUpdate(forged), 1)
-    const ch = new BroadcastChannel('valv:bc-roles')
+    const ch = new BroadcastChannel(`valv:${room.docId}`)
     ch.postMessage({ t: 'update', sealed })
     ch.postMessage({ t: 'update', sealed: new Uint8Array(300) })
     ch.postMessage('garbage')

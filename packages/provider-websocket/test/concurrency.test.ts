@@ -1,8 +1,9 @@
 import { MemoryBackend, MemoryStorageAdapter } from '@valv/storage-memory'
+import { cleanup, startStack, until } from '@valv/test-utils/stack'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { WebsocketProvider } from '../src/index.js'
-import { cleanup, startRelay, startRoom, until } from './harness.js'
+import { startRoom } from './harness.js'
 
 afterEach(cleanup)
 
@@ -22,8 +23,8 @@ describe('concurrent editing under random disconnects', () => {
   it('6 clients converge and nothing acked is lost (seeded, property)', async () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), async (seed) => {
-        const h = await startRelay()
-        const r = await startRoom(h.url, `doc-conc-${seed}`, 5)
+        const h = await startStack()
+        const r = await startRoom(h.url, 5)
         const random = rng(seed)
         const clients: WebsocketProvider[] = [r.adminProvider]
         for (const e of r.editors)

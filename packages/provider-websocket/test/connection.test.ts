@@ -5,15 +5,9 @@
  */
 import { createServer, type Server, Socket } from 'node:net'
 import { Identity, Role } from '@valv/crypto'
+import { cleanup, onCleanup, startRelayProcess, startStack, until } from '@valv/test-utils/stack'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
-import {
-  cleanup,
-  onCleanup,
-  startRelayProcess,
-  startStack,
-  until,
-} from '../../../test/attacks/stack.js'
 import { type OpenedDocument, openDocument, RelayConnection } from '../src/index.js'
 
 afterEach(cleanup)

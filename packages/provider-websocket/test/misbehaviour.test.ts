@@ -1,8 +1,9 @@
 import type { Misbehaviour } from '@valv/core'
 import { MemoryBackend, MemoryStorageAdapter } from '@valv/storage-memory'
+import { cleanup, startStack, until } from '@valv/test-utils/stack'
 import type { Frame } from '@valv/wire'
 import { afterEach, describe, expect, it } from 'vitest'
-import { cleanup, startProxy, startRelay, startRoom, until } from './harness.js'
+import { startProxy, startRoom } from './harness.js'
 
 afterEach(cleanup)
 
@@ -10,9 +11,9 @@ const fast = { presence: { intervalMs: 100 } }
 const deliver = (f: Frame) => (f.type === 'deliver' ? f : undefined)
 
 /** A real relay, a room, and an editor `c` reached only through a tampering proxy. */
-async function hostile(docId: string, tamper: (conn: number) => (f: Frame) => Frame[]) {
-  const h = await startRelay()
-  const r = await startRoom(h.url, docId, 2)
+async function hostile(tamper: (conn: number) => (f: Frame) => Frame[]) {
+  const h = await startStack()
+  const r = await startRoom(h.url, 2)
   const b = await r.connect(r.editors[0]!, fast)
   await b.whenSynced()
   const proxy = await startProxy(h.url, (conn) => {
@@ -25,7 +26,7 @@ async function hostile(docId: string, tamper: (conn: number) => (f: Frame) => Fr
 describe('a misbehaving relay is detected by the clients', () => {
   it('withholding: signed heads in presence flag the update within one interval; resync recovers it', async () => {
     let dropped = 0
-    const { r, b, proxy } = await hostile('doc-withhold', () => (f) => {
+    const { r, b, proxy } = await hostile(() => (f) => {
       // Swallow the first update of the document, only for this client, only once.
       if (deliver(f) && dropped === 0) {
         dropped++
@@ -48,7 +49,7 @@ describe('a misbehaving relay is detected by the clients', () => {
   })
 
   it('replay: an old envelope delivered again under a new sequence number is flagged', async () => {
-    const { r, b, proxy } = await hostile('doc-replay', () => (f) => {
+    const { r, b, proxy } = await hostile(() => (f) => {
       const d = deliver(f)
       // Deliver each update twice, the copy under the next sequence number as if new.
       return d && d.seq === 1 ? [d, { ...d, seq: 2 }] : [f]
@@ -64,7 +65,7 @@ describe('a misbehaving relay is detected by the clients', () => {
   })
 
   it('rollback: a relay serving a shorter log than the signed local checkpoint is flagged', async () => {
-    const { r, b, proxy } = await hostile('doc-rollback', (conn) => (f) => {
+    const { r, b, proxy } = await hostile((conn) => (f) => {
       // The second connection gets a relay that "lost" the last two updates.
       if (conn === 1 && f.type === 'synced') return [{ ...f, headSeq: f.headSeq - 2 }]
       return [f]
@@ -99,7 +100,7 @@ describe('a misbehaving relay is detected by the clients', () => {
   })
 
   it('an honest relay raises nothing', async () => {
-    const { r, b, proxy } = await hostile('doc-honest', () => (f) => [f])
+    const { r, b, proxy } = await hostile(() => (f) => [f])
     const c = await r.connect(r.editors[1]!, { ...fast, url: proxy })
     await c.whenSynced()
     const seen: Misbehaviour[] = []

@@ -1,6 +1,7 @@
+import { cleanup, startStack, until } from '@valv/test-utils/stack'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type PresenceMessage, ReplayGuard } from '../src/index.js'
-import { cleanup, dump, startRelay, startRoom, until } from './harness.js'
+import { dump, startRoom } from './harness.js'
 
 afterEach(cleanup)
 
@@ -10,8 +11,8 @@ const contains = (hay: Uint8Array, needle: Uint8Array) =>
 
 describe('what the relay sees', () => {
   it('stores and logs no plaintext typed, pasted or pointed at by clients', async () => {
-    const h = await startRelay()
-    const r = await startRoom(h.url, 'doc-canary')
+    const h = await startStack()
+    const r = await startRoom(h.url)
     const b = await r.connect(r.editors[0]!, { compactAfter: 3, presence: { intervalMs: 50 } })
     await b.whenSynced()
     for (let i = 0; i < 6; i++) {

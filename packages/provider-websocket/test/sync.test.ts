@@ -1,19 +1,20 @@
 // The adapter reads the global IDBKeyRange even when given a factory: install the globals.
 import 'fake-indexeddb/auto'
-import { Relay } from '@valv/relay'
+import { defaultVerifier, Relay } from '@valv/relay'
 import { IndexedDBStorageAdapter } from '@valv/storage-indexeddb'
 import { MemoryBackend, MemoryStorageAdapter } from '@valv/storage-memory'
+import { cleanup, startStack, until } from '@valv/test-utils/stack'
 import { IDBFactory } from 'fake-indexeddb'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { cleanup, startRelay, startRoom, until, verifier } from './harness.js'
+import { startRoom } from './harness.js'
 
 afterEach(cleanup)
 
 describe('WebsocketProvider against the real relay', () => {
   it('syncs edits both ways, counts unsynced changes down to 0 on acks, shares cursors', async () => {
-    const h = await startRelay()
-    const r = await startRoom(h.url, 'doc-basic')
+    const h = await startStack()
+    const r = await startRoom(h.url)
     const a = r.adminProvider
     const b = await r.connect(r.editors[0]!)
     await b.whenSynced()
@@ -31,8 +32,8 @@ describe('WebsocketProvider against the real relay', () => {
   })
 
   it('merges offline edits after reconnect, and after destroy + re-create from storage', async () => {
-    const h = await startRelay()
-    const r = await startRoom(h.url, 'doc-offline')
+    const h = await startStack()
+    const r = await startRoom(h.url)
     const backend = new MemoryBackend()
     const editor = r.editors[0]!
     const b1 = await r.connect(editor, { storage: new MemoryStorageAdapter(backend) })
@@ -58,8 +59,8 @@ describe('WebsocketProvider against the real relay', () => {
   })
 
   it('keeps offline edits in IndexedDB across a page reload and sends them on reconnect', async () => {
-    const h = await startRelay()
-    const r = await startRoom(h.url, 'doc-idb')
+    const h = await startStack()
+    const r = await startRoom(h.url)
     const indexedDB = new IDBFactory() // one browser profile, shared by both "page loads"
     const page = () => new IndexedDBStorageAdapter({ indexedDB, dbName: 'valv-test' })
     const editor = r.editors[0]!
@@ -78,8 +79,8 @@ describe('WebsocketProvider against the real relay', () => {
   })
 
   it('compacts: a writer uploads a snapshot and a new client loads snapshot + tail', async () => {
-    const h = await startRelay()
-    const r = await startRoom(h.url, 'doc-compact')
+    const h = await startStack()
+    const r = await startRoom(h.url)
     const a = r.adminProvider
     const b = await r.connect(r.editors[0]!, { compactAfter: 10 })
     await b.whenSynced()
@@ -97,8 +98,8 @@ describe('WebsocketProvider against the real relay', () => {
   })
 
   it('goes quiet on the browser offline event and reconnects on online', async () => {
-    const h = await startRelay()
-    const r = await startRoom(h.url, 'doc-online')
+    const h = await startStack()
+    const r = await startRoom(h.url)
     const g = globalThis as { window?: EventTarget }
     g.window = new EventTarget() // the provider listens on window, as in a browser
     try {
@@ -126,7 +127,7 @@ describe('WebsocketProvider against the real relay', () => {
       () =>
         new Relay({
           storage: new MemoryStorageAdapter(backend),
-          verifier,
+          verifier: defaultVerifier(),
           logger: () => undefined,
         }),
     )
@@ -135,7 +136,7 @@ describe('WebsocketProvider against the real relay', () => {
       urls.push(`ws://127.0.0.1:${(await relay.listen(0)).port}`)
     }
     try {
-      const r = await startRoom(urls[0]!, 'doc-restart')
+      const r = await startRoom(urls[0]!)
       const b = await r.connect(r.editors[0]!, { urls })
       await b.whenSynced()
       const t = b.doc.getText('t')
@@ -157,8 +158,8 @@ describe('WebsocketProvider against the real relay', () => {
   })
 
   it('fails over to the next URL when the first is down', async () => {
-    const h = await startRelay()
-    const r = await startRoom(h.url, 'doc-failover')
+    const h = await startStack()
+    const r = await startRoom(h.url)
     const doc = new Y.Doc()
     const p = await r.connect(r.editors[0]!, { doc, urls: ['ws://127.0.0.1:1', h.url] } as never)
     await p.whenSynced()

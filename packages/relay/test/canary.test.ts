@@ -1,9 +1,7 @@
-import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
-import { randomBytes } from '@noble/ciphers/utils.js'
-import { concatBytes } from '@noble/hashes/utils.js'
+import { TestMemoryStorage } from '@valv/test-utils/relay'
 import { describe, expect, it } from 'vitest'
-import { TestMemoryStorage } from './memory-storage.js'
-import { setupMembers, startRelay, write } from './setup.js'
+import { envelope, key } from '../../protocol/test/chain.js'
+import { appendChain, newCast, send, startRelay, write } from './setup.js'
 
 const CANARY = 'CANARY-7f3a-plaintext'
 
@@ -28,38 +26,31 @@ describe('relay stores and logs no plaintext', () => {
         },
       ],
     })
-    const key = randomBytes(32)
-    const seal = (text: string) => {
-      const nonce = randomBytes(24)
-      return concatBytes(
-        nonce,
-        xchacha20poly1305(key, nonce).encrypt(new TextEncoder().encode(text)),
-      )
-    }
-    const a = await h.client(['doc'], `bearer ${CANARY}`)
-    const b = await h.client(['doc'])
-    const cast = await setupMembers(a, 'doc')
+    const text = (s: string) => new TextEncoder().encode(s)
+    const cast = await newCast()
+    const a = await h.client([cast.docId], `bearer ${CANARY}`)
+    const b = await h.client([cast.docId])
+    await appendChain(a, cast)
     for (let i = 1; i <= 5; i++)
-      expect(await write(a, cast.editor, 'doc', i, seal(`${CANARY} #${i}`))).toBe(i)
-    const { signUpdate } = await import('./signed.js')
-    const cursor = signUpdate(cast.viewer, 'doc', 0, seal(`${CANARY} cursor`))
-    a.send({ type: 'presence', docId: 'doc', payload: cursor })
+      expect(await write(a, cast.editor, i, text(`${CANARY} #${i}`))).toBe(i)
+    const cursor = await cast.viewer.seal('presence', text(`${CANARY} cursor`), 1)
+    a.send({ type: 'presence', docId: cast.docId, payload: cursor })
     await b.next((f) => f.type === 'presence')
-    const { signSnapshot } = await import('./signed.js')
     const position = { upToSeq: 3, prevSeq: 0, prev: new Uint8Array(32) }
     a.send({
       type: 'snapshot-upload',
-      docId: 'doc',
+      docId: cast.docId,
       ref: 99,
       prevSeq: 0,
       upToSeq: 3,
-      snapshot: signSnapshot(cast.editor, 'doc', 50, position, seal(`${CANARY} snapshot`)),
+      snapshot: await cast.editor.seal('snapshot', text(`${CANARY} snapshot`), 50, position),
     })
     await a.next((f) => f.type === 'ack' && f.ref === 99)
-    // A rejected write with a plaintext payload must not leak into logs either.
-    expect(await write(a, cast.viewer, 'doc', 1, new TextEncoder().encode(CANARY))).toBe(
-      'forbidden',
-    )
+    // A rejected write carrying the plaintext in the clear must not leak into logs either.
+    expect(await write(a, cast.viewer, 1, text(CANARY))).toBe('forbidden')
+    const viewer = cast.viewer.myIndex as number
+    const clear = envelope(cast.docId, key(), { author: viewer }, text(CANARY))
+    expect(await send(a, cast.docId, clear)).toBe('bad-signature')
     await h.relay.close()
     const needle = new TextEncoder().encode(CANARY)
     expect(storage.values.size).toBeGreaterThan(0)

@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
+import { TestClient } from '@valv/test-utils/relay'
 import { describe, expect, it } from 'vitest'
 import { parseCli } from '../src/cli-options.js'
-import { TestClient } from './client.js'
 
 const TSX = 'node_modules/.bin/tsx'
 

@@ -1,10 +1,10 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { TestClient } from '@valv/test-utils/relay'
 import { CloseCode, WIRE_VERSION } from '@valv/wire'
 import { describe, expect, it } from 'vitest'
 import type { RelayExtension } from '../src/hooks.js'
 import { verifyWebhook, webhookExtension } from '../src/webhook.js'
-import { TestClient } from './client.js'
 import { setupMembers, startRelay, track, write } from './setup.js'
 
 describe('relay hooks', () => {
@@ -86,13 +86,14 @@ describe('relay hooks', () => {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`
     try {
       const h = await startRelay({ extensions: [webhookExtension({ url, secret: 's3cret' })] })
-      const c = await h.client(['doc'])
-      const cast = await setupMembers(c, 'doc')
+      const c = await h.client()
+      const cast = await setupMembers(c)
       const canary = new TextEncoder().encode('CANARY-webhook')
-      expect(await write(c, cast.editor, 'doc', 1, canary)).toBe(1)
-      for (let i = 0; i < 100 && received.length < 4; i++)
+      expect(await write(c, cast.editor, 1, canary)).toBe(1)
+      const expected = cast.shared.chain().length + 1 // every membership entry + 1 update
+      for (let i = 0; i < 100 && received.length < expected; i++)
         await new Promise((r) => setTimeout(r, 10))
-      expect(received).toHaveLength(4) // 3 membership entries + 1 update
+      expect(received).toHaveLength(expected)
       const last = received.find((r) => JSON.parse(r.body).kind === 'update')
       expect(last).toBeDefined()
       const { body, sig } = last as { body: string; sig: string }

@@ -1,7 +1,7 @@
+import { TestClient } from '@valv/test-utils/relay'
 import { CloseCode } from '@valv/wire'
 import { describe, expect, it } from 'vitest'
-import { TestClient } from './client.js'
-import { setupMembers, startRelay, track, write } from './setup.js'
+import { appendChain, newCast, startRelay, track, write } from './setup.js'
 
 describe('relay limits', () => {
   it('closes unauthenticated connections over the message or byte budget, or too slow', async () => {
@@ -45,21 +45,22 @@ describe('relay limits', () => {
 
   it('drops a slow consumer with a retryable close instead of buffering without bound', async () => {
     const h = await startRelay({ limits: { maxBufferedBytes: 256 * 1024 } })
-    const writer = await h.client(['doc'])
-    const slow = await h.client(['doc'])
-    const cast = await setupMembers(writer, 'doc')
+    const cast = await newCast()
+    const writer = await h.client([cast.docId])
+    const slow = await h.client([cast.docId])
+    await appendChain(writer, cast)
     // Stop reading on the slow client's TCP socket: the relay's send buffer fills up.
     ;(slow.ws as unknown as { _socket: { pause(): void } })._socket.pause()
     const payload = new Uint8Array(512 * 1024)
     let counter = 1
     while (h.relay.metrics.closes.get(CloseCode.SlowConsumer) === undefined && counter < 200) {
-      expect(await write(writer, cast.editor, 'doc', counter++, payload)).toBeTypeOf('number')
+      expect(await write(writer, cast.editor, counter++, payload)).toBeTypeOf('number')
     }
     expect(h.relay.metrics.closes.get(CloseCode.SlowConsumer)).toBe(1)
     ;(slow.ws as unknown as { _socket: { resume(): void } })._socket.resume()
     expect(await slow.closed()).toBe(CloseCode.SlowConsumer)
     // The writer was never affected and everything it sent is stored.
-    expect(await write(writer, cast.editor, 'doc', counter, new Uint8Array(1))).toBe(counter)
+    expect(await write(writer, cast.editor, counter, new Uint8Array(1))).toBe(counter)
   })
 
   it('refuses browser origins outside the allow-list with permanent close 4430', async () => {

@@ -4,6 +4,7 @@
  */
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { MembershipState, verifyEnvelopeAsync } from '@valv/protocol'
+import { LocalRelay } from '@valv/test-utils'
 import {
   CryptoError,
   DocumentSession,
@@ -12,7 +13,6 @@ import {
   RecoveryKey,
   Role,
 } from '../../src/index.js'
-import { LocalRelay } from '../local-relay.js'
 
 const text = (s: string) => new TextEncoder().encode(s)
 const str = (b: Uint8Array) => new TextDecoder().decode(b)

@@ -1,5 +1,5 @@
+import type { DocumentSession, MembershipSink } from '@valv/crypto'
 import { MembershipState } from '@valv/protocol'
-import type { DocumentSession, MembershipSink } from '../src/index.js'
 
 /**
  * The relay's membership behaviour, in memory: compare-and-append with full public

@@ -1,16 +1,18 @@
 /**
- * The real stack for attack tests: the real `@valv/relay` (in process, or the `valv-relay` CLI as
- * a child process) with `defaultVerifier()`, real `DocumentSession`s and real `WebsocketProvider`s
- * on loopback. Attack files import from here; nothing in here fakes cryptography.
+ * The real stack: the real `@valv/relay` (in process, or the `valv-relay` CLI as a child
+ * process) with `defaultVerifier()`, real `DocumentSession`s and real `WebsocketProvider`s on
+ * loopback. Attack, endurance, interop and provider tests import it from
+ * `@valv/test-utils/stack`; nothing in here fakes cryptography.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
 import type { DocumentSession } from '@valv/crypto'
 import { WebsocketProvider, type WebsocketProviderOptions } from '@valv/provider-websocket'
 import { defaultVerifier, type LogRecord, Relay, type RelayOptions } from '@valv/relay'
 import type { StorageAdapter } from '@valv/storage'
 import { MemoryStorageAdapter } from '@valv/storage-memory'
-import { decodeFrame, encodeFrame, type Frame } from '@valv/wire'
+import { decodeFrame, encodeFrame, type Frame, WIRE_VERSION } from '@valv/wire'
 import { WebSocket } from 'ws'
 import * as Y from 'yjs'
 
@@ -107,6 +109,27 @@ export async function connect(
   return p
 }
 
+/**
+ * Put a document made elsewhere (e.g. by `sharedDocument`) on the relay at `url`: its chain,
+ * appended entry by entry through a raw socket (the relay verifies each one again).
+ */
+export async function publishChain(
+  url: string,
+  docId: string,
+  chain: readonly Uint8Array[],
+): Promise<void> {
+  const raw = await (await RawClient.open(url)).auth()
+  await raw.subscribe(docId)
+  for (const [index, entry] of chain.entries()) {
+    raw.send({ type: 'membership-append', docId, ref: index + 1, index, entry })
+    const answer = await raw.next(
+      (f) => (f.type === 'ack' || f.type === 'error') && f.ref === index + 1,
+    )
+    if (answer.type !== 'ack') throw new Error(`entry ${index} refused: ${JSON.stringify(answer)}`)
+  }
+  raw.ws.close()
+}
+
 /** The `valv-relay` CLI as a child process. */
 export interface RelayProcess {
   readonly child: ChildProcess
@@ -123,13 +146,24 @@ export interface RelayProcess {
   alive(): boolean
 }
 
+const EXIT_WITH_PARENT = fileURLToPath(new URL('./exit-with-parent.mjs', import.meta.url))
+
 /** Start `valv-relay` (from source, through tsx) on an ephemeral port with `args`. */
 export async function startRelayProcess(args: string[] = []): Promise<RelayProcess> {
   // Node itself with tsx's loader, not the `tsx` wrapper: the wrapper runs the relay in a child
   // process that a SIGKILL of the wrapper leaves running (still holding its storage).
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'packages/relay/src/cli.ts', '--port', '0', ...args],
+    [
+      '--import',
+      'tsx',
+      '--import',
+      EXIT_WITH_PARENT,
+      'packages/relay/src/cli.ts',
+      '--port',
+      '0',
+      ...args,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   )
   let exited = false
@@ -208,6 +242,23 @@ export class RawClient {
   /** Send a frame. */
   send(frame: Frame): void {
     this.ws.send(encodeFrame(frame))
+  }
+
+  /**
+   * Authenticate with `token` at the current wire version and wait for `auth-ok` (throws if the
+   * relay closes instead). `wait: false` only sends, so a test can pipeline frames behind it.
+   */
+  async auth(token = '', options: { wait?: boolean } = {}): Promise<this> {
+    this.send({ type: 'auth', version: WIRE_VERSION, token })
+    if (options.wait !== false) await this.next((f) => f.type === 'auth-ok')
+    return this
+  }
+
+  /** Subscribe to `docId` from the beginning and wait for its `synced`. */
+  async subscribe(docId: string): Promise<this> {
+    this.send({ type: 'subscribe', docId, sinceSeq: 0, snapshotSeq: 0, membershipFrom: 0 })
+    await this.next((f) => f.type === 'synced' && f.docId === docId)
+    return this
   }
 
   /** Send raw bytes (possibly not a frame at all). */
