@@ -157,14 +157,7 @@ export async function signAuditEntry(
   checkTime(time)
   if (!Number.isSafeInteger(seq) || seq < 0) throw bad('seq must be a safe integer >= 0')
   if (prev.length !== HASH) throw bad('prev must be 32 bytes')
-  const enc = encoding.createEncoder()
-  encoding.writeUint8(enc, AUDIT_VERSION)
-  encoding.writeUint8(enc, TAG_ENTRY)
-  encoding.writeVarString(enc, trailId)
-  encoding.writeVarUint(enc, seq)
-  encoding.writeUint8Array(enc, prev)
-  encoding.writeVarUint(enc, time)
-  encoding.writeUint8Array(enc, signer.publicKey)
+  const enc = recordHeader(TAG_ENTRY, trailId, seq, prev, time, signer.publicKey)
   encoding.writeVarString(enc, event.type)
   encoding.writeVarString(enc, event.subject ?? '')
   const details = Object.entries(event.details ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))
@@ -197,15 +190,30 @@ export async function signAuditHead(
   checkTime(time)
   if (!Number.isSafeInteger(length) || length < 0) throw bad('length must be a safe integer')
   if (hash.length !== HASH) throw bad('hash must be 32 bytes')
+  return seal(
+    signer,
+    encoding.toUint8Array(recordHeader(TAG_HEAD, trailId, length, hash, time, signer.publicKey)),
+  )
+}
+
+/** Entries and heads share their start: version, tag, trail, a count, a hash, time, signer. */
+function recordHeader(
+  tag: number,
+  trailId: string,
+  n: number,
+  hash: Uint8Array,
+  time: number,
+  publicKey: Uint8Array,
+): encoding.Encoder {
   const enc = encoding.createEncoder()
   encoding.writeUint8(enc, AUDIT_VERSION)
-  encoding.writeUint8(enc, TAG_HEAD)
+  encoding.writeUint8(enc, tag)
   encoding.writeVarString(enc, trailId)
-  encoding.writeVarUint(enc, length)
+  encoding.writeVarUint(enc, n)
   encoding.writeUint8Array(enc, hash)
   encoding.writeVarUint(enc, time)
-  encoding.writeUint8Array(enc, signer.publicKey)
-  return seal(signer, encoding.toUint8Array(enc))
+  encoding.writeUint8Array(enc, publicKey)
+  return enc
 }
 
 async function seal(signer: AuditRecordSigner, body: Uint8Array): Promise<Uint8Array> {
