@@ -1,8 +1,6 @@
-import * as decoding from 'lib0/decoding'
-import * as encoding from 'lib0/encoding'
 import { domainMessage, toHex, u64Bytes, utf8 } from './bytes.js'
-import { SIGNATURE_LENGTH } from './envelope.js'
 import { CryptoError } from './errors.js'
+import { decodeStamp, encodeStamp } from './member-stamp.js'
 import type { ChainMember, MembershipState } from './membership-state.js'
 import { Role } from './roles.js'
 import { verifyDomainAsync } from './signature.js'
@@ -56,12 +54,7 @@ export function blobGrantMessage(docId: string, f: BlobGrantFields): Uint8Array 
  * per-document key over {@link blobGrantMessage}.
  */
 export function encodeBlobGrant(author: number, signature: Uint8Array): Uint8Array {
-  if (signature.length !== SIGNATURE_LENGTH) throw new CryptoError('malformed', 'bad signature')
-  const enc = encoding.createEncoder()
-  encoding.writeUint8(enc, BLOB_GRANT_VERSION)
-  encoding.writeVarUint(enc, author)
-  encoding.writeUint8Array(enc, signature)
-  return encoding.toUint8Array(enc)
+  return encodeStamp(BLOB_GRANT_VERSION, author, [], signature)
 }
 
 /** A grant whose signature and signer's current role were checked. */
@@ -95,21 +88,7 @@ export async function verifyBlobGrant(
   grant: Uint8Array,
   fields: BlobGrantFields,
 ): Promise<VerifiedBlobGrant> {
-  let author: number
-  let signature: Uint8Array
-  try {
-    const dec = decoding.createDecoder(grant)
-    const version = decoding.readUint8(dec)
-    if (version !== BLOB_GRANT_VERSION) {
-      throw new CryptoError('unsupported-version', `blob grant version ${version}`)
-    }
-    author = decoding.readVarUint(dec)
-    signature = decoding.readUint8Array(dec, SIGNATURE_LENGTH).slice()
-    if (!Number.isSafeInteger(author) || dec.pos !== grant.length) throw new Error('trailing')
-  } catch (cause) {
-    if (cause instanceof CryptoError) throw cause
-    throw new CryptoError('malformed', 'blob grant does not decode', { cause })
-  }
+  const { author, signature } = decodeStamp(grant, BLOB_GRANT_VERSION, 0, 'blob grant')
   const member = state.member(author)
   if (member === undefined) throw new CryptoError('not-authorised', 'signer is not a member')
   const needed = fields.op === 'download' ? Role.Viewer : state.writeRole

@@ -1,8 +1,6 @@
-import * as decoding from 'lib0/decoding'
-import * as encoding from 'lib0/encoding'
 import { domainMessage, toHex, u64Bytes, utf8 } from './bytes.js'
-import { SIGNATURE_LENGTH } from './envelope.js'
 import { CryptoError } from './errors.js'
+import { decodeStamp, encodeStamp } from './member-stamp.js'
 import type { ChainMember, MembershipState } from './membership-state.js'
 import { Role } from './roles.js'
 import { verifyDomainAsync } from './signature.js'
@@ -42,13 +40,7 @@ export function encodeEraseRequest(
   chainLength: number,
   signature: Uint8Array,
 ): Uint8Array {
-  if (signature.length !== SIGNATURE_LENGTH) throw new CryptoError('malformed', 'bad signature')
-  const enc = encoding.createEncoder()
-  encoding.writeUint8(enc, ERASE_REQUEST_VERSION)
-  encoding.writeVarUint(enc, author)
-  encoding.writeVarUint(enc, chainLength)
-  encoding.writeUint8Array(enc, signature)
-  return encoding.toUint8Array(enc)
+  return encodeStamp(ERASE_REQUEST_VERSION, author, [chainLength], signature)
 }
 
 /** An erase request whose signature, signer role and binding were checked. */
@@ -81,24 +73,9 @@ export async function verifyEraseRequest(
   request: Uint8Array,
   sessionId: string,
 ): Promise<VerifiedEraseRequest> {
-  let author: number
-  let chainLength: number
-  let signature: Uint8Array
-  try {
-    const dec = decoding.createDecoder(request)
-    const version = decoding.readUint8(dec)
-    if (version !== ERASE_REQUEST_VERSION) {
-      throw new CryptoError('unsupported-version', `erase request version ${version}`)
-    }
-    author = decoding.readVarUint(dec)
-    chainLength = decoding.readVarUint(dec)
-    signature = decoding.readUint8Array(dec, SIGNATURE_LENGTH).slice()
-    if (!Number.isSafeInteger(author) || !Number.isSafeInteger(chainLength)) throw new Error('int')
-    if (dec.pos !== request.length) throw new Error('trailing')
-  } catch (cause) {
-    if (cause instanceof CryptoError) throw cause
-    throw new CryptoError('malformed', 'erase request does not decode', { cause })
-  }
+  const stamp = decodeStamp(request, ERASE_REQUEST_VERSION, 1, 'erase request')
+  const { author, signature } = stamp
+  const chainLength = stamp.numbers[0] as number
   const member = state.member(author)
   if (member === undefined) throw new CryptoError('not-authorised', 'signer is not a member')
   if (member.role < Role.Admin) throw new CryptoError('not-authorised', 'only admins may erase')

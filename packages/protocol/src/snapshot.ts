@@ -1,8 +1,6 @@
-import * as decoding from 'lib0/decoding'
-import * as encoding from 'lib0/encoding'
 import { domainHash, domainMessage, toHex, utf8 } from './bytes.js'
-import { SIGNATURE_LENGTH } from './envelope.js'
 import { CryptoError } from './errors.js'
+import { decodeStamp, encodeStamp } from './member-stamp.js'
 import type { ChainMember, MembershipState } from './membership-state.js'
 import { verifyDomainAsync } from './signature.js'
 
@@ -31,11 +29,7 @@ export function confirmationMessage(docId: string, id: Uint8Array): Uint8Array {
  * confirming writer's per-document key over {@link confirmationMessage}.
  */
 export function encodeConfirmation(author: number, signature: Uint8Array): Uint8Array {
-  const enc = encoding.createEncoder()
-  encoding.writeUint8(enc, CONFIRMATION_VERSION)
-  encoding.writeVarUint(enc, author)
-  encoding.writeUint8Array(enc, signature)
-  return encoding.toUint8Array(enc)
+  return encodeStamp(CONFIRMATION_VERSION, author, [], signature)
 }
 
 /** A confirmation whose signature and signer were checked. */
@@ -60,21 +54,7 @@ export async function verifyConfirmation(
   id: Uint8Array,
   options: { readonly formerWriters?: boolean } = {},
 ): Promise<VerifiedConfirmation> {
-  let author: number
-  let signature: Uint8Array
-  try {
-    const dec = decoding.createDecoder(bytes)
-    const version = decoding.readUint8(dec)
-    if (version !== CONFIRMATION_VERSION) {
-      throw new CryptoError('unsupported-version', `confirmation version ${version}`)
-    }
-    author = decoding.readVarUint(dec)
-    signature = decoding.readUint8Array(dec, SIGNATURE_LENGTH).slice()
-    if (!Number.isSafeInteger(author) || dec.pos !== bytes.length) throw new Error('trailing')
-  } catch (cause) {
-    if (cause instanceof CryptoError) throw cause
-    throw new CryptoError('malformed', 'confirmation does not decode', { cause })
-  }
+  const { author, signature } = decodeStamp(bytes, CONFIRMATION_VERSION, 0, 'confirmation')
   const member = state.member(author)
   if (member === undefined) throw new CryptoError('not-authorised', 'signer is not a member')
   const writes = member.role >= state.writeRole
