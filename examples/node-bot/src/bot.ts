@@ -74,7 +74,7 @@ export async function startBot(options: BotOptions): Promise<Bot> {
     if (m.threadOf === null) chat.send(e.channelId, reply)
     else chat.reply(e.channelId, m.id, reply)
   }
-  const unsubscribe = chat.onChange(onChange)
+  const unsubscribe = chat.observe(onChange)
   return {
     docId: session.docId,
     session,

@@ -55,7 +55,7 @@ export function renderChat(open: OpenDocument, body: HTMLElement, me: Identity):
     )
     log.scrollTop = log.scrollHeight
   }
-  onDispose(chat.onChange(draw))
+  onDispose(chat.observe(draw))
   // A member who joins later gets a name as soon as their certificate arrives.
   onDispose(open.session.onChange(draw))
   const input = h('input', { type: 'text', autocomplete: 'off', id: 'chat-input' })

@@ -212,7 +212,7 @@ export function renderFiles(open: OpenDocument, body: HTMLElement, me: Identity)
       ...(nodes.length === 0 ? [h('li', {}, t('noFiles'))] : nodes.map((n) => row(n, names))),
     )
   }
-  onDispose(drive.onChange(draw))
+  onDispose(drive.observe(draw))
   onDispose(open.session.onChange(draw))
   query.addEventListener('input', draw)
 

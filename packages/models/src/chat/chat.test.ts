@@ -130,7 +130,7 @@ describe('chat', () => {
     const c1 = new Chat(d1, { member: 'a' })
     const c2 = new Chat(d2, { member: 'b' })
     const events: ChatEvent[] = []
-    c2.onChange((e) => events.push(e))
+    c2.observe((e) => events.push(e))
     const ch = c1.createChannel('c')
     const m = c1.send(ch, 'x')
     sync(d1, d2)

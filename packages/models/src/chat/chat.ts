@@ -112,7 +112,7 @@ export class Chat {
   }
 
   /** Subscribe to changes; returns the unsubscribe function. */
-  onChange(listener: (e: ChatEvent) => void): () => void {
+  observe(listener: (e: ChatEvent) => void): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
   }

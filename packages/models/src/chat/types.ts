@@ -52,7 +52,7 @@ export interface ChatPageOptions {
   readonly limit?: number
 }
 
-/** A change described in chat terms, delivered to {@link Chat.onChange} listeners. */
+/** A change described in chat terms, delivered to {@link Chat.observe} listeners. */
 export type ChatEvent =
   | { readonly type: 'channel'; readonly channelId: string }
   | {

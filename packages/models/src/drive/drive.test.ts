@@ -176,7 +176,7 @@ describe('drive', () => {
   it('reports changed node ids', () => {
     const { d1, d2, a, b } = pair()
     const events: DriveEvent[] = []
-    b.onChange((e) => events.push(e))
+    b.observe((e) => events.push(e))
     const f = a.createFile('x')
     sync(d1, d2)
     a.rename(f, 'y')

@@ -136,7 +136,7 @@ export class Drive {
   }
 
   /** Subscribe to changes; returns the unsubscribe function. */
-  onChange(listener: (e: DriveEvent) => void): () => void {
+  observe(listener: (e: DriveEvent) => void): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
   }

@@ -73,7 +73,7 @@ export interface DriveNode {
   readonly trashed: boolean
 }
 
-/** A change described in drive terms, delivered to {@link Drive.onChange} listeners. */
+/** A change described in drive terms, delivered to {@link Drive.observe} listeners. */
 export interface DriveEvent {
   /** Ids of the nodes whose data changed (moves, renames, metadata, versions). */
   readonly nodes: readonly string[]
