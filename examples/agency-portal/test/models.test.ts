@@ -10,6 +10,7 @@ import {
   newUser,
   readAll,
   type Stack,
+  shot,
   startStack,
   type User,
   visit,
@@ -79,6 +80,7 @@ describe('the portal on the models of @valv/models', () => {
       .poll(() => boLog.locator('li strong').allTextContents(), { timeout: 15_000 })
       .toEqual(['Bo', 'Anna'])
     expect(await axeViolations(bo.page)).toEqual([])
+    await shot(bo.page, 'agency-portal-chat.png')
     // Anna redacts her message: Bo sees the tombstone, not the text.
     await anna.page.getByRole('button', { name: /Ta bort meddelandet|Remove message/ }).click()
     await expect
@@ -132,6 +134,7 @@ describe('the portal on the models of @valv/models', () => {
     await bo.page.getByLabel(/Sök bland filerna|Search the files/).fill('besl')
     await expect.poll(() => boFiles.textContent()).toContain('beslut.bin')
     expect(await axeViolations(bo.page)).toEqual([])
+    await shot(bo.page, 'agency-portal-files.png')
     await bo.page.getByRole('button', { name: /(Släng|Trash): beslut\.bin/ }).click()
     await expect.poll(() => boFiles.textContent()).not.toContain('beslut.bin')
     await bo.page.getByLabel(/Sök bland filerna|Search the files/).fill('')

@@ -1,6 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { readFileSync } from 'node:fs'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -10,13 +8,12 @@ import {
   newUser,
   readAll,
   type Stack,
+  shot,
   startStack,
   type User,
   visit,
 } from './portal.js'
 
-/** CI uploads this folder; the screenshot of two users editing lands here. */
-const ARTIFACTS = resolve(dirname(fileURLToPath(import.meta.url)), '../../../artifacts')
 const EDITOR = 3 // Role.Editor
 const CANARIES = [
   'hemligt-protokoll',
@@ -109,11 +106,7 @@ describe('agency portal in headless Chromium against the real relay', () => {
       .poll(() => anna.page.getByTestId('presence').textContent())
       .toMatch(/Anna.*Bo|Bo.*Anna/)
     expect(await axeViolations(anna.page)).toEqual([])
-    mkdirSync(ARTIFACTS, { recursive: true })
-    await anna.page.screenshot({
-      path: join(ARTIFACTS, 'agency-portal-two-users.png'),
-      fullPage: true,
-    })
+    await shot(anna.page, 'agency-portal-two-users.png', true)
   }, 180_000)
 
   it('a formula edited by one user recalculates for both', async () => {
@@ -135,7 +128,7 @@ describe('agency portal in headless Chromium against the real relay', () => {
       'B2',
     )
     expect(await axeViolations(bo.page)).toEqual([])
-    await anna.page.screenshot({ path: join(ARTIFACTS, 'agency-portal-sheet.png') })
+    await shot(anna.page, 'agency-portal-sheet.png')
     const csv = await downloaded(anna.page, /Exportera som CSV/)
     expect(csv.split(/\r?\n/).slice(0, 3)).toEqual([
       '10,budget-kanarie,,,,,,',
@@ -246,7 +239,7 @@ describe('agency portal in headless Chromium against the real relay', () => {
     await expect.poll(() => threads.textContent()).toContain('Anna: kommentar-kanarie')
     expect(await threads.locator('blockquote').textContent()).toContain('hemligt-protokoll')
     expect(await axeViolations(page)).toEqual([])
-    await page.screenshot({ path: join(ARTIFACTS, 'agency-portal-comments.png'), fullPage: true })
+    await shot(page, 'agency-portal-comments.png', true)
     expect(await downloaded(page, 'Export as Markdown')).toContain('hemligt-protokoll Bo skriver')
   }, 120_000)
 

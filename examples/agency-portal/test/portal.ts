@@ -1,4 +1,12 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -184,4 +192,20 @@ export function readAll(dir: string): Buffer {
   }
   walk(dir)
   return Buffer.concat(parts)
+}
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
+
+/**
+ * Screenshot `page` as `name` into `artifacts/` (CI uploads it) and, with
+ * `VALV_DOCS_SCREENSHOTS=1`, into `docs/images/`, where the README and the guides show it.
+ */
+export async function shot(page: Page, name: string, fullPage = false): Promise<void> {
+  const png = await page.screenshot({ fullPage })
+  const dirs = [join(ROOT, 'artifacts')]
+  if (process.env.VALV_DOCS_SCREENSHOTS === '1') dirs.push(join(ROOT, 'docs/images'))
+  for (const dir of dirs) {
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(join(dir, name), png)
+  }
 }
