@@ -3,5 +3,12 @@ import { describe } from 'vitest'
 import { campaign } from './campaign.js'
 
 describe('fuzz: verifiers', () => {
-  campaign(['envelope-verify', 'envelope-open', 'chain-append', 'admission', 'public-card'])
+  campaign([
+    'envelope-verify',
+    'envelope-open',
+    'chain-append',
+    'admission',
+    'public-card',
+    'member-stamps',
+  ])
 })

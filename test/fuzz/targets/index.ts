@@ -8,6 +8,7 @@ import { frameTarget } from './frame.js'
 import { identityPlaintextTarget, identityTarget } from './identity.js'
 import { chainAppendTarget, entryDecodeTarget } from './membership.js'
 import { headsTarget, presenceTarget, snapshotTarget } from './plaintext.js'
+import { stampTarget } from './stamps.js'
 import { cardTarget, inviteTarget } from './text.js'
 
 /** Target builders in campaign order. */
@@ -27,4 +28,5 @@ export const TARGETS: Record<string, () => Target | Promise<Target>> = {
   'identity-import': async () => identityTarget(await fixture()),
   'identity-plaintext': async () => identityPlaintextTarget(await fixture()),
   'blob-stream': blobTarget,
+  'member-stamps': async () => stampTarget(await fixture()),
 }
