@@ -14,7 +14,7 @@ import { DocumentSession, Identity, PublicCard, Role, signEraseRequest } from '@
 import { encodeEraseRequest, eraseRequestMessage, toHex } from '@valv/protocol'
 import { uploadFile } from '@valv/provider-websocket'
 import { defaultVerifier, Relay } from '@valv/relay'
-import type { StorageAdapter } from '@valv/storage'
+import { DocumentStore, type StorageAdapter } from '@valv/storage'
 import { FsStorageAdapter } from '@valv/storage-fs'
 import {
   cleanup,
@@ -265,9 +265,16 @@ describe('erasure on the relay: uploads in flight', () => {
     expect((await erase(eraser.raw, docId, request, 1)).type).toBe('ack')
     await up.raw.next((f) => (f.type === 'ack' || f.type === 'error') && f.ref === 2)
     // Nothing of the document is left, not the part that was being written.
+    const blobs = async () => {
+      const names: string[] = []
+      for await (const n of new DocumentStore(inner).listBlobs(docId)) names.push(n)
+      return names
+    }
+    expect(await blobs()).toEqual([])
     expect(await keys(inner, ['docs', docId])).toEqual([])
     up.raw.send({ type: 'blob-chunk', docId, ref: 3, blobId, offset: 1000, data })
     expect(codeOf(await up.raw.next((f) => f.type === 'error' && f.ref === 3))).toBe('erased')
+    expect(await blobs()).toEqual([])
     expect(await keys(inner, ['docs', docId])).toEqual([])
   }, 30_000)
 })
