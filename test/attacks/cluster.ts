@@ -50,6 +50,8 @@ export interface NodeOptions {
   readonly limits?: Partial<RelayLimits>
   /** See `RelayOptions.clusterPollMs` (default: the relay's). */
   readonly clusterPollMs?: number
+  /** The relays' audit trail (`RelayOptions.audit`; needed for erasure). */
+  readonly audit?: { readonly key: Uint8Array }
 }
 
 /**
@@ -58,7 +60,7 @@ export interface NodeOptions {
  */
 export async function nodes(
   n: number,
-  { partitioned = false, redis = REDIS, limits, clusterPollMs }: NodeOptions = {},
+  { partitioned = false, redis = REDIS, limits, clusterPollMs, audit }: NodeOptions = {},
 ) {
   const env = await shared()
   const stacks: Stack[] = []
@@ -71,6 +73,7 @@ export async function nodes(
         storage,
         cluster,
         ...(limits ? { limits } : {}),
+        ...(audit ? { audit } : {}),
         ...(clusterPollMs === undefined ? {} : { clusterPollMs }),
       }),
     )

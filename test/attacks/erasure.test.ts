@@ -14,7 +14,7 @@ import { DocumentSession, Identity, PublicCard, Role, signEraseRequest } from '@
 import { encodeEraseRequest, eraseRequestMessage, toHex } from '@valv/protocol'
 import { uploadFile } from '@valv/provider-websocket'
 import { defaultVerifier, Relay } from '@valv/relay'
-import type { StorageAdapter } from '@valv/storage'
+import { DocumentStore, type StorageAdapter } from '@valv/storage'
 import { FsStorageAdapter } from '@valv/storage-fs'
 import {
   cleanup,
@@ -197,5 +197,84 @@ describe('erasure on the relay (erase frame)', () => {
     })
     expect(codeOf(await erase(raw, admin.docId, request, 1))).toBe('forbidden')
     expect(await keys(stack.storage, ['docs', admin.docId])).not.toEqual([])
+  }, 30_000)
+})
+
+describe('erasure on the relay: uploads in flight', () => {
+  it('a chunk being written when the erase lands leaves no part behind; later chunks are refused with erased', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'valv-erase-upload-'))
+    onCleanup(() => rm(dir, { recursive: true, force: true }))
+    const inner = new FsStorageAdapter({ directory: dir, fsync: false })
+    // The first upload part's write is held until the erasure's tombstone is durable, and then
+    // until the document's data was deleted (the unfixed relay) or 200 ms passed (the fixed
+    // relay waits for this write before it deletes): the write lands after the erase.
+    let deleted = false
+    let held!: () => void
+    const holding = new Promise<void>((r) => {
+      held = r
+    })
+    let docId = ''
+    let first = true
+    const storage = new Proxy(inner, {
+      get(target, prop, receiver) {
+        if (prop === 'putStream') {
+          return async (key: string[], source: AsyncIterable<Uint8Array>) => {
+            if (first && key.some((k) => k.startsWith('part.'))) {
+              first = false
+              held()
+              await until(async () => (await inner.get(['erased', docId])) !== undefined, 10_000)
+              const since = Date.now()
+              await until(() => deleted || Date.now() - since > 200, 10_000)
+            }
+            return target.putStream(key, source)
+          }
+        }
+        if (prop === 'deletePrefix') {
+          return async (prefix: string[]) => {
+            await target.deletePrefix(prefix)
+            deleted = true
+          }
+        }
+        const value = Reflect.get(target, prop, receiver)
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    }) as StorageAdapter
+    const stack = await startStack({ storage, audit: { key: randomBytes(32) } })
+    const admin = await DocumentSession.create(await Identity.create({ displayName: 'Anna' }))
+    docId = admin.docId
+    await stack.connect(admin)
+    const up = await socket(stack, docId)
+    const blobId = 'c'.repeat(43)
+    const grant = await admin.signBlobGrant({
+      op: 'upload',
+      blobId,
+      size: 0,
+      sessionId: up.sessionId,
+    })
+    up.raw.send({ type: 'blob-begin', docId, ref: 1, blobId, size: 0, grant })
+    await up.raw.next((f) => f.type === 'ack' && f.ref === 1)
+    const data = new Uint8Array(1000).fill(9)
+    up.raw.send({ type: 'blob-chunk', docId, ref: 2, blobId, offset: 0, data })
+    await holding
+
+    const eraser = await socket(stack, docId)
+    const request = await signEraseRequest(admin, {
+      sessionId: eraser.sessionId,
+      chainLength: admin.membershipLength(),
+    })
+    expect((await erase(eraser.raw, docId, request, 1)).type).toBe('ack')
+    await up.raw.next((f) => (f.type === 'ack' || f.type === 'error') && f.ref === 2)
+    // Nothing of the document is left, not the part that was being written.
+    const blobs = async () => {
+      const names: string[] = []
+      for await (const n of new DocumentStore(inner).listBlobs(docId)) names.push(n)
+      return names
+    }
+    expect(await blobs()).toEqual([])
+    expect(await keys(inner, ['docs', docId])).toEqual([])
+    up.raw.send({ type: 'blob-chunk', docId, ref: 3, blobId, offset: 1000, data })
+    expect(codeOf(await up.raw.next((f) => f.type === 'error' && f.ref === 3))).toBe('erased')
+    expect(await blobs()).toEqual([])
+    expect(await keys(inner, ['docs', docId])).toEqual([])
   }, 30_000)
 })

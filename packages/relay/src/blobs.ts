@@ -30,6 +30,10 @@ export interface BlobGateHost {
   readonly shared: boolean
   doc(docId: string): Doc | undefined
   send(session: Session, frame: Frame): void
+  /** Whether this node knows the document is erased or being erased (memory, erasure.ts). */
+  erased(docId: string): boolean
+  /** Whether the store holds the document's tombstone (another node may have erased it). */
+  tombstoned(docId: string): Promise<boolean>
 }
 
 type Op = 'upload' | 'download' | 'delete'
@@ -140,6 +144,7 @@ export class BlobGate {
     release: (() => Promise<void>) | undefined,
   ): Promise<number> {
     const { limits, metrics, store } = this.host
+    await this.refuseErased(f.docId)
     const open = [...this.uploads.values()].filter((u) => u.session === session).length
     if (open >= limits.maxUploadsPerConnection) {
       throw new RelayError('limit-exceeded', 'too many uploads on this connection')
@@ -208,6 +213,7 @@ export class BlobGate {
 
   private async chunk(session: Session, f: Extract<BlobFrame, { type: 'blob-chunk' }>) {
     const { limits, metrics, store } = this.host
+    if (this.host.erased(f.docId)) throw erasedError()
     const u = this.owned(session, f.docId, f.blobId)
     const n = f.data.length
     if (n > limits.maxBlobChunkBytes) throw new RelayError('too-large', 'chunk too large')
@@ -216,6 +222,7 @@ export class BlobGate {
     }
     u.backlog += n
     const write = u.tail.then(async () => {
+      if (this.host.erased(f.docId)) throw erasedError()
       if (u.dead) throw conflict('the upload was taken over or deleted')
       if (u.committed || f.offset !== u.offset) throw conflict(`expected offset ${u.offset}`)
       if (f.offset + n > u.budget) {
@@ -226,7 +233,16 @@ export class BlobGate {
         metrics.file('quota-refused')
         throw new RelayError('quota-exceeded', 'document file quota exceeded')
       }
-      if (n > 0) await store.putBlob(f.docId, partName(f.blobId, f.offset, n), once(f.data))
+      const name = partName(f.blobId, f.offset, n)
+      if (n > 0) await store.putBlob(f.docId, name, once(f.data))
+      if (this.host.shared && (await this.host.tombstoned(f.docId))) {
+        // Erased on another node while this part was written: the erasure's deletion may
+        // have listed the files before the part landed, so it goes here. The tombstone is
+        // durable before the deletion starts, so a part the deletion missed is found here.
+        u.dead = true
+        await deleteAll(store, f.docId, [name])
+        throw erasedError()
+      }
       u.offset += n
       metrics.file('bytes-in', n)
       return u.offset
@@ -247,6 +263,7 @@ export class BlobGate {
     const u = this.owned(session, f.docId, f.blobId)
     await u.tail
     await this.exclusive(f.docId, async () => {
+      await this.refuseErased(f.docId)
       if (u.dead) throw conflict('the upload was taken over or deleted')
       if (u.committed) {
         if (f.size !== u.offset) throw conflict(`the blob has ${u.offset} bytes`)
@@ -379,6 +396,30 @@ export class BlobGate {
     return listing
   }
 
+  /**
+   * The document is being erased (here, or on another node that said so on the bus): stop its
+   * uploads on this node and wait until their writes settled, so that the deletion that
+   * follows sees every part. Chunks from now on are refused with `erased` (`host.erased`).
+   * Under the document's file lock, so no begin or commit of any node runs meanwhile, and
+   * those that follow see the tombstone.
+   */
+  stop(docId: string): Promise<void> {
+    return this.exclusive(docId, async () => {
+      for (const [key, u] of this.uploads) {
+        if (!key.startsWith(`${docId}\n`)) continue
+        u.dead = true
+        await u.tail
+        this.drop(key, u)
+      }
+    })
+  }
+
+  /** Begin and commit of an erased document are refused (on another node: the tombstone). */
+  private async refuseErased(docId: string): Promise<void> {
+    if (this.host.erased(docId)) throw erasedError()
+    if (this.host.shared && (await this.host.tombstoned(docId))) throw erasedError()
+  }
+
   /** A connection closed: forget its uploads (their stored parts stay for a resume). */
   forget(session: Session): void {
     for (const [key, u] of this.uploads) {
@@ -431,6 +472,10 @@ async function lockedRun<T>(store: DocumentStore, docId: string, fn: () => Promi
 }
 
 const ONE = new Uint8Array(1)
+
+function erasedError(): RelayError {
+  return new RelayError('erased', 'document was erased')
+}
 
 function conflict(message: string): RelayError {
   return new RelayError('blob-conflict', message)

@@ -18,7 +18,14 @@ export interface EraseGateHost {
   doc(docId: string): Room | undefined
   send(session: Session, frame: Frame): void
   /** Drop the room from memory and tell its other subscribers (`error` `erased`). */
-  evict(room: Room, except: Session): void
+  evict(room: Room, except: Session | undefined): void
+  /**
+   * Stop this node's uploads of the document and wait until their writes settled, so that the
+   * deletion that follows finds every part they wrote (blobs.ts).
+   */
+  stopFiles(docId: string): Promise<void>
+  /** Scale-out: tell the other nodes (they evict their room and stop their uploads). */
+  announce(docId: string): void
 }
 
 /** Where tombstones live: outside `docs/`, which clients can reach only through a document. */
@@ -42,6 +49,27 @@ export class EraseGate {
     if ((await this.host.storage.get(tombstoneKey(docId))) === undefined) return false
     this.erased.add(docId)
     return true
+  }
+
+  /** Whether this node knows `docId` is erased or being erased (memory only, no storage read). */
+  knows(docId: string): boolean {
+    return this.erased.has(docId)
+  }
+
+  /**
+   * Another node announced that it erased `docId` (the bus): believed only if the tombstone is
+   * in the store, then the room leaves memory, its subscribers get `erased`, uploads stop.
+   */
+  async erasedElsewhere(docId: string): Promise<void> {
+    if (!(await this.isErased(docId))) return
+    const room = this.host.doc(docId)
+    if (room) {
+      await room.exclusive(async () => {
+        room.erased = true
+      })
+      this.host.evict(room, undefined)
+    }
+    await this.host.stopFiles(docId)
   }
 
   /** Handle one `erase` frame; throws a {@link RelayError} to reject (nothing changed then). */
@@ -74,6 +102,9 @@ export class EraseGate {
       room.erased = true
       this.erased.add(f.docId)
       try {
+        // Uploads in flight could write a part after the deletion listed the files: stop them
+        // first (new chunks are refused from here on, `knows`), then delete what they wrote.
+        await this.host.stopFiles(f.docId)
         await this.host.store.deleteDocument(f.docId)
       } catch (err) {
         // Half-deleted: lift the tombstone so the admin can send the request again; the room
@@ -91,6 +122,7 @@ export class EraseGate {
       })
     })
     this.host.evict(room, session)
+    this.host.announce(f.docId)
     this.host.send(session, { type: 'ack', docId: f.docId, ref: f.ref, seq })
   }
 }

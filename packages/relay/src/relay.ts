@@ -140,6 +140,8 @@ export class Relay {
       send: (session, frame) => this.send(session, frame),
       reject: (session, docId, ref, err) => this.reject(session, docId, ref, err),
       stored: () => this.readiness.succeeded(),
+      tombstoned: (id) => this.erasure.isErased(id),
+      gone: (room, except) => this.evict(room, except),
       changed: (payload: ChangePayload) => {
         if (payload.kind === 'membership') {
           const details = { index: String(payload.seq) }
@@ -169,6 +171,8 @@ export class Relay {
       shared: cluster !== undefined,
       doc: (id) => this.docs.get(id),
       send: (session, frame) => this.send(session, frame),
+      erased: (id) => this.erasure.knows(id),
+      tombstoned: (id) => this.erasure.isErased(id),
     })
     this.erasure = new EraseGate({
       storage: options.storage,
@@ -178,6 +182,8 @@ export class Relay {
       doc: (id) => this.docs.get(id),
       send: (session, frame) => this.send(session, frame),
       evict: (room, except) => this.evict(room, except),
+      stopFiles: (id) => this.blobs.stop(id),
+      announce: (id) => cluster?.publish(id, erasedNotice(id)),
     })
     this.wss = new WebSocketServer({
       noServer: true,
@@ -556,6 +562,11 @@ export class Relay {
         // two; frames that come first are queued in the room and find their place after it.
         try {
           await cluster.join(docId, (frame) => {
+            if (frame.type === 'error' && frame.code === RejectCode.Erased) {
+              // Another node erased the document: evict now rather than at the next open.
+              this.erasure.erasedElsewhere(docId).catch((err) => this.roomFailed(room, err))
+              return
+            }
             room.remote(frame).catch((err) => this.roomFailed(room, err))
           })
         } catch (err) {
@@ -590,7 +601,17 @@ export class Relay {
     for (const room of this.docs.values()) {
       if (room.subscribers.size === 0 || !room.idle || now - room.heardAt < quietMs) continue
       room.heardAt = now
-      room.exclusive(() => room.probe()).catch((err) => this.roomFailed(room, err))
+      void this.pollRoom(room)
+    }
+  }
+
+  /** One quiet room: erased on another node (its bus message lost), or behind the store? */
+  private async pollRoom(room: Room): Promise<void> {
+    try {
+      if (await this.erasure.isErased(room.id)) return await this.erasure.erasedElsewhere(room.id)
+      await room.exclusive(() => room.probe())
+    } catch (err) {
+      this.roomFailed(room, err)
     }
   }
 
@@ -692,7 +713,7 @@ export class Relay {
   }
 
   /** An erased room leaves memory; its other subscribers learn it is gone. */
-  private evict(room: Room, except: Session): void {
+  private evict(room: Room, except: Session | undefined): void {
     const docId = room.id
     for (const s of room.subscribers) {
       s.docs.delete(docId)
@@ -733,6 +754,14 @@ const AUDITED_REJECTS: ReadonlySet<string> = new Set([
   RejectCode.Unauthorized,
   RejectCode.Erased,
 ])
+
+/**
+ * What a node publishes on the bus after it erased a document (docs/protocol.md, "Relay to
+ * relay"): the same frame the document's subscribers get.
+ */
+function erasedNotice(docId: string): Frame {
+  return { type: 'error', docId, ref: 0, code: RejectCode.Erased, message: 'document erased' }
+}
 
 function errorName(err: unknown): string {
   return err instanceof Error ? err.name : 'unknown'

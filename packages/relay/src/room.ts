@@ -29,6 +29,10 @@ export interface RoomHost {
   /** A write became durable (storage works: see readiness). */
   stored(): void
   changed(payload: ChangePayload): void
+  /** Whether the store holds the document's tombstone (erasure.ts). */
+  tombstoned(docId: string): Promise<boolean>
+  /** The document was erased on another node: drop the room, tell its subscribers. */
+  gone(room: Room, except: Session): void
 }
 
 // Each retry follows a catch-up that moved the head, so this only bounds a pathological race.
@@ -123,6 +127,13 @@ export class Room extends Doc {
     try {
       const { seq, again } = await this.exclusive(async () => {
         if (this.erased) throw new RelayError('erased', 'document was erased')
+        // Another node may have erased the document and its message on the bus been lost:
+        // the tombstone in the shared store decides, read under the lock before every write.
+        if (this.host.cluster && (await this.host.tombstoned(this.id))) {
+          this.erased = true
+          this.host.gone(this, session)
+          throw new RelayError('erased', 'document was erased')
+        }
         if (this.reload) await this.catchUp()
         for (let attempt = 1; ; attempt++) {
           try {
