@@ -2,14 +2,14 @@ import * as Y from 'yjs'
 import { type Checkpoint, decodeCheckpoint } from './checkpoint.js'
 import type { DocumentCrypto } from './crypto-seam.js'
 import { CoreError } from './errors.js'
-import type { LocalStore, QueuedEnvelope } from './local-store.js'
+import type { LocalStore, StoredEnvelope } from './local-store.js'
 
 /** What an earlier session left in local storage, verified and decrypted. */
 export interface LoadedState {
   /** The signed checkpoint, if one was saved. */
   readonly checkpoint: Checkpoint | undefined
   /** The offline queue with each envelope's plaintext (already applied to the document). */
-  readonly queued: readonly { readonly envelope: QueuedEnvelope; readonly plaintext: Uint8Array }[]
+  readonly queued: readonly { readonly envelope: StoredEnvelope; readonly plaintext: Uint8Array }[]
 }
 
 /**
@@ -101,7 +101,7 @@ export class LocalCache {
       Y.applyUpdate(doc, opened.plaintext, origin)
       this.chunk = Math.max(this.chunk, c.n)
     }
-    const queued: { envelope: QueuedEnvelope; plaintext: Uint8Array }[] = []
+    const queued: { envelope: StoredEnvelope; plaintext: Uint8Array }[] = []
     for (const envelope of await store.queued()) {
       const opened = await this.crypto.open('update', envelope.sealed).catch((cause) => {
         throw new CoreError('corrupt-local-state', 'queued envelope does not verify', { cause })

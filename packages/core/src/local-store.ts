@@ -24,13 +24,35 @@ export interface QueuedEnvelope {
   readonly sealed: Uint8Array
 }
 
+/** A queued envelope as found in storage, with the key segment it is stored under. */
+export interface StoredEnvelope extends QueuedEnvelope {
+  /** Last key segment: `<counter>` (older layout) or `<counter>-<writer tag>`. */
+  readonly segment: string
+}
+
+/** A random tag for the queue entries of one binding. */
+function writerTag(): string {
+  const b = globalThis.crypto.getRandomValues(new Uint8Array(6))
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')
+}
+
 /**
  * The binding's local persistence through a `StorageAdapter`. Everything stored is sealed with
  * the document key (queue entries, the local state cache, the checkpoint), so local storage
- * holds no plaintext either. Layout: `valv/<docId>/q/<counter>`, `…/state` (the compacted
+ * holds no plaintext either. Layout: `valv/<docId>/q/<counter>-<tag>`, `…/state` (the compacted
  * state), `…/u/<n>` (updates appended since, as y-indexeddb does), `…/cp`.
  */
 export class LocalStore {
+  /**
+   * Marks the queue entries this binding writes. Two bindings of one member on one store (two
+   * browser tabs of a profile) seal under one author index and may pick the same counter before
+   * either hears of the other; keyed by counter alone, the later entry replaced the earlier one
+   * and that edit was lost once both tabs closed offline.
+   */
+  private readonly tag = writerTag()
+  /** Key segment of each queued counter this binding owns (written or adopted at load). */
+  private readonly segments = new Map<number, string>()
+
   constructor(
     private readonly storage: StorageAdapter,
     private readonly docId: string,
@@ -38,19 +60,34 @@ export class LocalStore {
 
   /** Persist an envelope before it is sent, so it survives a reload. */
   enqueue(e: QueuedEnvelope): Promise<void> {
-    return this.storage.put(['valv', this.docId, 'q', pad(e.counter)], e.sealed)
+    const segment = `${pad(e.counter)}-${this.tag}`
+    this.segments.set(e.counter, segment)
+    return this.storage.put(['valv', this.docId, 'q', segment], e.sealed)
   }
 
   /** Drop an acknowledged envelope. */
   dequeue(counter: number): Promise<void> {
-    return this.storage.delete(['valv', this.docId, 'q', pad(counter)])
+    const segment = this.segments.get(counter) ?? pad(counter)
+    this.segments.delete(counter)
+    return this.storage.delete(['valv', this.docId, 'q', segment])
   }
 
-  /** Every queued envelope, oldest first. */
-  async queued(): Promise<QueuedEnvelope[]> {
-    const out: QueuedEnvelope[] = []
+  /** Make the entry at `segment` (from {@link queued}) this binding's queued `counter`. */
+  adopt(counter: number, segment: string): void {
+    this.segments.set(counter, segment)
+  }
+
+  /** Delete the entry at `segment` (one resealed under another counter). */
+  drop(segment: string): Promise<void> {
+    return this.storage.delete(['valv', this.docId, 'q', segment])
+  }
+
+  /** Every queued envelope, oldest first; one counter may occur once per writer. */
+  async queued(): Promise<StoredEnvelope[]> {
+    const out: StoredEnvelope[] = []
     for await (const { key, value } of this.storage.list({ prefix: ['valv', this.docId, 'q'] })) {
-      out.push({ counter: Number(key[key.length - 1]), sealed: value })
+      const segment = key[key.length - 1] as string
+      out.push({ counter: Number(segment.split('-')[0]), sealed: value, segment })
     }
     return out
   }

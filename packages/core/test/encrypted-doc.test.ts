@@ -214,6 +214,56 @@ describe('EncryptedDoc', () => {
     expect(a3.doc.getText('t').toString()).toBe('+offline edit')
   })
 
+  it('two bindings of one member on one store keep both queued edits of one counter', async () => {
+    const { docId, ids, make } = await setup()
+    const backend = new MemoryBackend()
+    const storage = () => new MemoryStorageAdapter(backend)
+    // Two tabs of one profile, offline: both seal counter 1.
+    const tab1 = await make(ids[0], storage())
+    const tab2 = await make(ids[0], storage())
+    tab1.doc.getText('t').insert(0, 'one ')
+    tab2.doc.getText('t').insert(0, 'two ')
+    await Promise.all([tab1.flush(), tab2.flush()])
+    expect([tab1.pending()[0]?.counter, tab2.pending()[0]?.counter]).toEqual([1, 1])
+    await tab1.destroy()
+    await tab2.destroy()
+    const reopened = await make(ids[0], storage())
+    expect(reopened.pending().map((e) => e.counter)).toEqual([1, 2])
+    const text = reopened.doc.getText('t').toString()
+    expect(text.includes('one ') && text.includes('two ')).toBe(true)
+    const keys = async () => {
+      const out: string[] = []
+      for await (const { key } of storage().list({ prefix: ['valv', docId, 'q'] }))
+        out.push(key[3] as string)
+      return out
+    }
+    expect(await keys()).toHaveLength(2)
+    reopened.acknowledge(1, 1)
+    reopened.acknowledge(2, 2)
+    await reopened.flush()
+    expect(await keys()).toEqual([])
+  })
+
+  it('loads and dequeues a queue entry of the older layout (counter-only key)', async () => {
+    const { docId, ids, make } = await setup()
+    const backend = new MemoryBackend()
+    const a1 = await make(ids[0], new MemoryStorageAdapter(backend))
+    a1.doc.getText('t').insert(0, 'legacy')
+    await a1.flush()
+    const [e] = a1.pending()
+    await a1.destroy()
+    const storage = new MemoryStorageAdapter(backend)
+    for await (const { key } of storage.list({ prefix: ['valv', docId, 'q'] })) {
+      await storage.delete(key)
+    }
+    await storage.put(['valv', docId, 'q', '000000000001'], (e as QueuedEnvelope).sealed)
+    const a2 = await make(ids[0], new MemoryStorageAdapter(backend))
+    expect(a2.pending().map((q) => q.counter)).toEqual([1])
+    a2.acknowledge(1, 1)
+    await a2.flush()
+    expect(await storage.get(['valv', docId, 'q', '000000000001'])).toBeUndefined()
+  })
+
   it('refuses a corrupted local checkpoint with a typed error', async () => {
     const { docId, ids, make } = await setup()
     const storage = new MemoryStorageAdapter()
