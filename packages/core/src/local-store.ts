@@ -39,8 +39,10 @@ function writerTag(): string {
 /**
  * The binding's local persistence through a `StorageAdapter`. Everything stored is sealed with
  * the document key (queue entries, the local state cache, the checkpoint), so local storage
- * holds no plaintext either. Layout: `valv/<docId>/q/<counter>-<tag>`, `…/state` (the compacted
- * state), `…/u/<n>` (updates appended since, as y-indexeddb does), `…/cp`.
+ * holds no plaintext either. Layout: `valv/<docId>/q/<counter>-<tag>`, `…/state/<tag>` (the
+ * compacted state), `…/u/<n>-<tag>` (updates appended since, as y-indexeddb does), `…/cp`.
+ * `<tag>` is random per binding: two tabs of one member on one store never overwrite or delete
+ * each other's entries (a reader applies all of them; Yjs updates merge).
  */
 export class LocalStore {
   /**
@@ -92,37 +94,66 @@ export class LocalStore {
     return out
   }
 
-  /** Read a sealed blob (`state` or `cp`). */
-  read(name: 'state' | 'cp'): Promise<Uint8Array | undefined> {
+  /** Read the sealed checkpoint. */
+  read(name: 'cp'): Promise<Uint8Array | undefined> {
     return this.storage.get(['valv', this.docId, name])
   }
 
-  /** Replace a sealed blob (`state` or `cp`). */
-  write(name: 'state' | 'cp', sealed: Uint8Array): Promise<void> {
+  /** Replace the sealed checkpoint. */
+  write(name: 'cp', sealed: Uint8Array): Promise<void> {
     return this.storage.put(['valv', this.docId, name], sealed)
   }
 
-  /** Append one sealed update chunk as number `n` (applied after `state`, in order). */
-  append(n: number, sealed: Uint8Array): Promise<void> {
-    return this.storage.put(['valv', this.docId, 'u', pad(n)], sealed)
+  /**
+   * Every compacted state: one per writer (`state/<tag>`) and the older layout's `state`
+   * (segment `''`). Yjs states merge, so a reader applies them all.
+   */
+  async states(): Promise<Array<{ segment: string; sealed: Uint8Array }>> {
+    const out: Array<{ segment: string; sealed: Uint8Array }> = []
+    const legacy = await this.storage.get(['valv', this.docId, 'state'])
+    if (legacy !== undefined) out.push({ segment: '', sealed: legacy })
+    const prefix = ['valv', this.docId, 'state']
+    for await (const { key, value } of this.storage.list({ prefix })) {
+      out.push({ segment: key[key.length - 1] as string, sealed: value })
+    }
+    return out
   }
 
-  /** Every appended chunk, oldest first, with its number. */
-  async appended(): Promise<Array<{ n: number; sealed: Uint8Array }>> {
-    const out: Array<{ n: number; sealed: Uint8Array }> = []
+  /** Append one sealed update chunk as number `n`; resolves with its key segment. */
+  async append(n: number, sealed: Uint8Array): Promise<string> {
+    const segment = `${pad(n)}-${this.tag}`
+    await this.storage.put(['valv', this.docId, 'u', segment], sealed)
+    return segment
+  }
+
+  /** Every appended chunk (any writer), oldest first, with its number and key segment. */
+  async appended(): Promise<Array<{ n: number; sealed: Uint8Array; segment: string }>> {
+    const out: Array<{ n: number; sealed: Uint8Array; segment: string }> = []
     for await (const { key, value } of this.storage.list({ prefix: ['valv', this.docId, 'u'] })) {
-      out.push({ n: Number(key[key.length - 1]), sealed: value })
+      const segment = key[key.length - 1] as string
+      out.push({ n: Number(segment.split('-')[0]), sealed: value, segment })
     }
     return out.sort((a, b) => a.n - b.n)
   }
 
   /**
-   * Replace the compacted state and drop the appended chunks it now contains. The state is
-   * written first: a crash in between leaves chunks that apply again harmlessly (Yjs updates
-   * are idempotent), never a state that lacks them.
+   * Write this writer's compacted state, then drop what it now contains: the chunks and the
+   * other writers' states this binding wrote or applied (`covered`). Another tab's chunks and
+   * state written since are left alone; they were never applied here. The state is written
+   * first: a crash in between leaves chunks that apply again harmlessly (Yjs updates are
+   * idempotent), never a state that lacks them.
    */
-  async compact(sealedState: Uint8Array): Promise<void> {
-    await this.storage.put(['valv', this.docId, 'state'], sealedState)
-    await this.storage.deletePrefix(['valv', this.docId, 'u'])
+  async compact(
+    sealedState: Uint8Array,
+    covered: { readonly chunks: readonly string[]; readonly states: readonly string[] },
+  ): Promise<void> {
+    await this.storage.put(['valv', this.docId, 'state', this.tag], sealedState)
+    for (const c of covered.chunks) await this.storage.delete(['valv', this.docId, 'u', c])
+    for (const st of covered.states) {
+      if (st === this.tag) continue
+      await this.storage.delete(
+        st === '' ? ['valv', this.docId, 'state'] : ['valv', this.docId, 'state', st],
+      )
+    }
   }
 }
