@@ -771,13 +771,37 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
       for (const a of this.heads.keys()) this.headSeqs.set(a, this.cp.lastSeq)
       this.counter = this.cp.counter
     }
-    for (const { envelope: e, plaintext } of queued) {
+    const twins: { plaintext: Uint8Array; segment: string }[] = []
+    for (const { envelope, plaintext } of queued) {
+      const { segment, ...e } = envelope
+      this.counter = Math.max(this.counter, e.counter)
+      if (this.queue.has(e.counter)) {
+        twins.push({ plaintext, segment })
+        continue
+      }
+      this.store?.adopt(e.counter, segment)
       this.queue.set(e.counter, e)
       // It may have been sent before the restart: never merged, never resealed unchecked.
       this.sends.set(e.counter, 1)
       this.queuedClients.set(e.counter, updateClients(plaintext))
       this.plain.set(e.counter, plaintext)
-      this.counter = Math.max(this.counter, e.counter)
+    }
+    // Another binding of this member (a second tab on the same store) queued the same counter:
+    // both edits are kept, the twin under a fresh counter. If its tab had already stored it the
+    // log holds that update twice, which Yjs applies once; dropping it could lose the edit.
+    for (const { plaintext, segment } of twins) {
+      if (!this.crypto.canWrite()) {
+        // Membership not loaded yet: sealed once it allows (the stored twin stays until then).
+        this.held.push(plaintext)
+        continue
+      }
+      const counter = this.nextCounter()
+      const e = { counter, sealed: await this.crypto.seal('update', plaintext, counter) }
+      await this.store?.enqueue(e)
+      await this.store?.drop(segment)
+      this.queue.set(counter, e)
+      this.queuedClients.set(counter, updateClients(plaintext))
+      this.plain.set(counter, plaintext)
     }
     // Updates before lastSeq were applied in an earlier session and are not held.
     this.compaction = new Compaction(this.cp.lastSeq)

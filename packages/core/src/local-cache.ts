@@ -2,14 +2,14 @@ import * as Y from 'yjs'
 import { type Checkpoint, decodeCheckpoint } from './checkpoint.js'
 import type { DocumentCrypto } from './crypto-seam.js'
 import { CoreError } from './errors.js'
-import type { LocalStore, QueuedEnvelope } from './local-store.js'
+import type { LocalStore, StoredEnvelope } from './local-store.js'
 
 /** What an earlier session left in local storage, verified and decrypted. */
 export interface LoadedState {
   /** The signed checkpoint, if one was saved. */
   readonly checkpoint: Checkpoint | undefined
   /** The offline queue with each envelope's plaintext (already applied to the document). */
-  readonly queued: readonly { readonly envelope: QueuedEnvelope; readonly plaintext: Uint8Array }[]
+  readonly queued: readonly { readonly envelope: StoredEnvelope; readonly plaintext: Uint8Array }[]
 }
 
 /**
@@ -23,8 +23,12 @@ export class LocalCache {
   private unsaved: Uint8Array[] = []
   /** Number of the last appended chunk; -1 = none since the state was compacted. */
   private chunk = -1
-  /** Whether a compacted state exists in storage (else the first save writes one). */
+  /** Whether this writer's compacted state exists in storage (else the first save writes one). */
   private hasState = false
+  /** Chunks written or applied here since the last compaction: the next one drops them. */
+  private chunks: string[] = []
+  /** Other writers' states applied at load: the next compaction contains and drops them. */
+  private states: string[] = []
 
   constructor(
     readonly store: LocalStore,
@@ -54,11 +58,18 @@ export class LocalCache {
       const state = Y.encodeStateAsUpdateV2(doc)
       this.hasState = true
       this.chunk = -1
-      write = async () => store.compact(await this.crypto.seal('state', state, 0))
+      // Decided now, with the state: only what this document already holds is dropped.
+      const covered = { chunks: this.chunks, states: this.states }
+      this.chunks = []
+      this.states = []
+      write = async () => store.compact(await this.crypto.seal('state', state, 0), covered)
     } else if (unsaved.length > 0) {
       const n = ++this.chunk
       const merged = unsaved.length === 1 ? (unsaved[0] as Uint8Array) : Y.mergeUpdates(unsaved)
-      write = async () => store.append(n, await this.crypto.seal('state', merged, 0))
+      const chunks = this.chunks
+      write = async () => {
+        chunks.push(await store.append(n, await this.crypto.seal('state', merged, 0)))
+      }
     }
     return async () => {
       await write?.()
@@ -86,13 +97,12 @@ export class LocalCache {
       }
       checkpoint = decodeCheckpoint(opened.plaintext)
     }
-    const state = await store.read('state')
-    if (state !== undefined) {
-      const opened = await this.crypto.open('state', state).catch((cause) => {
+    for (const { segment, sealed } of await store.states()) {
+      const opened = await this.crypto.open('state', sealed).catch((cause) => {
         throw new CoreError('corrupt-local-state', 'state cache does not verify', { cause })
       })
       Y.applyUpdateV2(doc, opened.plaintext, origin)
-      this.hasState = true
+      this.states.push(segment)
     }
     for (const c of await store.appended()) {
       const opened = await this.crypto.open('state', c.sealed).catch((cause) => {
@@ -100,8 +110,9 @@ export class LocalCache {
       })
       Y.applyUpdate(doc, opened.plaintext, origin)
       this.chunk = Math.max(this.chunk, c.n)
+      this.chunks.push(c.segment)
     }
-    const queued: { envelope: QueuedEnvelope; plaintext: Uint8Array }[] = []
+    const queued: { envelope: StoredEnvelope; plaintext: Uint8Array }[] = []
     for (const envelope of await store.queued()) {
       const opened = await this.crypto.open('update', envelope.sealed).catch((cause) => {
         throw new CoreError('corrupt-local-state', 'queued envelope does not verify', { cause })

@@ -214,6 +214,101 @@ describe('EncryptedDoc', () => {
     expect(a3.doc.getText('t').toString()).toBe('+offline edit')
   })
 
+  it('two bindings of one member on one store keep both queued edits of one counter', async () => {
+    const { docId, ids, make } = await setup()
+    const backend = new MemoryBackend()
+    const storage = () => new MemoryStorageAdapter(backend)
+    // Two tabs of one profile, offline: both seal counter 1.
+    const tab1 = await make(ids[0], storage())
+    const tab2 = await make(ids[0], storage())
+    tab1.doc.getText('t').insert(0, 'one ')
+    tab2.doc.getText('t').insert(0, 'two ')
+    await Promise.all([tab1.flush(), tab2.flush()])
+    expect([tab1.pending()[0]?.counter, tab2.pending()[0]?.counter]).toEqual([1, 1])
+    await tab1.destroy()
+    await tab2.destroy()
+    const reopened = await make(ids[0], storage())
+    expect(reopened.pending().map((e) => e.counter)).toEqual([1, 2])
+    const text = reopened.doc.getText('t').toString()
+    expect(text.includes('one ') && text.includes('two ')).toBe(true)
+    const keys = async () => {
+      const out: string[] = []
+      for await (const { key } of storage().list({ prefix: ['valv', docId, 'q'] }))
+        out.push(key[3] as string)
+      return out
+    }
+    expect(await keys()).toHaveLength(2)
+    reopened.acknowledge(1, 1)
+    reopened.acknowledge(2, 2)
+    await reopened.flush()
+    expect(await keys()).toEqual([])
+  })
+
+  it("two bindings of one member on one store never overwrite each other's state cache", async () => {
+    const { ids, make } = await setup()
+    const backend = new MemoryBackend()
+    const tab1 = await make(ids[0], new MemoryStorageAdapter(backend))
+    const tab2 = await make(ids[0], new MemoryStorageAdapter(backend))
+    let seq = 0
+    // Each tab saves (compacting first, appending after) edits the other never sees.
+    for (const [tab, word] of [
+      [tab1, 'x'],
+      [tab2, 'y'],
+      [tab1, 'z'],
+      [tab2, 'w'],
+      [tab1, 'v'],
+    ] as const) {
+      tab.doc.getText('t').insert(0, word)
+      await tab.flush()
+      for (const e of tab.pending()) tab.acknowledge(e.counter, ++seq)
+      await tab.save()
+    }
+    await tab1.destroy()
+    await tab2.destroy()
+    const reopened = await make(ids[0], new MemoryStorageAdapter(backend))
+    const text = reopened.doc.getText('t').toString()
+    expect([...text].sort().join('')).toBe('vwxyz')
+    // Its first save compacts everything it applied; a reload still holds all of it.
+    await reopened.save()
+    await reopened.destroy()
+    const again = await make(ids[0], new MemoryStorageAdapter(backend))
+    expect(again.doc.getText('t').toString()).toBe(text)
+  })
+
+  it('loads and then drops a queue entry and a state of the older layout (untagged keys)', async () => {
+    const { docId, ids, make } = await setup()
+    const backend = new MemoryBackend()
+    const a1 = await make(ids[0], new MemoryStorageAdapter(backend))
+    a1.doc.getText('t').insert(0, 'acked ')
+    await a1.flush()
+    a1.acknowledge(1, 1)
+    await a1.save()
+    a1.doc.getText('t').insert(6, 'legacy')
+    await a1.flush()
+    const [e] = a1.pending()
+    await a1.destroy()
+    const storage = new MemoryStorageAdapter(backend)
+    // Rewrite what a1 stored into the older layout: `state` and `q/<counter>`.
+    for await (const { key, value } of storage.list({ prefix: ['valv', docId, 'state'] })) {
+      await storage.delete(key)
+      await storage.put(['valv', docId, 'state'], value)
+    }
+    for await (const { key } of storage.list({ prefix: ['valv', docId, 'q'] })) {
+      await storage.delete(key)
+    }
+    await storage.put(['valv', docId, 'q', '000000000002'], (e as QueuedEnvelope).sealed)
+    const a2 = await make(ids[0], new MemoryStorageAdapter(backend))
+    expect(a2.doc.getText('t').toString()).toBe('acked legacy')
+    expect(a2.pending().map((q) => q.counter)).toEqual([2])
+    a2.acknowledge(2, 2)
+    await a2.save()
+    expect(await storage.get(['valv', docId, 'q', '000000000002'])).toBeUndefined()
+    expect(await storage.get(['valv', docId, 'state'])).toBeUndefined()
+    await a2.destroy()
+    const a3 = await make(ids[0], new MemoryStorageAdapter(backend))
+    expect(a3.doc.getText('t').toString()).toBe('acked legacy')
+  })
+
   it('refuses a corrupted local checkpoint with a typed error', async () => {
     const { docId, ids, make } = await setup()
     const storage = new MemoryStorageAdapter()
