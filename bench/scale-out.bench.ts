@@ -183,7 +183,7 @@ async function run(
 const bench: Benchmark = async ({ quick }) => {
   const docs = quick ? 4 : 20
   const clients = quick ? 40 : 200
-  const rate = quick ? 10 : 20
+  const rate = quick ? 10 : 5
   const seconds = quick ? 3 : 10
   const burst = quick ? 50 : 200
   const rows: BenchRow[] = []
