@@ -6,13 +6,24 @@
  * server (s3rver) on loopback.
  */
 import { createHash, randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { DocumentSession, Identity } from '@valv/crypto'
 import { downloadFile, uploadFile } from '@valv/provider-websocket'
 import { RedisBus } from '@valv/relay'
 import { DocumentStore, routeStorage, type StorageAdapter } from '@valv/storage'
+import { FsStorageAdapter } from '@valv/storage-fs'
 import { PostgresStorageAdapter } from '@valv/storage-postgres'
 import { S3StorageAdapter } from '@valv/storage-s3'
-import { cleanup, connect, onCleanup, type Stack, startStack } from '@valv/test-utils/stack'
+import {
+  cleanup,
+  connect,
+  onCleanup,
+  type Stack,
+  startRelayProcess,
+  startStack,
+} from '@valv/test-utils/stack'
 import { afterEach, describe, expect, it } from 'vitest'
 import { sql } from '../../packages/storage-postgres/test/helpers.js'
 import { startS3 } from '../../packages/storage-s3/test/s3rver.js'
@@ -83,4 +94,32 @@ describe('scale-out: PostgreSQL for the log, S3 for files', () => {
     expect(await all(s3Only.listChildren(['docs']))).not.toContain(anna.docId)
     expect(await all(pgOnly.listChildren(['docs']))).not.toContain(anna.docId)
   }, 120_000)
+
+  it('the CLI keeps files in --blob-storage and the rest in --storage', async () => {
+    const env = await shared()
+    const dir = await mkdtemp(join(tmpdir(), 'valv-blob-storage-'))
+    onCleanup(() => rm(dir, { recursive: true, force: true }))
+    const relay = await startRelayProcess([
+      '--storage',
+      `${env.pg}?schema=${env.schema}`,
+      '--blob-storage',
+      `fs:${dir}`,
+    ])
+    const annaId = await Identity.create({ displayName: 'Anna' })
+    const anna = await DocumentSession.create(annaId)
+    const p = await connect(relay.url, anna)
+    const plain = randomBytes(200_000)
+    const file = await uploadFile(p, anna, plain)
+    const fs = new FsStorageAdapter({ directory: dir })
+    const pgOnly = new PostgresStorageAdapter({ connectionString: env.pg, schema: env.schema })
+    onCleanup(() => fs.close())
+    onCleanup(() => pgOnly.close())
+    expect(await all(fs.listChildren(['docs', anna.docId, 'blob']))).toContain(
+      `file.${file.blobId}.${file.storedBytes}`,
+    )
+    expect(await all(pgOnly.listChildren(['docs', anna.docId, 'blob']))).toEqual([])
+    expect(await all(pgOnly.listChildren(['docs', anna.docId]))).toContain('member')
+    const got = new Uint8Array(await new Response(downloadFile(p, anna, file)).arrayBuffer())
+    expect(sha(got)).toBe(sha(plain))
+  }, 60_000)
 })
