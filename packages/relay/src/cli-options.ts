@@ -7,6 +7,11 @@ export interface CliSettings {
   readonly port: number
   readonly host: string
   readonly storage: string
+  /**
+   * Storage URL for file blobs and snapshots (e.g. `s3://…`) beside `storage`, which then keeps
+   * only the log, membership and claims (`routeStorage`); unset = everything in `storage`.
+   */
+  readonly blobStorage: string | undefined
   readonly allowedOrigins: readonly string[] | undefined
   readonly limits: Partial<RelayLimits>
   /** Bytes of membership chains the verifier keeps decoded (`defaultVerifier`'s `cacheBytes`). */
@@ -53,6 +58,8 @@ export const USAGE = `valv-relay: zero-knowledge relay for Valv documents
   --host <addr>           VALV_RELAY_HOST       (default 127.0.0.1)
   --storage <url>         VALV_RELAY_STORAGE    memory: | fs:./data | sqlite:./data.db | postgres://…
                                                 | s3://bucket/prefix?endpoint=…&region=…
+  --blob-storage <url>    VALV_RELAY_BLOB_STORAGE  files and snapshots here (e.g. s3://…), the
+                          log, membership and claims stay in --storage (e.g. postgres://…)
   --redis <url>           VALV_RELAY_REDIS      redis://host:6379 (scale-out; needs postgres://)
   --redis-prefix <p>      VALV_RELAY_REDIS_PREFIX  (default valv:)
   --node-id <id>          VALV_RELAY_NODE_ID    (default random; /metrics node label)
@@ -61,7 +68,8 @@ export const USAGE = `valv-relay: zero-knowledge relay for Valv documents
   --webhook-url <url>     VALV_RELAY_WEBHOOK_URL   (content-free change notifications)
   --webhook-secret <s>    VALV_RELAY_WEBHOOK_SECRET
   --verifier-cache-bytes <n> VALV_RELAY_VERIFIER_CACHE_BYTES (default 64 MiB)
-  --allowed-locations <a,b> VALV_RELAY_ALLOWED_LOCATIONS  refuse to start unless storage is in one
+  --allowed-locations <a,b> VALV_RELAY_ALLOWED_LOCATIONS  refuse to start unless storage (and
+                          blob storage) is in one
                           (e.g. s3:aws:eu-north-1, postgres:*.sthlm.internal, fs)
   --audit-key-file <path> VALV_RELAY_AUDIT_KEY_FILE  hex Ed25519 key: the relay's audit trail
                           (and the erase frame)
@@ -93,6 +101,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSe
     'port',
     'host',
     'storage',
+    'blob-storage',
     'allowed-origins',
     'webhook-url',
     'webhook-secret',
@@ -131,6 +140,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSe
     port: toNumber('port', get('port') ?? '8080'),
     host: get('host') ?? '127.0.0.1',
     storage: get('storage') ?? 'memory:',
+    blobStorage: get('blob-storage'),
     allowedOrigins: origins ? origins.split(',').map((o) => o.trim()) : undefined,
     limits: { ...limits } satisfies Partial<typeof DEFAULT_LIMITS>,
     verifierCacheBytes:

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { readFile } from 'node:fs/promises'
+import { routeStorage } from '@valv/storage'
 import { parseCli, USAGE } from './cli-options.js'
 import { RelayConfigError } from './errors.js'
 import type { RelayExtension } from './hooks.js'
@@ -47,10 +48,20 @@ async function main(): Promise<void> {
   // Residency first: nothing is opened in a location that is not allowed.
   const allowed = settings.allowedLocations
   const location = allowed === undefined ? undefined : checkResidency(settings.storage, allowed)
+  const blobLocation =
+    allowed === undefined || settings.blobStorage === undefined
+      ? undefined
+      : checkResidency(settings.blobStorage, allowed)
   const auditKey =
     settings.auditKeyFile === undefined ? undefined : await readAuditKey(settings.auditKeyFile)
   const relay = new Relay({
-    storage: await openStorage(settings.storage),
+    storage:
+      settings.blobStorage === undefined
+        ? await openStorage(settings.storage)
+        : routeStorage({
+            default: await openStorage(settings.storage),
+            blobs: await openStorage(settings.blobStorage),
+          }),
     verifier: defaultVerifier(
       settings.verifierCacheBytes === undefined ? {} : { cacheBytes: settings.verifierCacheBytes },
     ),
@@ -61,7 +72,9 @@ async function main(): Promise<void> {
     ...(cluster ? { cluster } : {}),
     ...(location === undefined || allowed === undefined
       ? {}
-      : { residency: { location, allowed } }),
+      : {
+          residency: { location, allowed, ...(blobLocation === undefined ? {} : { blobLocation }) },
+        }),
     ...(auditKey === undefined ? {} : { audit: { key: auditKey } }),
     ...(settings.clusterPollMs === undefined ? {} : { clusterPollMs: settings.clusterPollMs }),
   })

@@ -63,8 +63,14 @@ export interface RelayOptions {
    * Data residency: where `storage` keeps data (`storageLocation` of the storage URL) and the
    * allowed locations. The relay refuses to start (`RelayConfigError('residency')`) when the
    * location is not allowed, and reports both at `/metrics` (`valv_relay_residency_info`).
+   * `blobLocation` is where file blobs and snapshots live when they have their own storage
+   * (`--blob-storage`, `routeStorage`): checked and reported the same way.
    */
-  readonly residency?: { readonly location: string; readonly allowed: readonly string[] }
+  readonly residency?: {
+    readonly location: string
+    readonly allowed: readonly string[]
+    readonly blobLocation?: string
+  }
 }
 
 /**
@@ -107,11 +113,13 @@ export class Relay {
     this.hooks = new Hooks(options.extensions ?? [])
     this.log = options.logger ?? jsonLogger
     const residency = options.residency
-    if (residency && !locationAllowed(residency.location, residency.allowed)) {
-      throw new RelayConfigError(
-        'residency',
-        `storage location ${residency.location} is outside the allowed locations ${residency.allowed.join(', ')}`,
-      )
+    for (const location of [residency?.location, residency?.blobLocation]) {
+      if (residency && location !== undefined && !locationAllowed(location, residency.allowed)) {
+        throw new RelayConfigError(
+          'residency',
+          `storage location ${location} is outside the allowed locations ${residency.allowed.join(', ')}`,
+        )
+      }
     }
     this.store = new DocumentStore(options.storage)
     const cluster = options.cluster
@@ -296,7 +304,11 @@ export class Relay {
       const where = this.options.residency
       const label = (v: string) => v.replace(/["\\\n]/g, '_')
       const residency = where
-        ? `# HELP valv_relay_residency_info Where storage keeps data, and the allowed locations.\n# TYPE valv_relay_residency_info gauge\nvalv_relay_residency_info{location="${label(where.location)}",allowed="${label(where.allowed.join(','))}"} 1\n`
+        ? `# HELP valv_relay_residency_info Where storage keeps data, and the allowed locations.\n# TYPE valv_relay_residency_info gauge\nvalv_relay_residency_info{location="${label(where.location)}",allowed="${label(where.allowed.join(','))}"} 1\n${
+            where.blobLocation === undefined
+              ? ''
+              : `valv_relay_residency_info{location="${label(where.blobLocation)}",allowed="${label(where.allowed.join(','))}",store="blobs"} 1\n`
+          }`
         : ''
       res.end(renderMetrics(this.metrics) + residency)
     } else {

@@ -90,6 +90,38 @@ describe('data residency', () => {
     }
   }, 60_000)
 
+  it('checks and reports the blob storage location too (--blob-storage)', async () => {
+    expect(parseCli(['--blob-storage', 's3://files'], {}).blobStorage).toBe('s3://files')
+    expect(parseCli([], { VALV_RELAY_BLOB_STORAGE: 's3://f' }).blobStorage).toBe('s3://f')
+    expect(parseCli([], {}).blobStorage).toBeUndefined()
+    const refused = await cli([
+      '--port',
+      '0',
+      '--storage',
+      'memory:',
+      '--blob-storage',
+      's3://arkiv?region=us-east-1',
+      '--allowed-locations',
+      'memory,s3:aws:eu-north-1',
+    ])
+    expect(await refused.exit).toBe(2)
+    const fatal = refused.lines.find((l) => l.event === 'fatal')
+    expect(fatal).toMatchObject({ code: 'residency' })
+    expect(String(fatal?.message)).toContain('s3:aws:us-east-1')
+    await expect(
+      startRelay({
+        residency: { location: 'memory', blobLocation: 's3:aws:us-east-1', allowed: ['memory'] },
+      }),
+    ).rejects.toMatchObject({ code: 'residency' })
+    const ok = await startRelay({
+      residency: { location: 'memory', blobLocation: 'fs', allowed: ['memory', 'fs'] },
+    })
+    const metrics = await (await fetch(`${ok.url.replace('ws', 'http')}/metrics`)).text()
+    expect(metrics).toContain(
+      'valv_relay_residency_info{location="fs",allowed="memory,fs",store="blobs"} 1',
+    )
+  }, 60_000)
+
   it('reads the allowed locations and the audit key file from flags or environment', () => {
     const s = parseCli(['--allowed-locations', 's3:aws:eu-north-1, fs'], {
       VALV_RELAY_AUDIT_KEY_FILE: '/run/secrets/valv-audit',

@@ -10,3 +10,4 @@ export type { KeyRange, StorageAdapter, StorageEntry, StorageKey } from './adapt
 export { DocumentStore, type LogEntry, type SeqRange, type Snapshot } from './document-store.js'
 export { assertValidKey, StorageError, type StorageErrorCode } from './errors.js'
 export { rechunk } from './rechunk.js'
+export { routeStorage, type StorageRoutes } from './route-storage.js'
