@@ -179,8 +179,8 @@ describe('RelayConnection', () => {
     const stack = await startStack()
     const proxy = await tcpProxy(Number(new URL(stack.url).port))
     const anna = await Identity.create({ displayName: 'Anna' })
-    // 3 s, not less: a loaded CI machine can stall the event loop for over a second.
-    const viaProxy = connection(proxy.url, 3_000)
+    // 5 s, not less: a loaded machine (CI beside other work) stalls the event loop for seconds.
+    const viaProxy = connection(proxy.url, 5_000)
     const a = await open({ identity: anna, relay: viaProxy })
     const link = await a.session.createInviteLink({ role: Role.Editor })
     const bo = await open({
@@ -189,21 +189,21 @@ describe('RelayConnection', () => {
       invite: link,
     })
     // Quiet but healthy: pings keep it open well past the timeout.
-    await new Promise((r) => setTimeout(r, 7_000))
+    await new Promise((r) => setTimeout(r, 12_000))
     expect(viaProxy.opens).toBe(1)
 
     proxy.blackhole()
     const cut = Date.now()
     a.doc.getText('t').insert(0, 'typed into the void')
     bo.doc.getText('t').insert(0, 'from Bo ')
-    await until(() => viaProxy.opens === 2, 10_000, 'reconnect')
+    await until(() => viaProxy.opens === 2, 20_000, 'reconnect')
     const noticed = Date.now() - cut
     expect(proxy.connections()).toBe(2)
     await until(() => bo.doc.getText('t').toString().includes('typed into the void'))
     await until(() => a.doc.getText('t').toString().includes('from Bo'))
     await until(() => a.provider.unsyncedChanges === 0, 10_000, 'acks')
-    console.log(`[figures] blackholed path noticed and replaced after ${noticed} ms (timeout 3000)`)
-  }, 30_000)
+    console.log(`[figures] blackholed path noticed and replaced after ${noticed} ms (timeout 5000)`)
+  }, 60_000)
 })
 
 describe('offline work comes home', () => {
