@@ -156,7 +156,7 @@ describe('the portal on the models of @valv/models', () => {
     await editor(anna.page).pressSequentially('remissvar om budgeten')
     await expect
       .poll(() => editor(bo.page).textContent(), { timeout: 15_000 })
-      .toContain('remissvar')
+      .toContain('remissvar om budgeten') // all of it, before Bo selects the paragraph
     // Bo's role in the text is Commenter: the editor is read-only for him…
     expect(await editor(bo.page).getAttribute('contenteditable')).toBe('false')
     // …but the comments live in their own document, where commenters write.
