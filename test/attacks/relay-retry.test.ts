@@ -5,7 +5,7 @@
  * was reported failed.
  */
 import { DocumentSession, Identity } from '@valv/crypto'
-import type { StorageKey } from '@valv/storage'
+import type { KeyRange, StorageEntry, StorageKey } from '@valv/storage'
 import { MemoryStorageAdapter } from '@valv/storage-memory'
 import { cleanup, type RawClient, type Stack, startStack } from '@valv/test-utils/stack'
 import type { Frame } from '@valv/wire'
@@ -23,6 +23,18 @@ class FlakyStorage extends MemoryStorageAdapter {
     this.failNext = undefined
     if (mode === 'landed') await super.put(key, value)
     throw new Error('disk I/O error')
+  }
+}
+
+/** Memory storage that counts the log entries it hands out (what a lookup costs). */
+class CountingStorage extends MemoryStorageAdapter {
+  entriesRead = 0
+
+  override async *list(range: KeyRange): AsyncIterable<StorageEntry> {
+    for await (const entry of super.list(range)) {
+      if (entry.key.includes('log')) this.entriesRead++
+      yield entry
+    }
   }
 }
 
@@ -127,6 +139,28 @@ describe('relay: idempotent retry', () => {
     // Other bytes under a stored counter are still refused.
     expect(await send(c, doc.docId, await doc.seal('update', text('other'), 4000))).toBe('stale')
     expect(s.relay.metrics.retries.get('stale')).toBe(1)
+  })
+
+  it('a forged envelope naming a member and an old counter buys no log lookup: it is refused unread', async () => {
+    const storage = new CountingStorage()
+    const s = await startStack({ storage, limits: { retryWindow: 1 } })
+    const doc = await member()
+    await s.connect(doc)
+    const c = await subscribed(s, doc.docId)
+    const old = await doc.seal('update', text('old'), 6000)
+    await send(c, doc.docId, old)
+    for (let i = 1; i <= 200; i++)
+      await send(c, doc.docId, await doc.seal('update', text(`${i}`), 6000 + i))
+    // Same author and counter (what the relay peeks), signature broken: not the member's.
+    const forged = old.slice()
+    forged[forged.length - 1] = (forged[forged.length - 1] as number) ^ 1
+    const before = storage.entriesRead
+    expect(await send(c, doc.docId, forged)).toBe('bad-signature')
+    // Before the fix the relay read the log's tail (here 201 entries) for every such frame.
+    expect(storage.entriesRead - before).toBe(0)
+    // The genuine resend is still found in the log and acknowledged.
+    expect(await send(c, doc.docId, old)).toBeTypeOf('number')
+    expect(storage.entriesRead - before).toBeGreaterThan(0)
   })
 
   it('two refused writes: a later envelope waits for both, so neither retry is passed and `stale`', async () => {

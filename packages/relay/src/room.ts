@@ -307,6 +307,9 @@ export class Room extends Doc {
     }
     // Not in memory: read the log's tail after the base (cheap next to what it saves, a resealed
     // copy), bounded so that replayed old counters cannot make every write read the whole log.
+    // Verified first: author and counter were only peeked, and a forged frame naming a member
+    // must not buy a read of thousands of log entries under the room's lock.
+    await this.host.verifier.verifyUpdate({ docId: this.id, membership: this.membership }, envelope)
     for await (const u of this.log.readUpdates(Math.max(base, this.headSeq - LOG_LOOKUP))) {
       if (u.seq > this.headSeq) break
       if (!equalBytes(u.envelope, envelope)) continue
