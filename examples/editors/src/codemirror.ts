@@ -1,8 +1,8 @@
 // CodeMirror 6 through y-codemirror.next.
 import { EditorState } from '@codemirror/state'
-import { EditorView } from '@codemirror/view'
+import { EditorView, keymap } from '@codemirror/view'
 import { basicSetup } from 'codemirror'
-import { yCollab } from 'y-codemirror.next'
+import { yCollab, yUndoManagerKeymap } from 'y-codemirror.next'
 import type { Bind } from './binding.js'
 
 export const bind: Bind = ({ element, doc, provider, session, user }) => {
@@ -12,6 +12,9 @@ export const bind: Bind = ({ element, doc, provider, session, user }) => {
     parent: element,
     doc: text.toString(), // start from what the synced document holds
     extensions: [
+      // Before basicSetup, whose history keymap would otherwise take Mod-z for CodeMirror's own
+      // history: yCollab's Y.UndoManager undoes only this user's changes.
+      keymap.of(yUndoManagerKeymap),
       basicSetup,
       yCollab(text, provider.awareness),
       EditorState.readOnly.of(!session.canWrite()),

@@ -130,6 +130,22 @@ describe('editor bindings in Chromium, two users through the relay', () => {
       }
       await expect.poll(replicas, { timeout: 30_000 }).toMatch(/^same=true lost=\[\] /)
 
+      // Undo is per user (Valv issue 16): Anna types, Bo types after her, Anna presses Mod-z,
+      // which each page routes to its binding's Y.UndoManager. Anna's words leave both
+      // replicas; Bo's stay.
+      const before = await text(anna)
+      // The undo managers merge changes less than 500 ms apart into one step: let the last
+      // burst's window close, so that " alpha" is an undo step of its own.
+      await anna.waitForTimeout(600)
+      await typeAtEnd(anna, ' alpha')
+      await expect.poll(() => text(bo), { timeout: 30_000 }).toBe(`${before} alpha`)
+      await typeAtEnd(bo, ' beta')
+      await expect.poll(() => text(anna), { timeout: 30_000 }).toBe(`${before} alpha beta`)
+      await anna.keyboard.press('ControlOrMeta+z')
+      for (const page of [anna, bo]) {
+        await expect.poll(() => text(page), { timeout: 30_000 }).toBe(`${before} beta`)
+      }
+
       for (const page of [anna, bo]) {
         const cursor = await page.evaluate(() => window.valv.editor?.remoteCursor ?? '')
         await expect
