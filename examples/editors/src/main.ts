@@ -8,6 +8,9 @@ import type { Bind, BoundEditor } from './binding.js'
 interface PageState {
   link?: string
   editor?: BoundEditor
+  /** The shared types of the Y.Doc as text, to tell keystrokes an editor dropped (never in the
+   * Y.Doc) from updates lost on the way (in one user's Y.Doc, not the other's). */
+  ydocText?: () => string
   misbehaviour: string[]
   errors: string[]
 }
@@ -37,6 +40,8 @@ const { doc, session, provider } = await openDocument({
   relay,
   ...(invite ? { invite } : {}),
 })
+state.ydocText = () =>
+  [...doc.share].map(([key, type]) => `${key}=${type.toString().replace(/<[^>]*>/g, '')}`).join('|')
 provider.on('misbehaviour', (m) => state.misbehaviour.push(`${m.kind}: ${m.message}`))
 provider.on('error', (e) => state.errors.push(`${(e as { code?: string }).code}: ${e.message}`))
 const { bind } = await load()
