@@ -9,7 +9,7 @@ import {
 } from '@valv/crypto'
 import { toHex } from '@valv/protocol'
 import { LocalRelay } from '@valv/test-utils'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import {
   AuditedSession,
   AuditTrail,
@@ -33,7 +33,12 @@ describe('AuditedSession', () => {
     const boSession = await DocumentSession.open(bo, session.docId)
     await relay.connect(boSession)
     await boSession.joined()
-    const boIndex = session.members().find((m) => m.userId === bo.userId)?.index
+    // Bo's join reaches Anna's device through the relay; setRole names the devices it knows.
+    const boIndex = await vi.waitFor(() => {
+      const index = session.members().find((m) => m.userId === bo.userId)?.index
+      if (index === undefined) throw new Error('join not seen yet')
+      return index
+    })
     await admin.setRole(bo.userId, Role.Viewer)
     const link = await admin.createInviteLink({ role: Role.Viewer, singleUse: true })
     const admission = session.invites().at(-1)?.admission
