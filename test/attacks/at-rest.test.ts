@@ -11,13 +11,13 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { launchPersistentChromium } from '@valv/test-utils/chromium'
 import { build } from 'esbuild'
-import { type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AtRestApi } from './at-rest-page.js'
 
 const root = resolve(import.meta.dirname, '..', '..')
-const args = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync']
 const PASSPHRASE = 'korrekt häst batteri'
 const TITLE = 'Hemlig titel omorganisation 2027'
 declare const atRest: AtRestApi
@@ -68,10 +68,7 @@ afterAll(async () => {
 })
 
 async function open(profile: string): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    args,
-  })
+  const context = await launchPersistentChromium(profile)
   onExit(() => context.close())
   const page = await context.newPage()
   await page.goto(url)

@@ -4,7 +4,8 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { defaultVerifier, Relay, silentLogger } from '@valv/relay'
 import { MemoryStorageAdapter } from '@valv/storage-memory'
-import { type Browser, type BrowserContext, chromium } from 'playwright-core'
+import { launchChromium } from '@valv/test-utils/chromium'
+import type { Browser, BrowserContext } from 'playwright-core'
 import { build, createServer, type PreviewServer, preview, type ViteDevServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDoc, newUser, type Stack } from './portal.js'
@@ -33,10 +34,7 @@ beforeAll(async () => {
   // What a deployment sets: the portal connects there, and the CSP allows only there. (This
   // test file runs in its own process, so the variable reaches no other test.)
   process.env.VITE_VALV_RELAY_URL = relayUrl
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  })
+  browser = await launchChromium()
 }, 60_000)
 
 afterAll(async () => {

@@ -13,7 +13,8 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { defaultVerifier, Relay, silentLogger } from '@valv/relay'
 import { FsStorageAdapter } from '@valv/storage-fs'
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import { launchChromium } from '@valv/test-utils/chromium'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { build, type PreviewServer, preview } from 'vite'
 
 const portal = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -67,18 +68,7 @@ export async function startStack(): Promise<Stack> {
   })
   const address = server.httpServer.address()
   const port = typeof address === 'object' && address ? address.port : 0
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  })
+  const browser = await launchChromium()
   return {
     url: `http://127.0.0.1:${port}/`,
     dataDir,

@@ -4,7 +4,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { chromium } from 'playwright-core'
+import { launchChromium } from '@valv/test-utils/chromium'
 import { afterAll, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { createDoc, newUser } from './portal.js'
@@ -68,10 +68,7 @@ it('`npm start` builds, starts the relay on an fs store, serves the portal and p
   ws.close()
 
   // And the served portal works end to end against that relay, in a real browser.
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  })
+  const browser = await launchChromium()
   try {
     const url = `http://127.0.0.1:${portalPort}/`
     const user = await newUser({ url, browser, dataDir, close: async () => {} }, 'Greta')

@@ -4,7 +4,8 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { defaultVerifier, Relay, silentLogger } from '@valv/relay'
 import { MemoryStorageAdapter } from '@valv/storage-memory'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import { launchChromium } from '@valv/test-utils/chromium'
+import type { Browser, Page } from 'playwright-core'
 import { build, type PreviewServer, preview } from 'vite'
 import { afterAll, beforeAll, describe, it } from 'vitest'
 
@@ -48,18 +49,7 @@ beforeAll(async () => {
   })
   const address = server.httpServer.address()
   url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  })
+  browser = await launchChromium()
 }, 120_000)
 
 afterAll(async () => {

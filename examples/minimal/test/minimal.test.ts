@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { defaultVerifier, Relay, silentLogger } from '@valv/relay'
 import { MemoryStorageAdapter } from '@valv/storage-memory'
-import { chromium } from 'playwright-core'
+import { launchChromium } from '@valv/test-utils/chromium'
 import { build, preview } from 'vite'
 import { expect, it } from 'vitest'
 
@@ -27,10 +27,7 @@ it('the 30-line example shares an encrypted textarea between two browsers', asyn
     preview: { port: 0 },
   })
   const address = server.httpServer.address()
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  })
+  const browser = await launchChromium()
   try {
     const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`
     // The page runs under the example's CSP (../csp.ts): nothing it does may be refused.

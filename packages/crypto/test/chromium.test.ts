@@ -4,15 +4,15 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { MembershipState, verifyEnvelope } from '@valv/protocol'
 import { LocalRelay } from '@valv/test-utils'
+import { launchChromium } from '@valv/test-utils/chromium'
 import * as esbuild from 'esbuild'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DocumentSession, Identity, PublicCard, Role } from '../src/index.js'
 import { type PageApi, pageApi } from './browser/page.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const packagesDir = resolve(here, '..', '..')
-const CHROMIUM = '/usr/bin/chromium'
 const text = (s: string) => new TextEncoder().encode(s)
 const str = (b: Uint8Array) => new TextDecoder().decode(b)
 const bytes = (a: number[]) => Uint8Array.from(a)
@@ -70,18 +70,7 @@ describe('@valv/crypto in headless Chromium', () => {
     build = await bundle()
     const script = build.outputFiles?.[0]?.text ?? ''
     server = await serve(script)
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    })
+    browser = await launchChromium()
     page = await browser.newPage()
     page.on('pageerror', (err) => pageErrors.push(err.message))
     const { port } = server.address() as AddressInfo

@@ -3,19 +3,10 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { launchPersistentChromium } from '@valv/test-utils/chromium'
 import { build } from 'esbuild'
-import { type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { BrowserContext, Page } from 'playwright-core'
 
-const args = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
 const root = resolve(import.meta.dirname, '..', '..')
 
 /** A page in real headless Chromium with the adapter and the RPC shim (`browser/rpc.ts`). */
@@ -59,10 +50,7 @@ export async function startChromiumPage(): Promise<ChromiumPage> {
   const profile = mkdtempSync(join(tmpdir(), 'valv-chromium-'))
   let context: BrowserContext
   const launch = async () => {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      args,
-    })
+    context = await launchPersistentChromium(profile)
     const page = await context.newPage()
     await page.goto(url)
     return page
