@@ -3,12 +3,11 @@
  * memory storage, and providers whose `DocumentCrypto` is a real `@valv/crypto` session.
  */
 
-import { WebSocket } from 'ws'
-import * as Y from 'yjs'
+import { type ConnectOptions, newProvider } from '@valv/test-utils/stack'
 import { DocumentSession, Identity, Role } from '../packages/crypto/src/index.js'
-import {
+import type {
   WebsocketProvider,
-  type WebsocketProviderOptions,
+  WebsocketProviderOptions,
 } from '../packages/provider-websocket/src/index.js'
 import { defaultVerifier, Relay } from '../packages/relay/src/index.js'
 import { MemoryStorageAdapter } from '../packages/storage-memory/src/index.js'
@@ -24,14 +23,7 @@ export async function realRoom(members: number) {
   const url = `ws://127.0.0.1:${port}`
   const providers: WebsocketProvider[] = []
   const provider = (session: DocumentSession, extra: Extra = {}) => {
-    const p = new WebsocketProvider({
-      url,
-      doc: new Y.Doc(),
-      docId: session.docId,
-      document: session,
-      WebSocketPolyfill: WebSocket as never,
-      ...extra,
-    } as WebsocketProviderOptions)
+    const p = newProvider(url, session, extra as ConnectOptions)
     providers.push(p)
     return p
   }

@@ -18,14 +18,11 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { TestClient } from '@valv/test-utils/relay'
+import { newProvider } from '@valv/test-utils/stack'
 import { WebSocket } from 'ws'
 import { WebsocketProvider as YProvider } from 'y-websocket'
 import * as Y from 'yjs'
 import { DocumentSession, Identity } from '../packages/crypto/src/index.js'
-import {
-  WebsocketProvider,
-  type WebsocketProviderOptions,
-} from '../packages/provider-websocket/src/index.js'
 import type { Benchmark, BenchRow } from './harness.js'
 
 // A 20 KB document typed as 200 edits of 100 characters at scattered positions (a Y.Doc
@@ -105,13 +102,7 @@ const bench: Benchmark = async ({ quick }) => {
     const identity = await Identity.create({ displayName: 'Anna' })
     const valvMem = await perDoc(valv, n, async () => {
       const session = await DocumentSession.create(identity)
-      const p = new WebsocketProvider({
-        url,
-        doc: new Y.Doc(),
-        docId: session.docId,
-        document: session,
-        WebSocketPolyfill: WebSocket as never,
-      } as WebsocketProviderOptions)
+      const p = newProvider(url, session)
       await session.attach(p)
       await p.whenSynced()
       type(p.doc.getText('t'))

@@ -12,14 +12,20 @@ import {
   PublicCard,
   Role,
 } from '@valv/crypto'
-import { WebsocketProvider, type WebsocketProviderOptions } from '@valv/provider-websocket'
+import type { WebsocketProvider } from '@valv/provider-websocket'
 import { defaultVerifier, Relay } from '@valv/relay'
 import type { StorageAdapter, StorageKey } from '@valv/storage'
 import { MemoryStorageAdapter } from '@valv/storage-memory'
-import { cleanup, connect, onCleanup, type Stack, startStack, until } from '@valv/test-utils/stack'
+import {
+  cleanup,
+  connect,
+  newProvider,
+  onCleanup,
+  type Stack,
+  startStack,
+  until,
+} from '@valv/test-utils/stack'
 import { afterEach, describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
-import * as Y from 'yjs'
 
 afterEach(cleanup)
 
@@ -187,16 +193,11 @@ async function relayOn(storage: StorageAdapter, port = 0) {
 /** A provider that records misbehaviour from its first frame on. */
 async function watched(url: string, session: DocumentSession) {
   const seen: Misbehaviour[] = []
-  const p = new WebsocketProvider({
-    url,
-    doc: new Y.Doc(),
-    docId: session.docId,
-    document: session,
-    WebSocketPolyfill: WebSocket as never,
+  const p = newProvider(url, session, {
     batch: { windowMs: 5 },
     backoff: { minMs: 20, maxMs: 200 },
     connect: false,
-  } as WebsocketProviderOptions)
+  })
   onCleanup(() => p.destroy())
   p.on('misbehaviour', (m) => seen.push(m))
   p.connect()

@@ -48,7 +48,9 @@ export async function until(
 }
 
 /** Options for a provider made by {@link Stack.connect}. */
-export type ConnectOptions = Partial<Omit<WebsocketProviderOptions, 'document' | 'docId'>>
+export type ConnectOptions = Partial<
+  Omit<Extract<WebsocketProviderOptions, { document: unknown }>, 'document' | 'docId'>
+>
 
 /** A running relay plus a way to connect real sessions to it. */
 export interface Stack {
@@ -87,22 +89,36 @@ export async function startStack(
   }
 }
 
-/** A provider for `session` against `url`, attached and synced. */
-export async function connect(
+/**
+ * A provider for `session` against `url` on a fresh `Y.Doc`, not attached, with the library's
+ * defaults unless `options` says otherwise (benchmarks measure those); the caller destroys it.
+ */
+export function newProvider(
   url: string,
   session: DocumentSession,
   options: ConnectOptions = {},
-): Promise<WebsocketProvider> {
-  const p = new WebsocketProvider({
+): WebsocketProvider {
+  return new WebsocketProvider({
     url,
     doc: new Y.Doc(),
     docId: session.docId,
     document: session,
     WebSocketPolyfill: WebSocket as never,
+    ...options,
+  } as WebsocketProviderOptions)
+}
+
+/** A provider for `session` against `url`, attached and synced (short test timers). */
+export async function connect(
+  url: string,
+  session: DocumentSession,
+  options: ConnectOptions = {},
+): Promise<WebsocketProvider> {
+  const p = newProvider(url, session, {
     batch: { windowMs: 5 },
     backoff: { minMs: 20, maxMs: 200 },
     ...options,
-  } as WebsocketProviderOptions)
+  })
   cleanups.push(() => p.destroy())
   await session.attach(p)
   await p.whenSynced()
