@@ -31,62 +31,58 @@ export const ZERO_HASH: Uint8Array = AUDIT_ZERO_HASH
 /** The chain hash of a record: what the next entry names as `prev`. */
 export const recordHash = auditRecordHash
 
-function translate(code: 'invalid-argument' | 'malformed', err: unknown): unknown {
-  if (!(err instanceof CryptoError)) return err
-  return new ComplianceError(code, err.message, { cause: err })
-}
+type Code = 'invalid-argument' | 'malformed'
 
-/** Check an event against the limits; throws `invalid-argument`. */
-export function checkEvent(event: AuditEvent): void {
-  try {
-    checkAuditEvent(event)
-  } catch (err) {
-    throw translate('invalid-argument', err)
+/** `fn` with `@valv/protocol`'s `CryptoError`s turned into `ComplianceError(code)`. */
+function translated<A extends unknown[], R>(code: Code, fn: (...args: A) => R): (...args: A) => R {
+  const translate = (err: unknown): unknown =>
+    err instanceof CryptoError ? new ComplianceError(code, err.message, { cause: err }) : err
+  return (...args) => {
+    let result: R
+    try {
+      result = fn(...args)
+    } catch (err) {
+      throw translate(err)
+    }
+    return result instanceof Promise
+      ? (result.catch((err) => Promise.reject(translate(err))) as R)
+      : result
   }
 }
 
+/** Check an event against the limits; throws `invalid-argument`. */
+export const checkEvent: (event: AuditEvent) => void = translated(
+  'invalid-argument',
+  checkAuditEvent,
+)
+
 /** Build and sign entry `seq` of `trailId` after `prev`; throws `invalid-argument`. */
-export async function signEntry(
+export const signEntry: (
   signer: AuditRecordSigner,
   trailId: string,
   seq: number,
   prev: Uint8Array,
   time: number,
   event: AuditEvent,
-): Promise<Uint8Array> {
-  try {
-    return await signAuditEntry(signer, trailId, seq, prev, time, event)
-  } catch (err) {
-    throw translate('invalid-argument', err)
-  }
-}
+) => Promise<Uint8Array> = translated('invalid-argument', signAuditEntry)
 
 /** Build and sign a head sealing `length` entries of `trailId` that end in `hash`. */
-export async function signHead(
+export const signHead: (
   signer: AuditRecordSigner,
   trailId: string,
   length: number,
   hash: Uint8Array,
   time: number,
-): Promise<Uint8Array> {
-  try {
-    return await signAuditHead(signer, trailId, length, hash, time)
-  } catch (err) {
-    throw translate('invalid-argument', err)
-  }
-}
+) => Promise<Uint8Array> = translated('invalid-argument', signAuditHead)
 
 /**
  * Decode one record strictly (no trailing bytes, sorted unique details, limits). Does not check
  * the signature: {@link checkSignature} does. Throws `ComplianceError('malformed')`.
  */
-export function decodeRecord(bytes: Uint8Array): AuditRecord {
-  try {
-    return decodeAuditRecord(bytes)
-  } catch (err) {
-    throw translate('malformed', err)
-  }
-}
+export const decodeRecord: (bytes: Uint8Array) => AuditRecord = translated(
+  'malformed',
+  decodeAuditRecord,
+)
 
 /** Whether `record`'s signature verifies under the key it names. */
 export const checkSignature = (record: AuditRecord): Promise<boolean> => checkAuditSignature(record)
