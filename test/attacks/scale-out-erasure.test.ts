@@ -83,6 +83,17 @@ describe('scale-out: erasure reaches every node', () => {
     expect(await logOf(store(), docId)).toEqual([])
   }, 60_000)
 
+  it('with the bus message lost: a new subscriber on B is refused from the tombstone, never served the open room', async () => {
+    const { b, docId, onB } = await setup({ partitioned: true, clusterPollMs: 0 })
+    // B still holds the room in memory (no bus, no poll); a newcomer must not get its log.
+    const fresh = await (await b.raw()).auth()
+    fresh.send({ type: 'subscribe', docId, sinceSeq: 0, snapshotSeq: 0, membershipFrom: 0 })
+    expect(codeOf(await fresh.next((f) => f.type === 'error'))).toBe('erased')
+    expect(fresh.frames.some((f) => f.type === 'deliver' || f.type === 'membership')).toBe(false)
+    // And B's existing subscriber is told too: the room left memory.
+    expect(codeOf(await onB.next((f) => f.type === 'error' && f.ref === 0))).toBe('erased')
+  }, 60_000)
+
   it('with the bus message lost: the quiet-room poll tells B’s subscribers and stops the upload', async () => {
     const { docId, onB, data, store } = await setup({ partitioned: true, clusterPollMs: 50 })
     const notice = await onB.next((f) => f.type === 'error' && f.ref === 0, 10_000)

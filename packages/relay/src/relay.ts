@@ -662,6 +662,12 @@ export class Relay {
       } catch (err) {
         return this.reject(session, docId, 0, err)
       }
+      // Clustered, a room already open here may have been erased on another node whose bus
+      // message never arrived; the shared tombstone decides before anyone is served from memory.
+      if (this.options.cluster && !doc.erased && (await this.erasure.isErased(docId))) {
+        await this.erasure.erasedElsewhere(docId)
+        return this.reject(session, docId, 0, new RelayError('erased', 'document was erased'))
+      }
       joined = await doc.exclusive(async () => {
         if (this.docs.get(docId) !== doc) return false
         await this.join(session, doc, f)
