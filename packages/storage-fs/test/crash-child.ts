@@ -3,8 +3,8 @@
 // compacts every 50 appends. The parent SIGKILLs it mid-write.
 // Usage: crash-child.ts <directory> <firstSeq>
 import { DocumentStore } from '@valv/storage'
+import { blobVersion, envelope, snapshotBytes } from '@valv/test-utils/storage-crash'
 import { FsStorageAdapter } from '../src/index.js'
-import { blobVersion, envelope, snapshotBytes } from './crash-data.js'
 
 const [directory, first] = process.argv.slice(2)
 const store = new DocumentStore(new FsStorageAdapter({ directory: directory! }))

@@ -5,9 +5,9 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { DocumentStore } from '@valv/storage'
+import { checkBlob, envelope, snapshotBytes } from '@valv/test-utils/storage-crash'
 import { describe, expect, it } from 'vitest'
 import { FsStorageAdapter } from '../src/index.js'
-import { checkBlob, envelope, snapshotBytes } from './crash-data.js'
 
 const child = fileURLToPath(new URL('./crash-child.ts', import.meta.url))
 

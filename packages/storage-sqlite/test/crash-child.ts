@@ -3,8 +3,8 @@
 // compacts every 50 appends. The parent SIGKILLs it mid-write.
 // Usage: crash-child.ts <database file> <firstSeq>
 import { DocumentStore } from '@valv/storage'
+import { blobVersion, envelope, snapshotBytes } from '@valv/test-utils/storage-crash'
 import { SqliteStorageAdapter } from '../src/index.js'
-import { blobVersion, envelope, snapshotBytes } from './crash-data.js'
 
 const [filename, first] = process.argv.slice(2)
 const store = new DocumentStore(new SqliteStorageAdapter({ filename: filename! }))

@@ -5,10 +5,10 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { DocumentStore } from '@valv/storage'
+import { checkBlob, envelope, snapshotBytes } from '@valv/test-utils/storage-crash'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { SqliteStorageAdapter } from '../src/index.js'
-import { checkBlob, envelope, snapshotBytes } from './crash-data.js'
 
 const child = fileURLToPath(new URL('./crash-child.ts', import.meta.url))
 

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { StorageError } from '@valv/storage'
+import { onTinyTmpfs } from '@valv/test-utils/storage-crash'
 import { describe, expect, it } from 'vitest'
 import { toStorageError } from '../src/errors.js'
 import { SqliteStorageAdapter } from '../src/index.js'
-import { onTinyTmpfs } from './tmpfs.js'
 
 async function codeOf(run: () => Promise<unknown>): Promise<string | undefined> {
   try {

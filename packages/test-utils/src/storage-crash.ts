@@ -1,3 +1,12 @@
+/**
+ * Fixtures of the durable adapters' crash and full-disk tests (`storage-fs`, `storage-sqlite`):
+ * deterministic data a killed child writes and its parent checks, and a real full disk.
+ */
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
 /** Deterministic envelope bytes for `seq` (sizes 100..4195 B), so the parent can verify them. */
 export function envelope(seq: number): Uint8Array {
   const out = new Uint8Array(100 + ((seq * 7919) % 4096))
@@ -32,5 +41,26 @@ export function checkBlob(bytes: Uint8Array): void {
   const n = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0)
   for (let i = 4; i < bytes.length; i++) {
     if (bytes[i] !== ((n + i) & 0xff)) throw new Error(`torn blob at byte ${i}`)
+  }
+}
+
+/**
+ * Run `body` on a freshly mounted 1 MiB tmpfs (a real full disk) when this process may mount
+ * (root in a container with CAP_SYS_ADMIN); returns false without running it otherwise.
+ */
+export async function onTinyTmpfs(body: (dir: string) => Promise<void>): Promise<boolean> {
+  const dir = mkdtempSync(join(tmpdir(), 'valv-tmpfs-'))
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { stdio: 'ignore' })
+  } catch {
+    rmSync(dir, { recursive: true, force: true })
+    return false
+  }
+  try {
+    await body(dir)
+    return true
+  } finally {
+    execFileSync('umount', [dir], { stdio: 'ignore' })
+    rmSync(dir, { recursive: true, force: true })
   }
 }
