@@ -30,7 +30,12 @@ import { type Checkpoint, checkpointOf, stripPayload } from './checkpoint.js'
 import { decryptDocumentFile, encryptDocumentFile } from './document-files.js'
 import { buildEntry, nowSeconds } from './entry-builder.js'
 import { entryParts, type Reader } from './entry-parts.js'
-import { type EnvelopeContext, openEnvelope, sealEnvelope } from './envelope-crypto.js'
+import {
+  type EnvelopeContext,
+  type OpenedEnvelope,
+  openEnvelope,
+  sealEnvelope,
+} from './envelope-crypto.js'
 import { exposedAdmissions } from './exposure.js'
 import type { Identity } from './identity.js'
 import { documentSigningSecret } from './identity.js'
@@ -431,16 +436,7 @@ export class DocumentSession {
   }
 
   /** Verify (signature, role, epoch), then decrypt. Throws a {@link CryptoError}. */
-  async open(
-    kind: EnvelopeKindName,
-    sealed: Uint8Array,
-  ): Promise<{
-    author: string
-    counter: number
-    plaintext: Uint8Array
-    writer: boolean
-    snapshot?: SnapshotHeader & { id: Uint8Array }
-  }> {
+  async open(kind: EnvelopeKindName, sealed: Uint8Array): Promise<OpenedEnvelope> {
     return openEnvelope(this.envelopeContext(), this.myIndex, kind, sealed)
   }
 
