@@ -9,7 +9,6 @@ import {
   deriveDocId,
   domainMessage,
   type EnvelopeKindName,
-  ed25519Signer,
   encodeBlobGrant,
   encodeConfirmation,
   entryHash,
@@ -28,6 +27,7 @@ import { epochKeys } from './bundle.js'
 import { PublicCard } from './card.js'
 import { type Checkpoint, checkpointOf, stripPayload } from './checkpoint.js'
 import { decryptDocumentFile, encryptDocumentFile } from './document-files.js'
+import { creatorSigningSecret, DocumentKey } from './document-key.js'
 import { buildEntry, nowSeconds } from './entry-builder.js'
 import { entryParts, type Reader } from './entry-parts.js'
 import {
@@ -38,7 +38,6 @@ import {
 } from './envelope-crypto.js'
 import { exposedAdmissions } from './exposure.js'
 import type { Identity } from './identity.js'
-import { documentSigningSecret } from './identity.js'
 import { admissionKeys, encodeInvite, parseInvite } from './invite.js'
 import { KeyRing } from './keyring.js'
 import { type ChainHead, LocalCopy } from './local-copy.js'
@@ -54,6 +53,7 @@ import type {
   MembershipSink,
   SessionOptions,
 } from './session-options.js'
+import { openSigningPort } from './signing-port.js'
 
 /** Entries appended after which the device checkpoint of the chain is rewritten anyway. */
 const CHECKPOINT_EVERY = 64
@@ -86,9 +86,7 @@ export class DocumentSession {
   private readonly state: MembershipState
   private readonly ring: KeyRing
   private readonly local: LocalCopy
-  private signingSecret: Uint8Array | undefined
-  private signer: ((message: Uint8Array) => Promise<Uint8Array>) | undefined
-  private signingKey: Uint8Array | undefined
+  private readonly key: DocumentKey
   private readonly unsent: Array<[number, Uint8Array]> = []
   private readonly listeners = new Set<ChangeListener>()
   private sink: MembershipSink | undefined
@@ -119,18 +117,13 @@ export class DocumentSession {
       () => (this.state.length > 0 ? this.state.suite : Suite.XChaCha20Poly1305) as SuiteId,
     )
     this.local = new LocalCopy(docId, options.keyStore, me)
-    if (me !== undefined) this.useSigningSecret(documentSigningSecret(me, docId))
-  }
-
-  private useSigningSecret(secret: Uint8Array): void {
-    this.signingSecret = secret
-    this.signingKey = ed25519.getPublicKey(secret)
-    this.signer = ed25519Signer(secret)
+    this.key = new DocumentKey(me, docId)
+    openSigningPort(this, docId, this.key)
   }
 
   /** Stable pseudonymous author id of this device in this document (hex per-document key). */
   get author(): string {
-    return this.signingKey === undefined ? 'recovery' : toHex(this.signingKey)
+    return this.key.author
   }
 
   /** Create a new document with `me` as its first admin. */
@@ -141,14 +134,14 @@ export class DocumentSession {
     const creatorSecret = creatorSigningSecret(me, nonce)
     const docId = deriveDocId(ed25519.getPublicKey(creatorSecret), nonce)
     const session = new DocumentSession(docId, me, undefined, options)
-    session.useSigningSecret(creatorSecret)
+    session.key.use(creatorSecret)
     const secret = randomBytes(32)
     const keys = epochKeys(docId, 0, secret)
     session.ring.epochs.set(0, keys)
     const suite = options.suite ?? Suite.XChaCha20Poly1305
     const bytes = buildEntry(
       session.state,
-      session.requireSecret(),
+      session.key.requireSecret(),
       {
         kind: 'genesis',
         nonce,
@@ -295,9 +288,8 @@ export class DocumentSession {
 
   /** Chain index of this device's membership, if it is a member. */
   get myIndex(): number | undefined {
-    return this.signingKey === undefined
-      ? undefined
-      : this.state.memberByKey(this.signingKey)?.index
+    const key = this.key.publicKey
+    return key === undefined ? undefined : this.state.memberByKey(key)?.index
   }
 
   /** This device's current role. */
@@ -410,11 +402,9 @@ export class DocumentSession {
    */
   async signBlobGrant(fields: BlobGrantFields): Promise<Uint8Array> {
     const author = this.myIndex
-    const secret = this.signingSecret
-    if (author === undefined || secret === undefined)
+    if (author === undefined || !this.key.present)
       throw new CryptoError('invalid-state', 'not a member of this document')
-    const sign = this.signer ?? ed25519Signer(secret)
-    return encodeBlobGrant(author, await sign(blobGrantMessage(this.docId, fields)))
+    return encodeBlobGrant(author, await this.key.sign(blobGrantMessage(this.docId, fields)))
   }
 
   /**
@@ -428,10 +418,9 @@ export class DocumentSession {
     header?: SnapshotHeader,
   ): Promise<Uint8Array> {
     const author = this.myIndex
-    const secret = this.signingSecret
-    if (author === undefined || secret === undefined)
+    if (author === undefined || !this.key.present)
       throw new CryptoError('invalid-state', 'not a member of this document')
-    const sign = this.signer ?? ed25519Signer(secret)
+    const sign = (message: Uint8Array) => this.key.sign(message)
     return sealEnvelope(this.envelopeContext(), author, sign, kind, plaintext, counter, header)
   }
 
@@ -446,11 +435,9 @@ export class DocumentSession {
    */
   async confirmSnapshot(id: Uint8Array): Promise<Uint8Array> {
     const author = this.myIndex
-    const secret = this.signingSecret
-    if (author === undefined || secret === undefined || !this.canWrite())
+    if (author === undefined || !this.key.present || !this.canWrite())
       throw new CryptoError('not-authorised', 'only writers confirm snapshots')
-    const sign = this.signer ?? ed25519Signer(secret)
-    return encodeConfirmation(author, await sign(confirmationMessage(this.docId, id)))
+    return encodeConfirmation(author, await this.key.sign(confirmationMessage(this.docId, id)))
   }
 
   /**
@@ -542,7 +529,7 @@ export class DocumentSession {
   private noticeGenesis(e: MembershipEntry): void {
     if (e.body.kind !== 'genesis' || this.me === undefined) return
     const creator = creatorSigningSecret(this.me, e.body.nonce)
-    if (equalBytes(ed25519.getPublicKey(creator), e.signer)) this.useSigningSecret(creator)
+    if (equalBytes(ed25519.getPublicKey(creator), e.signer)) this.key.use(creator)
   }
 
   private forked(index: number): never {
@@ -570,12 +557,6 @@ export class DocumentSession {
     // Keys learned late (a joiner's bundle arrives after older entries) unlock older parts;
     // only parts still waiting are tried (KeyRing.pending), so a retry costs little.
     while (entryParts.retry(this.ring, this.state, this.reader())) {}
-  }
-
-  private requireSecret(): Uint8Array {
-    if (this.signingSecret === undefined)
-      throw new CryptoError('invalid-state', 'a recovery session cannot sign')
-    return this.signingSecret
   }
 
   private requireAdmin(): void {
@@ -634,7 +615,7 @@ export class DocumentSession {
     return this.submit(() =>
       buildEntry(
         this.state,
-        this.requireSecret(),
+        this.key.requireSecret(),
         { kind: 'set-role', member, role, until },
         () => [],
       ),
@@ -667,7 +648,7 @@ export class DocumentSession {
     await this.submit(() =>
       buildEntry(
         this.state,
-        this.requireSecret(),
+        this.key.requireSecret(),
         {
           kind: 'admit',
           admissionKey: adm.publicKey,
@@ -676,7 +657,14 @@ export class DocumentSession {
           maxUses: fresh.length,
         },
         (index) =>
-          entryParts.admit(this.ring, this.state, index, secret, newcomers, this.requireSecret()),
+          entryParts.admit(
+            this.ring,
+            this.state,
+            index,
+            secret,
+            newcomers,
+            this.key.requireSecret(),
+          ),
       ),
     )
   }
@@ -694,7 +682,7 @@ export class DocumentSession {
     const index = await this.submit(() =>
       buildEntry(
         this.state,
-        this.requireSecret(),
+        this.key.requireSecret(),
         {
           kind: 'admit',
           admissionKey: adm.publicKey,
@@ -702,7 +690,8 @@ export class DocumentSession {
           expiresAt: expires,
           maxUses,
         },
-        (i) => entryParts.admit(this.ring, this.state, i, secret, undefined, this.requireSecret()),
+        (i) =>
+          entryParts.admit(this.ring, this.state, i, secret, undefined, this.key.requireSecret()),
       ),
     )
     this.ring.admissions.set(index, secret)
@@ -733,7 +722,7 @@ export class DocumentSession {
         ? undefined
         : buildEntry(
             this.state,
-            this.requireSecret(),
+            this.key.requireSecret(),
             { kind: 'revoke-admission', admission },
             () => [],
           ),
@@ -824,7 +813,7 @@ export class DocumentSession {
       const keys = epochKeys(this.docId, epoch, secret)
       return buildEntry(
         this.state,
-        this.requireSecret(),
+        this.key.requireSecret(),
         { kind: 'rotate', epoch, keyCommitment: keyCommitment(secret) },
         (index, at) => entryParts.rotate(this.ring, this.state, index, keys, at),
       )
@@ -860,16 +849,16 @@ export class DocumentSession {
     const secret = this.ring.admissions.get(admission) as Uint8Array
     this.joining = this.submit(() => {
       const adm = admissionKeys(this.docId, secret)
-      const signer = this.signingKey as Uint8Array
+      const signer = this.key.publicKey as Uint8Array
       const admissionSignature = ed25519.sign(
         domainMessage('admission', utf8(this.docId), u64Bytes(admission), signer),
         adm.signingSecret,
       )
       return buildEntry(
         this.state,
-        this.requireSecret(),
+        this.key.requireSecret(),
         { kind: 'join', admission, admissionSignature },
-        (index) => entryParts.join(this.ring, this.state, index, me, this.signingKey as Uint8Array),
+        (index) => entryParts.join(this.ring, this.state, index, me, signer),
       )
     }).then(
       () => undefined,
@@ -880,11 +869,6 @@ export class DocumentSession {
     )
     this.joining.catch(() => undefined)
   }
-}
-
-/** The creator's per-document key: derived from the genesis nonce (the id does not exist yet). */
-function creatorSigningSecret(me: Identity, nonce: Uint8Array): Uint8Array {
-  return documentSigningSecret(me, `genesis.${toHex(nonce)}`)
 }
 
 /** The `prev` field of an encoded entry (after version, kind and the varuint index). */
