@@ -54,7 +54,7 @@ describe('protocol vectors (packages/protocol/test/vectors)', () => {
         const s = await DocumentSession.open(me, v.docId, { keyStore: memoryKeyStore() })
         for (const [i, e] of (v.chain as string[]).entries()) await s.applyMembership(i, unhex(e))
         expect(s.myIndex, r.name).toBe(r.memberIndex)
-        const epochs = (s as unknown as { ring: KeyRing }).ring.epochs
+        const epochs = (s as unknown as { chain: { ring: KeyRing } }).chain.ring.epochs
         expect([...epochs.keys()].map(String).sort(), r.name).toEqual(Object.keys(r.epochs).sort())
         for (const [n, k] of Object.entries(r.epochs)) {
           const got = epochs.get(Number(n))

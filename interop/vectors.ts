@@ -419,7 +419,7 @@ export interface ChainReader {
 }
 
 const PASSPHRASE = 'correct horse battery staple'
-const ring = (s: DocumentSession) => (s as unknown as { ring: KeyRing }).ring
+const ring = (s: DocumentSession) => (s as unknown as { chain: { ring: KeyRing } }).chain.ring
 
 /**
  * Run genesis → admit → join (twice) → rotate → remove (set-role none + rotate) with real

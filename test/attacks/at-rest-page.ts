@@ -55,8 +55,8 @@ const api = {
     )
     const s = secretsOf(me)
     const content = (
-      doc as unknown as { ring: { epochs: Map<number, { content: Uint8Array }> } }
-    ).ring.epochs.get(0)?.content as Uint8Array
+      doc as unknown as { chain: { ring: { epochs: Map<number, { content: Uint8Array }> } } }
+    ).chain.ring.epochs.get(0)?.content as Uint8Array
     return {
       userId: me.userId,
       secrets: [s.userSecret, s.deviceSecret, s.kemSecret, localStoreKey(me), content].map(b64),

@@ -18,6 +18,7 @@ import { DocumentStore } from '@valv/storage'
 import { cleanup, startStack, until } from '@valv/test-utils/stack'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
+import { documentSigningSecret } from '../../packages/crypto/src/identity.js'
 import { signWithTorsion } from '../../packages/protocol/test/torsion.js'
 
 afterEach(cleanup)
@@ -74,7 +75,8 @@ describe('Ed25519: one acceptance rule on every path', () => {
     edit.getText('t').insert(0, 'FORGED ')
     const sealed = await evil.seal('update', Y.encodeStateAsUpdate(edit), 1000)
     const env = decodeEnvelope(sealed)
-    const secret = (evil as unknown as { signingSecret: Uint8Array }).signingSecret
+    // Mallory's real per-document key, derived as her session derives it.
+    const secret = documentSigningSecret(mallory, admin.docId)
     const message = domainMessage('envelope', utf8(admin.docId), env.signed)
     const forged = joinSignature(env.signed, signWithTorsion(message, secret))
 
@@ -101,7 +103,8 @@ describe('Ed25519: one acceptance rule on every path', () => {
       expect(err.code).toBe('bad-signature')
       expect(err.author).toBe(malloryId)
     }
-    const state = (admin as unknown as { state: Parameters<typeof verifyEnvelope>[0] }).state
+    type State = Parameters<typeof verifyEnvelope>[0]
+    const state = (admin as unknown as { chain: { state: State } }).chain.state
     expect(() => verifyEnvelope(state, forged, { kind: 'update' })).toThrowError(CryptoError)
 
     // Delivered anyway (by a relay that does not check), it is recorded against the author.

@@ -26,6 +26,7 @@ import {
 } from '@valv/test-utils/stack'
 import type { Frame } from '@valv/wire'
 import { afterEach, describe, expect, it } from 'vitest'
+import { documentSigningSecret } from '../../packages/crypto/src/identity.js'
 
 afterEach(cleanup)
 
@@ -71,7 +72,7 @@ async function setup() {
     const session = await DocumentSession.open(id, admin.docId)
     const provider = await stack.connect(session)
     await session.joined()
-    return { session, provider, userId: id.userId }
+    return { session, provider, userId: id.userId, id }
   }
   const bo = await invite('Bo', Role.Editor)
   const carl = await invite('Carl', Role.Editor)
@@ -94,7 +95,8 @@ describe('erasure on the relay (erase frame)', () => {
 
     // 1. An editor signs an erase request with his real key: the relay refuses it.
     const boSocket = await socket(stack, docId)
-    const boSecret = (bo.session as unknown as { signingSecret: Uint8Array }).signingSecret
+    // Bo's real per-document key, derived as his session derives it (it never hands it out).
+    const boSecret = documentSigningSecret(bo.id, docId)
     const chainLength = admin.membershipLength()
     const fields = { sessionId: boSocket.sessionId, chainLength }
     const forged = encodeEraseRequest(

@@ -1,6 +1,6 @@
-import { ed25519 } from '@noble/curves/ed25519.js'
-import { CryptoError, domainMessage } from '@valv/protocol'
+import { CryptoError } from '@valv/protocol'
 import type { DocumentSession } from './session.js'
+import { signingPort } from './signing-port.js'
 
 /**
  * Signs audit records (see `@valv/compliance`) with a device's key without handing the key out.
@@ -12,17 +12,6 @@ export interface AuditSigner {
   readonly publicKey: Uint8Array
   /** Sign `domainMessage('audit', ...parts)`; resolves with a 64-byte Ed25519 signature. */
   signAudit(...parts: Uint8Array[]): Promise<Uint8Array>
-}
-
-// Package-internal access to the session's signing secret, so session.ts need not grow an API
-// that hands the key out: the creator's key is derived from the genesis nonce, a joiner's from
-// the document id, and only the session knows which.
-function secretOf(session: DocumentSession): Uint8Array {
-  const secret = (session as unknown as { signingSecret?: Uint8Array }).signingSecret
-  if (secret === undefined) {
-    throw new CryptoError('invalid-state', 'this session has no signing key (recovery session)')
-  }
-  return secret
 }
 
 /**
@@ -38,15 +27,14 @@ function secretOf(session: DocumentSession): Uint8Array {
  * ```
  */
 export function documentAuditSigner(session: DocumentSession): AuditSigner {
-  const publicKey = ed25519.getPublicKey(secretOf(session))
+  const port = signingPort(session)
+  const publicKey = port.publicKey
+  if (publicKey === undefined) {
+    throw new CryptoError('invalid-state', 'this session has no signing key (recovery session)')
+  }
   return {
     publicKey,
-    signAudit: async (...parts) => {
-      const secret = secretOf(session)
-      if (!ed25519.getPublicKey(secret).every((b, i) => b === publicKey[i])) {
-        throw new CryptoError('invalid-state', 'the session changed its signing key')
-      }
-      return ed25519.sign(domainMessage('audit', ...parts), secret)
-    },
+    // Bound to the key it reported: a record must verify under `publicKey`.
+    signAudit: (...parts) => port.sign({ purpose: 'audit', parts }, publicKey),
   }
 }

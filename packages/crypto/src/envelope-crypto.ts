@@ -25,6 +25,23 @@ export interface EnvelopeContext {
   readonly highest: Map<number, number>
 }
 
+/**
+ * A verified and decrypted envelope, as {@link DocumentSession.open} returns it: the signature,
+ * the author's role for its kind and its epoch were checked before the plaintext was decrypted.
+ */
+export interface OpenedEnvelope {
+  /** Hex of the author's per-document key (what the author's `DocumentSession.author` says). */
+  author: string
+  /** The author's counter as signed (0 where the kind has none). */
+  counter: number
+  /** The decrypted plaintext, padding removed. */
+  plaintext: Uint8Array
+  /** Whether the author's role lets it write now (presence heads are believed only from writers). */
+  writer: boolean
+  /** For a snapshot: its signed header and its id (`snapshotId` of the sealed bytes). */
+  snapshot?: SnapshotHeader & { id: Uint8Array }
+}
+
 const countsAsContent = (kind: EnvelopeKindName) =>
   kind === 'update' || kind === 'snapshot' || kind === 'state'
 
@@ -66,13 +83,7 @@ export async function openEnvelope(
   self: number | undefined,
   kind: EnvelopeKindName,
   sealed: Uint8Array,
-): Promise<{
-  author: string
-  counter: number
-  plaintext: Uint8Array
-  writer: boolean
-  snapshot?: SnapshotHeader & { id: Uint8Array }
-}> {
+): Promise<OpenedEnvelope> {
   const v = await verifyEnvelopeAsync(ctx.state, sealed, {
     kind,
     formerWriters: true,

@@ -1,12 +1,6 @@
-import {
-  CryptoError,
-  type EraseRequestFields,
-  ed25519Signer,
-  encodeEraseRequest,
-  eraseRequestMessage,
-  Role,
-} from '@valv/protocol'
+import { CryptoError, type EraseRequestFields, encodeEraseRequest, Role } from '@valv/protocol'
 import type { DocumentSession } from './session.js'
+import { signingPort } from './signing-port.js'
 
 /**
  * Sign an erase request for the relay (the `erase` frame; see docs/protocol.md, "Erasure on
@@ -27,13 +21,12 @@ export async function signEraseRequest(
   session: DocumentSession,
   fields: EraseRequestFields,
 ): Promise<Uint8Array> {
-  // Package-internal access, as in audit-signer.ts: session.ts hands its key to nobody.
-  const secret = (session as unknown as { signingSecret?: Uint8Array }).signingSecret
+  const port = signingPort(session)
   const author = session.myIndex
-  if (secret === undefined || author === undefined) {
+  if (port.publicKey === undefined || author === undefined) {
     throw new CryptoError('invalid-state', 'not a member of this document')
   }
   if (session.role < Role.Admin) throw new CryptoError('invalid-state', 'only admins may erase')
-  const signature = await ed25519Signer(secret)(eraseRequestMessage(session.docId, fields))
+  const signature = await port.sign({ purpose: 'erase', fields })
   return encodeEraseRequest(author, fields.chainLength, signature)
 }

@@ -15,6 +15,7 @@ export {
 export { type AuditSigner, documentAuditSigner } from './audit-signer.js'
 export { type DeviceCert, PublicCard } from './card.js'
 export { DeviceVault, type DeviceVaultOptions } from './device-vault.js'
+export type { OpenedEnvelope } from './envelope-crypto.js'
 export { signEraseRequest } from './erase-signer.js'
 export { type CreateIdentityOptions, Identity } from './identity.js'
 export { type InviteCapability, parseInvite } from './invite.js'
