@@ -1,25 +1,19 @@
 import type { StorageAdapter } from '@valv/storage'
 import { ObservableV2 } from 'lib0/observable'
 import * as Y from 'yjs'
-import { Batcher, type BatchOptions } from './batcher.js'
-import {
-  type Checkpoint,
-  emptyCheckpoint,
-  encodeCheckpoint,
-  snapshotRollback,
-} from './checkpoint.js'
-import { ClientIds, updateClients } from './client-ids.js'
-import { coalesceUpdates } from './coalesce.js'
-import { Compaction } from './compaction.js'
+import type { BatchOptions } from './batcher.js'
 import type { DocumentCrypto, SealKind } from './crypto-seam.js'
 import { CoreError } from './errors.js'
-import { type Heads, raise } from './heads.js'
-import { LocalCache } from './local-cache.js'
+import type { Heads } from './heads.js'
+import { Inbox } from './inbox.js'
+import { LocalEdits } from './local-edits.js'
 import { LocalStore, type QueuedEnvelope } from './local-store.js'
-import { invalidUpdate, type Misbehaviour } from './misbehaviour.js'
-import { applyContained, inspectUpdate } from './remote-update.js'
-import { equalBytes } from './snapshot.js'
-import { SnapshotReview } from './snapshot-review.js'
+import { LogPosition } from './log-position.js'
+import type { Misbehaviour } from './misbehaviour.js'
+import { Outbox } from './outbox.js'
+import { Persistence } from './persistence.js'
+import { RemoteApplier } from './remote-update.js'
+import { SnapshotSync } from './snapshot-sync.js'
 
 /** Options of {@link EncryptedDoc}. */
 export interface EncryptedDocOptions {
@@ -89,34 +83,14 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
   /** Resolves once local state (cache, queue, checkpoint) is loaded and applied. */
   readonly ready: Promise<void>
 
-  private readonly store: LocalStore | undefined
-  private readonly cache: LocalCache | undefined
-  private readonly batcher: Batcher
-  private readonly remoteOrigins = new WeakSet<object>()
-  private readonly queue = new Map<number, QueuedEnvelope>()
-  /** Plaintext of queued envelopes: recorded for compaction once acknowledged. */
-  private readonly plain = new Map<number, Uint8Array>()
-  private compaction = new Compaction(0)
-  private readonly review: SnapshotReview
-  private cp: Checkpoint = emptyCheckpoint()
-  private heads: Heads = new Map()
-  private readonly headSeqs = new Map<string, number>()
-  private readonly ahead = new Set<number>()
-  /**
-   * How often each queued envelope was handed to a transport ({@link markSent}). One handed out
-   * may be stored even without an ack (the ack, or the connection, was lost), so it is never
-   * merged into another envelope: that copy would be stored a second time.
-   */
-  private readonly sends = new Map<number, number>()
-  /** Yjs client ids each queued local envelope carries: bound to the local author on ack. */
-  private readonly queuedClients = new Map<number, number[]>()
-  private counter = 0
-  /** Batches handed to sealing but not yet queued: still unsynced while crypto runs. */
-  private sealing = 0
-  private held: Uint8Array[] = []
+  private readonly applier: RemoteApplier
+  private readonly position: LogPosition
+  private readonly outbox: Outbox
+  private readonly edits: LocalEdits
+  private readonly inbox: Inbox
+  private readonly snapshots: SnapshotSync
+  private readonly persistence: Persistence | undefined
   private chain: Promise<unknown> = Promise.resolve()
-  private saveTimer: ReturnType<typeof setTimeout> | undefined
-  private readonly saveMs: number
   private destroyed = false
   private readonly unwatch: (() => void) | undefined
 
@@ -126,36 +100,40 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
     if (!DOC_ID.test(options.docId)) {
       throw new CoreError('invalid-argument', 'docId must be 1-200 chars of [A-Za-z0-9._~-]')
     }
-    this.doc = options.doc
-    this.docId = options.docId
-    this.crypto = options.crypto
-    this.saveMs = options.saveMs ?? 300
-    this.store = options.storage ? new LocalStore(options.storage, options.docId) : undefined
-    this.cache =
-      this.store && new LocalCache(this.store, this.crypto, options.compactLocalAfter ?? 64)
-    this.remoteOrigins.add(this)
-    this.batcher = new Batcher(this.doc, (u) => this.sealLocal(u), options.batch)
-    this.doc.on('update', this.onUpdate)
-    if (this.store !== undefined) this.doc.on('update', this.onAnyUpdate)
-    this.review = new SnapshotReview({
-      crypto: this.crypto,
-      compaction: () => this.compaction,
-      lastSeq: () => this.cp.lastSeq,
-      misbehaviour: (m) => this.emit('misbehaviour', [m]),
-    })
+    const { doc, docId, crypto } = options
+    this.doc = doc
+    this.docId = docId
+    this.crypto = crypto
+    const store = options.storage ? new LocalStore(options.storage, docId) : undefined
+    this.applier = new RemoteApplier(doc, (e) => this.emit('error', [e]))
+    // What load() applies from the local cache is neither saved nor sent again.
+    this.applier.register(this)
+    this.position = new LogPosition((m) => this.emit('misbehaviour', [m]))
+    this.outbox = new Outbox({ doc, crypto, store, error: (e) => this.emit('error', [e]) })
+    // The parts report through this binding's events and run their asynchronous steps on its
+    // one chain (serial), so sealing and opening happen in call order.
+    const { applier, position, outbox } = this
+    const parts = { doc, crypto, position, applier, outbox, events: this }
+    const changed = () => this.scheduleSave()
+    this.snapshots = new SnapshotSync({ ...parts, changed })
+    const acknowledge = (counter: number, seq: number) => this.acknowledge(counter, seq)
+    this.inbox = new Inbox({ ...parts, snapshots: this.snapshots, changed, acknowledge })
+    const serial = (fn: () => Promise<void>) => this.serial(fn)
+    this.edits = new LocalEdits({ ...parts, batch: options.batch, serial })
+    this.persistence = store && new Persistence(store, options, this)
     // Edits held back while not a writer go out as soon as the membership allows it.
-    this.unwatch = this.crypto.onChange?.(() => this.retryHeld())
+    this.unwatch = crypto.onChange?.(() => this.retryHeld())
     this.ready = this.serial(() => this.load())
   }
 
   /** Mark `origin` as a transport: updates applied with it as origin are not sent again. */
   registerOrigin(origin: object): void {
-    this.remoteOrigins.add(origin)
+    this.applier.register(origin)
   }
 
   /** Sealed local batches not yet acknowledged by the relay, oldest first. */
   pending(): QueuedEnvelope[] {
-    return [...this.queue.values()].sort((a, b) => a.counter - b.counter)
+    return this.outbox.pending()
   }
 
   /**
@@ -164,53 +142,46 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
    * every local change durable.
    */
   get unsynced(): number {
-    const held = this.held.length > 0 ? 1 : 0
-    return this.queue.size + this.sealing + held + (this.batcher.size > 0 ? 1 : 0)
+    return this.edits.unsynced
   }
 
   /** Highest contiguous relay sequence number applied. */
   get lastSeq(): number {
-    return this.cp.lastSeq
+    return this.position.lastSeq
   }
 
   /** `upToSeq` of the newest snapshot accepted. */
   get snapshotSeq(): number {
-    return this.cp.snapshotSeq
+    return this.position.snapshotSeq
   }
 
   /** Whether some sequence numbers above {@link lastSeq} were skipped (resync needed). */
   get hasGap(): boolean {
-    return this.ahead.size > 0
+    return this.position.hasGap
   }
 
   /** Per-author counters of everything applied from the relay (a copy). */
   relayHeads(): Heads {
-    return new Map(this.heads)
+    return this.position.relayHeads()
   }
 
   /** Close the batch window now and wait until every local change is sealed and queued. */
   flush(): Promise<void> {
-    this.batcher.drain()
+    this.edits.drain()
     return this.serial(async () => undefined)
   }
 
   /** The relay made the envelope `counter` durable as sequence number `seq`. */
   acknowledge(counter: number, seq: number): void {
-    const e = this.queue.get(counter)
-    if (e === undefined) return
-    this.queue.delete(counter)
-    this.sends.delete(counter)
-    const plain = this.plain.get(counter)
-    this.plain.delete(counter)
-    if (raise(this.heads, this.crypto.author, counter)) this.headSeqs.set(this.crypto.author, seq)
-    const clients = this.queuedClients.get(counter) ?? []
-    this.queuedClients.delete(counter)
+    const acked = this.outbox.take(counter)
+    if (acked === undefined) return
+    const me = this.crypto.author
+    this.position.count(me, counter, seq)
     // Readers refuse an envelope whose ids were bound to someone else: so do snapshots.
-    if (this.bindOwn(clients, seq) && plain !== undefined) {
-      this.compaction.record(seq, this.crypto.author, counter, plain, clients)
+    if (this.position.bindOwn(me, acked.clients, seq)) {
+      this.snapshots.record(seq, me, counter, acked.plaintext, acked.clients)
     }
-    this.markSeq(seq)
-    this.store?.dequeue(counter).catch((err) => this.emit('error', [err]))
+    this.position.mark(seq)
     this.emit('unsynced', [this.unsynced])
     this.scheduleSave()
   }
@@ -222,10 +193,7 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
    * included (an envelope loaded from local storage counts as handed out once already).
    */
   markSent(counter: number): number {
-    if (!this.queue.has(counter)) return 0
-    const n = (this.sends.get(counter) ?? 0) + 1
-    this.sends.set(counter, n)
-    return n
+    return this.outbox.markSent(counter)
   }
 
   /**
@@ -235,23 +203,7 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
    * update twice.
    */
   reseal(counter: number): Promise<QueuedEnvelope | undefined> {
-    return this.serial(async () => {
-      const old = this.queue.get(counter)
-      if (old === undefined) return undefined
-      const { plaintext } = await this.crypto.open('update', old.sealed)
-      const next = this.nextCounter()
-      const fresh = { counter: next, sealed: await this.crypto.seal('update', plaintext, next) }
-      await this.store?.enqueue(fresh)
-      await this.store?.dequeue(counter)
-      this.queue.delete(counter)
-      this.sends.delete(counter)
-      this.queue.set(fresh.counter, fresh)
-      this.queuedClients.set(fresh.counter, this.queuedClients.get(counter) ?? [])
-      this.queuedClients.delete(counter)
-      this.plain.delete(counter)
-      this.plain.set(fresh.counter, plaintext)
-      return fresh
-    })
+    return this.serial(() => this.outbox.reseal(counter))
   }
 
   /**
@@ -267,29 +219,8 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
    */
   coalesce(counters: readonly number[]): Promise<QueuedEnvelope | undefined> {
     return this.serial(async () => {
-      const olds = counters.filter(
-        (c) => this.queue.has(c) && this.plain.has(c) && !this.sends.has(c),
-      )
-      if (olds.length < 2) return undefined
-      const update = coalesceUpdates(
-        this.doc,
-        olds.map((c) => this.plain.get(c) as Uint8Array),
-      )
-      const counter = this.nextCounter()
-      const fresh = { counter, sealed: await this.crypto.seal('update', update, counter) }
-      await this.store?.enqueue(fresh)
-      const clients = new Set<number>()
-      for (const c of olds) {
-        for (const id of this.queuedClients.get(c) ?? []) clients.add(id)
-        this.queue.delete(c)
-        this.plain.delete(c)
-        this.queuedClients.delete(c)
-      }
-      await Promise.all(olds.map((c) => this.store?.dequeue(c)))
-      this.queue.set(counter, fresh)
-      this.queuedClients.set(counter, [...clients])
-      this.plain.set(counter, update)
-      this.emit('unsynced', [this.unsynced])
+      const fresh = await this.outbox.coalesce(counters)
+      if (fresh !== undefined) this.emit('unsynced', [this.unsynced])
       return fresh
     })
   }
@@ -304,59 +235,7 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
    * applied, counted, and the error is emitted as `error` (`observer-threw`).
    */
   receiveUpdate(sealed: Uint8Array, seq: number, origin: object): Promise<ReceiveResult> {
-    return this.serial(async () => {
-      if (seq <= this.cp.lastSeq || this.ahead.has(seq)) return 'duplicate'
-      let opened: Awaited<ReturnType<DocumentCrypto['open']>>
-      try {
-        opened = await this.crypto.open('update', sealed)
-      } catch (error) {
-        this.markSeq(seq)
-        this.emit('rejected', [{ kind: 'update', error }])
-        this.emit('misbehaviour', [invalidUpdate(error, seq)])
-        return 'rejected'
-      }
-      const { author, counter } = opened
-      const own = author === this.crypto.author ? this.queue.get(counter) : undefined
-      if (own !== undefined && equalBytes(own.sealed, sealed)) {
-        // Our queued envelope, stored though its ack was lost: this delivery acknowledges it.
-        this.acknowledge(counter, seq)
-        return 'applied'
-      }
-      const known = this.heads.get(author) ?? 0
-      if (counter <= known && seq > (this.headSeqs.get(author) ?? 0)) {
-        this.markSeq(seq)
-        this.emit('misbehaviour', [
-          { kind: 'replay', message: 'author counter delivered again', author, counter, seq },
-        ])
-        return 'rejected'
-      }
-      const ids = this.cp.clientIds
-      let clients: Set<number>
-      try {
-        clients = inspectUpdate(this.doc, opened.plaintext)
-      } catch (error) {
-        return this.poisoned(seq, author, counter, error, 'update is not a valid Yjs update')
-      }
-      const refused = ids.refuse(author, clients)
-      if (refused !== undefined) {
-        const why =
-          refused === 'too-many'
-            ? 'update binds more Yjs client ids than an author may'
-            : `update inserts under Yjs client id ${refused}, bound to another member`
-        const error = new CoreError('malformed', why)
-        return this.poisoned(seq, author, counter, error, why, refused)
-      }
-      this.remoteOrigins.add(origin)
-      const outcome = applyContained(this.doc, opened.plaintext, origin)
-      if (!outcome.applied) {
-        return this.poisoned(seq, author, counter, outcome.error, 'update failed to integrate')
-      }
-      ids.bind(author, clients)
-      this.compaction.record(seq, author, counter, opened.plaintext, clients)
-      this.consumed(seq, author, counter)
-      if (outcome.observerError !== undefined) this.observerThrew(outcome.observerError)
-      return 'applied'
-    })
+    return this.serial(() => this.inbox.receive(sealed, seq, origin))
   }
 
   /**
@@ -364,28 +243,7 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
    * `update` or `state` over BroadcastChannel). Resolves false if it did not open.
    */
   receiveDirect(kind: 'update' | 'state', sealed: Uint8Array, origin: object): Promise<boolean> {
-    return this.serial(async () => {
-      try {
-        const opened = await this.crypto.open(kind, sealed)
-        const clients = inspectUpdate(this.doc, opened.plaintext)
-        // A tab's `state` diff carries everyone's content; an `update` only its signer's.
-        if (kind === 'update' && this.cp.clientIds.refuse(opened.author, clients) !== undefined) {
-          throw new CoreError('malformed', 'update inserts under a client id bound to another')
-        }
-        this.remoteOrigins.add(origin)
-        const outcome = applyContained(this.doc, opened.plaintext, origin)
-        if (!outcome.applied) throw outcome.error
-        if (outcome.observerError !== undefined) this.observerThrew(outcome.observerError)
-        if (kind === 'update' && opened.author === this.crypto.author) {
-          this.counter = Math.max(this.counter, opened.counter)
-        }
-        this.scheduleSave()
-        return true
-      } catch (error) {
-        this.emit('rejected', [{ kind, error }])
-        return false
-      }
-    })
+    return this.serial(() => this.inbox.receiveDirect(kind, sealed, origin))
   }
 
   /**
@@ -400,63 +258,7 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
     origin: object,
     confirmation: Uint8Array = new Uint8Array(),
   ): Promise<boolean> {
-    return this.serial(async () => {
-      let s: Awaited<ReturnType<SnapshotReview['openBase']>>
-      try {
-        s = await this.review.openBase(sealed, upToSeq, confirmation)
-      } catch (error) {
-        this.emit('rejected', [{ kind: 'snapshot', error }])
-        this.emit('misbehaviour', [
-          {
-            kind: 'invalid',
-            message: 'relay served a snapshot that does not verify',
-            seq: upToSeq,
-          },
-        ])
-        return false
-      }
-      if (s === undefined) return false
-      const why = snapshotRollback(
-        this.cp,
-        { ...s.position, prevProof: s.position.prev, counters: s.body.counters },
-        s.position.id,
-      )
-      if (why !== undefined) {
-        const kind = why.includes('fork') || why.includes('chain') ? 'fork' : 'rollback'
-        this.emit('misbehaviour', [{ kind, message: why, seq: upToSeq }])
-        return false
-      }
-      this.remoteOrigins.add(origin)
-      const outcome = applyContained(this.doc, s.body.state, origin, true)
-      if (!outcome.applied) {
-        this.emit('rejected', [{ kind: 'snapshot', error: outcome.error }])
-        return false
-      }
-      if (outcome.observerError !== undefined) this.observerThrew(outcome.observerError)
-      if (s.body.clientIds !== undefined) {
-        for (const id of this.cp.clientIds.merge(s.body.clientIds)) {
-          this.emit('misbehaviour', [
-            {
-              kind: 'fork',
-              message: 'snapshot binds a Yjs client id to another author than the log did',
-              clientId: id,
-              seq: upToSeq,
-            },
-          ])
-        }
-      }
-      for (const [a, c] of s.body.counters) {
-        if (raise(this.heads, a, c)) this.headSeqs.set(a, upToSeq)
-      }
-      this.adoptBase(
-        s.position.upToSeq,
-        s.position.id,
-        s.body.state,
-        s.body.counters,
-        s.body.clientIds,
-      )
-      return true
-    })
+    return this.serial(() => this.snapshots.receive(sealed, upToSeq, origin, confirmation))
   }
 
   /**
@@ -466,7 +268,7 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
    * Resolves with a signed confirmation to send when it matched and this member may confirm.
    */
   reviewSnapshot(sealed: Uint8Array, upToSeq: number): Promise<Uint8Array | undefined> {
-    return this.serial(() => this.review.review(sealed, upToSeq))
+    return this.serial(() => this.snapshots.review(sealed, upToSeq))
   }
 
   /**
@@ -475,12 +277,7 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
    * its base; one it caught as forged raises `forged-snapshot` naming the confirmer instead.
    */
   confirmationReceived(upToSeq: number, confirmation: Uint8Array): Promise<boolean> {
-    return this.serial(async () => {
-      const c = await this.review.confirmed(upToSeq, confirmation)
-      if (c === undefined || c.upToSeq < this.cp.snapshotSeq) return false
-      this.adoptBase(c.upToSeq, c.id, c.state, c.counters, c.clientIds)
-      return true
-    })
+    return this.serial(() => this.snapshots.confirmed(upToSeq, confirmation))
   }
 
   /**
@@ -488,15 +285,7 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
    * shorter log than already seen is a rollback. Returns false (and emits) in that case.
    */
   checkHead(headSeq: number): boolean {
-    if (headSeq >= this.cp.lastSeq) return true
-    this.emit('misbehaviour', [
-      {
-        kind: 'rollback',
-        message: `relay log ends at ${headSeq}, checkpoint has ${this.cp.lastSeq}`,
-        seq: headSeq,
-      },
-    ])
-    return false
+    return this.position.checkHead(headSeq)
   }
 
   /**
@@ -506,28 +295,12 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
    * `cannot-compact`.
    */
   createSnapshot(): Promise<{ sealed: Uint8Array; upToSeq: number; prevSeq: number }> {
-    return this.serial(async () => {
-      if (!this.crypto.canWrite()) throw new CoreError('not-a-writer', 'only writers snapshot')
-      const base = this.compaction.base
-      const upToSeq = this.cp.lastSeq
-      const built = this.compaction.build(upToSeq, this.doc.gc)
-      if (base === undefined || built === undefined) {
-        throw new CoreError('cannot-compact', 'no new updates on a base this client holds')
-      }
-      const position = { upToSeq, prevSeq: base.upToSeq, prev: base.id }
-      const sealed = await this.crypto.seal('snapshot', built.body, 0, position)
-      await this.review.own(sealed, built)
-      return { sealed, upToSeq, prevSeq: base.upToSeq }
-    })
+    return this.serial(() => this.snapshots.create())
   }
 
   /** The relay confirmed the snapshot from {@link createSnapshot}: it becomes the base. */
   snapshotStored(sealed: Uint8Array): Promise<void> {
-    return this.serial(async () => {
-      const c = await this.review.ownConfirmed(sealed)
-      if (c === undefined || c.upToSeq < this.cp.snapshotSeq) return
-      this.adoptBase(c.upToSeq, c.id, c.state, c.counters, c.clientIds)
-    })
+    return this.serial(() => this.snapshots.stored(sealed))
   }
 
   /** Seal a state diff against `stateVector` for a peer tab (`state` kind, not for the relay). */
@@ -573,20 +346,15 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
    * describes.
    */
   save(): Promise<void> {
-    if (this.saveTimer !== undefined) clearTimeout(this.saveTimer)
-    this.saveTimer = undefined
-    const cache = this.cache
-    if (cache === undefined) return Promise.resolve()
-    const cp = encodeCheckpoint({ ...this.cp, heads: this.relayHeads(), counter: this.counter })
-    return this.serial(cache.prepare(this.doc, cp))
+    const write = this.persistence?.prepare(this.position.encode(this.outbox.counter))
+    return write === undefined ? Promise.resolve() : this.serial(write)
   }
 
   /** Flush pending work, persist, and unbind from the document. */
   override destroy(): Promise<void> {
     if (this.destroyed) return Promise.resolve()
-    this.batcher.drain()
-    this.doc.off('update', this.onUpdate)
-    this.doc.off('update', this.onAnyUpdate)
+    this.edits.destroy()
+    this.persistence?.destroy()
     this.unwatch?.()
     const done = this.save().finally(() => {
       this.destroyed = true
@@ -595,217 +363,30 @@ export class EncryptedDoc extends ObservableV2<EncryptedDocEvents> {
     return done
   }
 
-  private readonly onAnyUpdate = (update: Uint8Array, origin: unknown): void => {
-    // What load() applies is already stored.
-    if (origin !== this) this.cache?.note(update)
-  }
-
-  private readonly onUpdate = (update: Uint8Array, origin: unknown): void => {
-    if (typeof origin === 'object' && origin !== null && this.remoteOrigins.has(origin)) return
-    const before = this.unsynced
-    this.batcher.push(update)
-    if (this.unsynced !== before) this.emit('unsynced', [this.unsynced])
-  }
-
   /**
    * Seal local edits held back while the member could not write (membership not loaded yet,
    * or a role change). Transports call it after membership entries arrive.
    */
   retryHeld(): void {
-    if (this.held.length === 0 || !this.crypto.canWrite()) return
-    const held = this.held
-    this.held = []
-    void this.sealLocal(held.length === 1 ? (held[0] as Uint8Array) : Y.mergeUpdates(held))
-  }
-
-  private sealLocal(update: Uint8Array): Promise<void> {
-    // Counted as unsynced from the moment the window closes until it is queued (or held):
-    // sealing is asynchronous, and a count of 0 must mean "everything is durable".
-    this.sealing++
-    let counted = true
-    const settle = () => {
-      if (counted) this.sealing--
-      counted = false
-    }
-    return this.serial(async () => {
-      if (!this.crypto.canWrite()) {
-        // Kept in memory: the membership may simply not be loaded yet.
-        this.held.push(update)
-        settle()
-        this.emit('error', [new CoreError('not-a-writer', 'local edit held: not a writer')])
-        return
-      }
-      const counter = this.nextCounter()
-      const e = { counter, sealed: await this.crypto.seal('update', update, counter) }
-      await this.store?.enqueue(e)
-      this.queue.set(counter, e)
-      this.queuedClients.set(counter, updateClients(update))
-      this.plain.set(counter, update)
-      settle()
-      this.emit('envelope', [e])
-      this.emit('unsynced', [this.unsynced])
-    }).catch((err) => {
-      settle()
-      this.emit('error', [err])
-    })
-  }
-
-  private nextCounter(): number {
-    this.counter += 1
-    return this.counter
-  }
-
-  /** `seq` is done with: the author's counter is counted as received, the checkpoint moves. */
-  private consumed(seq: number, author: string, counter: number): void {
-    if (raise(this.heads, author, counter)) this.headSeqs.set(author, seq)
-    if (author === this.crypto.author && counter > this.counter) this.counter = counter
-    this.markSeq(seq)
-    this.scheduleSave()
-  }
-
-  /**
-   * A verified envelope whose content is refused (not valid Yjs, or inserting in another
-   * member's name): skipped whole, yet consumed, so no reader waits for it or resyncs it, and
-   * the signer's counter counts as received, so its heads accuse nobody of withholding.
-   */
-  private poisoned(
-    seq: number,
-    author: string,
-    counter: number,
-    error: unknown,
-    message: string,
-    refused?: number | 'too-many',
-  ): ReceiveResult {
-    this.consumed(seq, author, counter)
-    this.emit('rejected', [{ kind: 'update', error }])
-    const impersonation = typeof refused === 'number'
-    this.emit('misbehaviour', [
-      {
-        kind: impersonation ? 'impersonation' : 'malformed-update',
-        message,
-        author,
-        counter,
-        seq,
-        ...(impersonation ? { clientId: refused } : {}),
-      },
-    ])
-    return 'rejected'
-  }
-
-  /**
-   * Bind the client ids of an acknowledged local envelope (sequence `seq`) to this author;
-   * false if readers refuse it (an id was bound to another member first, or too many ids).
-   */
-  private bindOwn(clients: number[], seq: number): boolean {
-    const me = this.crypto.author
-    const refused = this.cp.clientIds.refuse(me, clients)
-    if (typeof refused === 'number') {
-      // Someone bound our id first: readers refuse this envelope; Yjs already gave this
-      // document a new client id when it applied the squatter's update.
-      this.emit('misbehaviour', [
-        {
-          kind: 'impersonation',
-          message: `Yjs client id ${refused} of this client was bound to another member first`,
-          author: this.cp.clientIds.owner(refused) as string,
-          clientId: refused,
-          seq,
-        },
-      ])
-      return false
-    }
-    if (refused !== undefined) return false
-    this.cp.clientIds.bind(me, clients)
-    return true
-  }
-
-  private observerThrew(cause: unknown): void {
-    // Surfaced, not swallowed; asynchronous so a listener that throws cannot undo the apply.
-    const e = new CoreError('observer-threw', 'an observer threw while an update was applied', {
-      cause,
-    })
-    queueMicrotask(() => this.emit('error', [e]))
-  }
-
-  private markSeq(seq: number): void {
-    if (seq > this.cp.lastSeq) this.ahead.add(seq)
-    let last = this.cp.lastSeq
-    while (this.ahead.delete(last + 1)) last++
-    if (last !== this.cp.lastSeq) this.cp = { ...this.cp, lastSeq: last }
-  }
-
-  private adoptBase(
-    upToSeq: number,
-    id: Uint8Array,
-    state: Uint8Array,
-    counters: Heads,
-    clientIds: ClientIds | undefined,
-  ): void {
-    this.compaction.adopt({ upToSeq, id, state, counters, clientIds: clientIds ?? new ClientIds() })
-    this.acceptSnapshot(upToSeq, id, counters)
-  }
-
-  private acceptSnapshot(upToSeq: number, proof: Uint8Array, counters: Heads): void {
-    const lastSeq = Math.max(this.cp.lastSeq, upToSeq)
-    for (const s of this.ahead) if (s <= lastSeq) this.ahead.delete(s)
-    this.cp = { ...this.cp, snapshotSeq: upToSeq, snapshotProof: proof, snapshotCounters: counters }
-    this.cp = { ...this.cp, lastSeq }
-    // Sequence numbers just above the snapshot may already have arrived.
-    this.markSeq(lastSeq)
-    this.scheduleSave()
+    this.edits.retryHeld()
   }
 
   private scheduleSave(): void {
-    if (this.store === undefined || this.saveTimer !== undefined || this.destroyed) return
-    this.saveTimer = setTimeout(() => {
-      this.saveTimer = undefined
-      this.save().catch((err) => this.emit('error', [err]))
-    }, this.saveMs)
+    if (this.destroyed) return
+    this.persistence?.schedule(() => this.save().catch((err) => this.emit('error', [err])))
   }
 
   private async load(): Promise<void> {
-    if (this.cache === undefined) return
-    const { checkpoint, queued } = await this.cache.load(this.doc, this)
+    if (this.persistence === undefined) return
+    const { checkpoint, queued } = await this.persistence.load()
     if (checkpoint !== undefined) {
-      this.cp = checkpoint
-      this.heads = new Map(this.cp.heads)
-      for (const a of this.heads.keys()) this.headSeqs.set(a, this.cp.lastSeq)
-      this.counter = this.cp.counter
+      this.position.restore(checkpoint)
+      this.outbox.observe(checkpoint.counter)
     }
-    const twins: { plaintext: Uint8Array; segment: string }[] = []
-    for (const { envelope, plaintext } of queued) {
-      const { segment, ...e } = envelope
-      this.counter = Math.max(this.counter, e.counter)
-      if (this.queue.has(e.counter)) {
-        twins.push({ plaintext, segment })
-        continue
-      }
-      this.store?.adopt(e.counter, segment)
-      this.queue.set(e.counter, e)
-      // It may have been sent before the restart: never merged, never resealed unchecked.
-      this.sends.set(e.counter, 1)
-      this.queuedClients.set(e.counter, updateClients(plaintext))
-      this.plain.set(e.counter, plaintext)
-    }
-    // Another binding of this member (a second tab on the same store) queued the same counter:
-    // both edits are kept, the twin under a fresh counter. If its tab had already stored it the
-    // log holds that update twice, which Yjs applies once; dropping it could lose the edit.
-    for (const { plaintext, segment } of twins) {
-      if (!this.crypto.canWrite()) {
-        // Membership not loaded yet: sealed once it allows (the stored twin stays until then).
-        this.held.push(plaintext)
-        continue
-      }
-      const counter = this.nextCounter()
-      const e = { counter, sealed: await this.crypto.seal('update', plaintext, counter) }
-      await this.store?.enqueue(e)
-      await this.store?.drop(segment)
-      this.queue.set(counter, e)
-      this.queuedClients.set(counter, updateClients(plaintext))
-      this.plain.set(counter, plaintext)
-    }
+    await this.outbox.restore(queued)
     // Updates before lastSeq were applied in an earlier session and are not held.
-    this.compaction = new Compaction(this.cp.lastSeq)
-    if (this.queue.size > 0) this.emit('unsynced', [this.unsynced])
+    this.snapshots.restart(this.position.lastSeq)
+    if (this.outbox.size > 0) this.emit('unsynced', [this.unsynced])
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {

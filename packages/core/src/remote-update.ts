@@ -93,3 +93,42 @@ export function applyContained(
     return integrated ? { applied: true, observerError: error } : { applied: false, error }
   }
 }
+
+/**
+ * The transaction origins of remote updates and the one way they are applied. An update applied
+ * with a registered origin is never batched and sent again, so every transport registers the
+ * origin it applies with. An exception thrown by an application observer is reported
+ * (`observer-threw`) asynchronously, so a listener that throws cannot undo the apply.
+ */
+export class RemoteApplier {
+  private readonly origins = new WeakSet<object>()
+
+  constructor(
+    private readonly doc: Y.Doc,
+    private readonly observerThrew: (e: CoreError) => void,
+  ) {}
+
+  /** Mark `origin` as remote: updates applied with it are not local edits. */
+  register(origin: object): void {
+    this.origins.add(origin)
+  }
+
+  /** Whether an update applied with `origin` came from elsewhere (not to be sent). */
+  isRemote(origin: unknown): boolean {
+    return typeof origin === 'object' && origin !== null && this.origins.has(origin)
+  }
+
+  /** Register `origin` and apply `update` with it (see {@link applyContained}). */
+  apply(update: Uint8Array, origin: object, v2 = false): ApplyOutcome {
+    this.origins.add(origin)
+    const outcome = applyContained(this.doc, update, origin, v2)
+    if (outcome.applied && outcome.observerError !== undefined) {
+      const e = new CoreError('observer-threw', 'an observer threw while an update was applied', {
+        cause: outcome.observerError,
+      })
+      // Surfaced, not swallowed; the update counts as applied whatever the listener does.
+      queueMicrotask(() => this.observerThrew(e))
+    }
+    return outcome
+  }
+}
