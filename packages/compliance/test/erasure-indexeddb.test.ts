@@ -6,7 +6,7 @@
  * the log and compacts; the scrub makes it do so.) Complements the storage conformance suite,
  * which checks the records through the IndexedDB API.
  */
-import { readdirSync, readFileSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { Identity } from '@valv/crypto'
 import { DocumentStore } from '@valv/storage'
@@ -74,6 +74,30 @@ function files(dir: string): Uint8Array[] {
   return out
 }
 
+/** Waits until no file below `dir` changes name or size for 3 s (at most 60 s). */
+async function filesSettle(dir: string): Promise<void> {
+  const shape = (d: string): string =>
+    readdirSync(d, { withFileTypes: true })
+      .map((e) => {
+        const p = join(d, e.name)
+        if (e.isDirectory()) return shape(p)
+        try {
+          return `${p}:${statSync(p).size}`
+        } catch {
+          return p
+        }
+      })
+      .join('|')
+  let last = ''
+  let still = 0
+  for (let i = 0; i < 60 && still < 3; i++) {
+    await new Promise((r) => setTimeout(r, 1000))
+    const now = shape(dir)
+    still = now === last ? still + 1 : 0
+    last = now
+  }
+}
+
 describe('erasure in IndexedDB (headless Chromium, profile files read raw)', () => {
   it("leaves none of the document's bytes in the profile's files; the other document stays", async () => {
     browser = await startChromiumPage()
@@ -111,6 +135,9 @@ describe('erasure in IndexedDB (headless Chromium, profile files read raw)', () 
     await browser.page.evaluate(() =>
       (globalThis as unknown as { valvScrub: typeof scrubIndexedDB }).valvScrub(),
     )
+    // LevelDB compacts in the background while the browser runs; closing it mid-compaction (a
+    // busy machine makes that likely) would measure the shutdown, not the scrub.
+    await filesSettle(profile)
     await browser.restart()
 
     const after = files(profile)
