@@ -130,7 +130,7 @@ describe('RelayConnection', () => {
     expect(calls.get(target.docId)).toBeGreaterThan(0)
     expect([...calls.keys()]).toEqual([target.docId])
 
-    // Idle cost (reported, not asserted): a presence heads interval per document.
+    // Idle cost (reported, not asserted): alone, a document sends no presence; the socket pings.
     const idleStart = process.cpuUsage()
     await new Promise((r) => setTimeout(r, 5_000))
     const idle = process.cpuUsage(idleStart)
