@@ -3,6 +3,7 @@ import { type Frame, isRetryableClose } from '@valv/wire'
 import { ObservableV2 } from 'lib0/observable'
 import { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
+import { adoptAwareness } from './awareness-clock.js'
 import { type ConnectionStatus, type DocumentChannel, RelayConnection } from './connection.js'
 import { DocumentSync } from './document-sync.js'
 import { WebsocketProviderError } from './errors.js'
@@ -65,6 +66,7 @@ export class WebsocketProvider
   private readonly ownsConnection: boolean
   private readonly presence: PresenceChannel
   private readonly sync: DocumentSync
+  private readonly releaseAwareness: (() => void) | undefined
   /** Whether this document is attached to the connection (connect() was called). */
   private shouldConnect = false
   /** Whether the connection told this document to subscribe (socket authenticated). */
@@ -113,6 +115,8 @@ export class WebsocketProvider
     }
     this.doc = this.binding.doc
     this.awareness = options.awareness ?? new Awareness(this.doc)
+    // Ours alone: its housekeeping joins the shared tick (no timer of its own per document).
+    if (options.awareness === undefined) this.releaseAwareness = adoptAwareness(this.awareness)
     this.binding.registerOrigin(this)
     this.sync = new DocumentSync(
       {
@@ -254,6 +258,7 @@ export class WebsocketProvider
     this.connection.off('status', this.onConnectionStatus)
     this.connection.off('error', this.onConnectionError)
     if (this.ownsConnection) this.connection.destroy()
+    this.releaseAwareness?.()
     if (this.options.awareness === undefined) this.awareness.destroy()
     super.destroy()
     if (this.owned) await this.binding.destroy()
