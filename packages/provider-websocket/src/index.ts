@@ -34,8 +34,5 @@ export {
 export type { PacingOptions } from './pacer.js'
 export { decodePresence, encodePresence, type PresenceMessage, ReplayGuard } from './presence.js'
 export type { PresenceOptions } from './presence-channel.js'
-export {
-  WebsocketProvider,
-  type WebsocketProviderEvents,
-  type WebsocketProviderOptions,
-} from './provider.js'
+export { WebsocketProvider } from './provider.js'
+export type { WebsocketProviderEvents, WebsocketProviderOptions } from './provider-options.js'

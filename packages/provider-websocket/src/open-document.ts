@@ -4,7 +4,8 @@ import * as Y from 'yjs'
 import type { BackoffOptions } from './backoff.js'
 import { RelayConnection, type WebSocketConstructor } from './connection.js'
 import { WebsocketProviderError } from './errors.js'
-import { WebsocketProvider, type WebsocketProviderOptions } from './provider.js'
+import { WebsocketProvider } from './provider.js'
+import type { WebsocketProviderOptions } from './provider-options.js'
 
 /** Options of {@link openDocument}. */
 export interface OpenDocumentOptions {

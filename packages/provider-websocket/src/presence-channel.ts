@@ -12,7 +12,10 @@ import {
 
 /** Timing of the presence channel. */
 export interface PresenceOptions {
-  /** How often signed heads are exchanged, in ms (default 5000). */
+  /**
+   * How often signed heads are exchanged while another session is present, in ms (default
+   * 5000). Alone in a document, a client sends nothing after announcing its session.
+   */
   readonly intervalMs?: number
   /** How long a peer's claimed update may be "in flight" before it counts as withheld (ms). */
   readonly graceMs?: number
@@ -39,6 +42,12 @@ type Body =
 
 /** Most remote sessions remembered per local session (a member can mint sessions at will). */
 const MAX_SESSIONS = 4096
+/**
+ * Heads intervals without a word from any other session after which the document counts as
+ * empty and periodic presence stops. Present peers send every interval, so several missed ones
+ * in a row mean they are gone; a newcomer announces itself and is answered at once.
+ */
+const QUIET_INTERVALS = 6
 
 const newSession = (): string =>
   Array.from(globalThis.crypto.getRandomValues(new Uint8Array(12)))
@@ -63,6 +72,11 @@ function remember<V>(m: Map<string, V>, key: string, value: V): void {
  * (a member who has left) cannot be played into a later session. A `bye` sealed in advance is
  * sent on leaving and removes the session's cursors at once. Heads are believed only from
  * members whose role lets them write: a viewer cannot make anyone accuse the relay.
+ *
+ * An idle document costs nothing: heads and awareness renewals go out periodically only while
+ * another session was heard recently (no one else would receive them; a relay that hid the
+ * others could drop the frames just as well). A new session announces itself with heads and
+ * everyone present answers within ~10 ms, which starts the exchange on both sides.
  */
 export class PresenceChannel {
   private session = newSession()
@@ -80,7 +94,12 @@ export class PresenceChannel {
   private replyTimer: ReturnType<typeof setTimeout> | undefined
   private sending: Promise<unknown> = Promise.resolve()
   private bye: Uint8Array | undefined
+  /** Whether a local session runs (from `start` to `stop`). */
+  private active = false
+  /** Periodic heads; runs only while other sessions are present. */
   private timer: ReturnType<typeof setInterval> | undefined
+  /** When another session was last heard (0: none in the current session). */
+  private peerHeardAt = 0
   private readonly checks = new Set<ReturnType<typeof setTimeout>>()
   private readonly intervalMs: number
   private readonly graceMs: number
@@ -103,7 +122,8 @@ export class PresenceChannel {
     this.stop()
     this.session = newSession()
     this.counter = 0
-    this.timer = setInterval(() => void this.sendHeads(), this.intervalMs)
+    this.active = true
+    // Announces the session: whoever is present answers, which starts the periodic exchange.
     void this.sendHeads()
     if (this.host.awareness.getLocalState() !== null) void this.sendAwareness()
   }
@@ -116,8 +136,9 @@ export class PresenceChannel {
 
   /** Stop timers and forget remote awareness and sessions (connection lost). */
   stop(): void {
-    if (this.timer !== undefined) clearInterval(this.timer)
-    this.timer = undefined
+    this.active = false
+    this.peerHeardAt = 0
+    this.stopHeads()
     if (this.replyTimer !== undefined) clearTimeout(this.replyTimer)
     this.replyTimer = undefined
     for (const t of this.checks) clearTimeout(t)
@@ -143,9 +164,10 @@ export class PresenceChannel {
     const opened = await this.host.binding.openPresence(sealed)
     const m = decodePresence(opened.message)
     // Before the local session started there is no session to acknowledge or confirm.
-    if (this.timer === undefined || !this.guard.accept(opened.author, m)) return
+    if (!this.active || !this.guard.accept(opened.author, m)) return
     const key = `${opened.author}/${m.session}`
     if (m.type === 'bye') return this.onBye(key)
+    this.peerHeard()
     if (!this.heard.has(key)) {
       remember(this.heard, key, true)
       this.acks.add(m.session)
@@ -163,6 +185,21 @@ export class PresenceChannel {
     }
     if (this.confirmed.has(key)) this.applyAwareness(key, opened.author, m.update)
     else remember(this.held, key, { author: opened.author, update: m.update })
+  }
+
+  /** Another session spoke: keep (or start) the periodic heads exchange. */
+  private peerHeard(): void {
+    this.peerHeardAt = Date.now()
+    if (this.timer !== undefined) return
+    this.timer = setInterval(() => {
+      if (Date.now() - this.peerHeardAt > QUIET_INTERVALS * this.intervalMs) this.stopHeads()
+      else void this.sendHeads()
+    }, this.intervalMs)
+  }
+
+  private stopHeads(): void {
+    if (this.timer !== undefined) clearInterval(this.timer)
+    this.timer = undefined
   }
 
   private applyAwareness(key: string, author: string, update: Uint8Array): void {
@@ -202,6 +239,9 @@ export class PresenceChannel {
     origin: unknown,
   ): void => {
     if (origin === this) return
+    // Alone, a change (or y-protocols' 15 s renewal) has no receiver; a newcomer is answered
+    // with the current awareness when it announces itself.
+    if (this.timer === undefined) return
     const me = this.host.awareness.clientID
     const all = [...changes.added, ...changes.updated, ...changes.removed]
     if (all.includes(me)) void this.sendAwareness()
@@ -251,7 +291,7 @@ export class PresenceChannel {
         for (const a of acks) this.acks.add(a)
         // Try again soon rather than at the next heads interval: a joiner becomes a member
         // moments after it synced, and until then no one can see or answer its session.
-        if (this.timer !== undefined) this.scheduleReply(250)
+        if (this.active) this.scheduleReply(250)
       }
     })
     this.sending = run

@@ -1,104 +1,14 @@
-import {
-  type BatchOptions,
-  type DocumentCrypto,
-  EncryptedDoc,
-  type Misbehaviour,
-  type QueuedEnvelope,
-} from '@valv/core'
-import type { StorageAdapter } from '@valv/storage'
+import { EncryptedDoc, type Misbehaviour } from '@valv/core'
 import { type Frame, isRetryableClose } from '@valv/wire'
 import { ObservableV2 } from 'lib0/observable'
 import { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
-import { Backoff, type BackoffOptions } from './backoff.js'
-import {
-  type ConnectionStatus,
-  type DocumentChannel,
-  RelayConnection,
-  type WebSocketConstructor,
-} from './connection.js'
+import { adoptAwareness } from './awareness-clock.js'
+import { type ConnectionStatus, type DocumentChannel, RelayConnection } from './connection.js'
+import { DocumentSync } from './document-sync.js'
 import { WebsocketProviderError } from './errors.js'
-import { PresenceChannel, type PresenceOptions } from './presence-channel.js'
-
-/** Options of {@link WebsocketProvider}. Pass `binding`, or `doc` + `docId` + `document`. */
-export type WebsocketProviderOptions = {
-  /**
-   * The shared connection to use (one socket for many documents). Without it the provider
-   * opens its own from `url`, `token`, `WebSocketPolyfill`, `backoff` and `timeoutMs`.
-   */
-  readonly connection?: RelayConnection
-  /** Relay URL, or several tried in turn when one fails (failover). */
-  readonly url?: string | readonly string[]
-  /** Several relay URLs, tried in turn on failure (same as an array `url`). */
-  readonly urls?: readonly string[]
-  /** Milliseconds of silence after which the path counts as dead (see {@link RelayConnection}). */
-  readonly timeoutMs?: number
-  /** Envelopes sent and not yet acknowledged at most (default 32); the rest wait their turn. */
-  readonly maxInFlight?: number
-  /** Credential for the relay's `onAuthenticate` hooks (e.g. an OIDC access token). */
-  readonly token?: string | (() => string | Promise<string>)
-  /** Connect in the constructor (default true). */
-  readonly connect?: boolean
-  /** WebSocket implementation where there is no global one (Node 20: `ws`). */
-  readonly WebSocketPolyfill?: WebSocketConstructor
-  /** Awareness to share; a new one on the document by default. */
-  readonly awareness?: Awareness
-  /** Presence timing (heads exchange, replay window). */
-  readonly presence?: PresenceOptions
-  /** Reconnect timing. */
-  readonly backoff?: BackoffOptions
-  /** Upload a snapshot once this many relay updates follow the last one (default 500; 0 = never). */
-  readonly compactAfter?: number
-} & (
-  | {
-      /** A binding shared with other transports. */
-      readonly binding: EncryptedDoc
-    }
-  | {
-      /** The document to sync. */
-      readonly doc: Y.Doc
-      /** Relay document id (1–200 chars of `[A-Za-z0-9._~-]`). */
-      readonly docId: string
-      /** The document's crypto handle (`DocumentCrypto` of `@valv/core`). */
-      readonly document: DocumentCrypto
-      /** Local storage for the offline queue, state cache and checkpoint. */
-      readonly storage?: StorageAdapter
-      /** Batching of local updates. */
-      readonly batch?: BatchOptions
-    }
-)
-
-/** Events of {@link WebsocketProvider}. */
-export interface WebsocketProviderEvents {
-  /** Connection state changed. */
-  status: (e: { status: ConnectionStatus }) => void
-  /** The document caught up with the relay (true) or lost the connection (false). */
-  synced: (synced: boolean) => void
-  /** Something failed; see {@link WebsocketProviderError} and `@valv/core` errors. */
-  error: (error: Error) => void
-  /** The relay misbehaved (withheld, replayed, rolled back, forked, forged). */
-  misbehaviour: (m: Misbehaviour) => void
-  /** The number of local changes the relay has not acknowledged changed. */
-  unsyncedChanges: (count: number) => void
-}
-
-type Pending =
-  | {
-      readonly kind: 'update'
-      readonly counter: number
-      readonly sealed: Uint8Array
-      /** First time the envelope was handed out: a `stale` answer proves it is not stored. */
-      readonly first: boolean
-    }
-  | { readonly kind: 'snapshot'; readonly upToSeq: number }
-  | { readonly kind: 'confirm'; readonly upToSeq: number; readonly confirmation: Uint8Array }
-  | {
-      readonly kind: 'membership'
-      readonly index: number
-      readonly entry: Uint8Array
-      readonly resolve: () => void
-      readonly reject: (e: Error) => void
-    }
+import { PresenceChannel } from './presence-channel.js'
+import type { WebsocketProviderEvents, WebsocketProviderOptions } from './provider-options.js'
 
 /**
  * Syncs a `Y.Doc` end-to-end encrypted through a Valv relay. Feels like y-websocket /
@@ -144,7 +54,9 @@ export class WebsocketProvider
   /** Current connection state. */
   status: ConnectionStatus = 'disconnected'
   /** Whether the document is caught up with the relay on the current connection. */
-  synced = false
+  get synced(): boolean {
+    return this.sync.synced
+  }
   /** The relay's id of the current connection (from `auth-ok`); undefined while disconnected. */
   get sessionId(): string | undefined {
     return this.open ? this.connection.sessionId : undefined
@@ -153,8 +65,8 @@ export class WebsocketProvider
   private readonly owned: boolean
   private readonly ownsConnection: boolean
   private readonly presence: PresenceChannel
-  private readonly compactAfter: number
-  private readonly maxInFlight: number
+  private readonly sync: DocumentSync
+  private readonly releaseAwareness: (() => void) | undefined
   /** Whether this document is attached to the connection (connect() was called). */
   private shouldConnect = false
   /** Whether the connection told this document to subscribe (socket authenticated). */
@@ -162,29 +74,8 @@ export class WebsocketProvider
   /** Counts sockets: frames queued from an earlier one must not act on the next. */
   private epoch = 0
   private destroyed = false
-  private resyncTimer: ReturnType<typeof setTimeout> | undefined
-  /** Resends the queue after the relay's storage failed (`storage-failed`), with backoff. */
-  private retryTimer: ReturnType<typeof setTimeout> | undefined
-  private readonly retryBackoff: Backoff
-  /**
-   * Counters answered `stale` on a resend: they may be stored (the relay can no longer compare
-   * them), so they are resealed only if still queued after a fresh read of the log (a delivery
-   * of one acknowledges it; see `EncryptedDoc.receiveUpdate`).
-   */
-  private readonly unsure = new Set<number>()
   private inbound: Promise<unknown> = Promise.resolve()
-  private readonly inflight = new Map<number, Pending>()
-  private readonly sentCounters = new Set<number>()
-  private nextRef = 1
   private readonly listeners = new Set<(frame: Frame) => boolean>()
-  private compacting = false
-  /** Merging unsent envelopes: nothing else is sent meanwhile, so counters stay in order. */
-  private coalescing = false
-  /** Membership entries the relay proved it holds in the current subscription. */
-  private membershipSeen = 0
-  /** No compaction before this sequence number (after one was sent, refused or impossible). */
-  private compactAt = 0
-  private announced = false
 
   /** Create the provider (and its binding unless `binding` is given); connects by default. */
   constructor(private readonly options: WebsocketProviderOptions) {
@@ -224,10 +115,29 @@ export class WebsocketProvider
     }
     this.doc = this.binding.doc
     this.awareness = options.awareness ?? new Awareness(this.doc)
-    this.compactAfter = options.compactAfter ?? 500
-    this.maxInFlight = Math.max(1, options.maxInFlight ?? 32)
-    this.retryBackoff = new Backoff(options.backoff)
+    // Ours alone: its housekeeping joins the shared tick (no timer of its own per document).
+    if (options.awareness === undefined) this.releaseAwareness = adoptAwareness(this.awareness)
     this.binding.registerOrigin(this)
+    this.sync = new DocumentSync(
+      {
+        binding: this.binding,
+        origin: this,
+        isOpen: () => this.open,
+        epoch: () => this.epoch,
+        send: (f) => this.send(f),
+        misbehaviour: (m) => this.emit('misbehaviour', [m]),
+        fail: (e) => this.fail(e),
+        announce: () => {
+          this.emit('synced', [true])
+          this.presence.start()
+        },
+      },
+      {
+        compactAfter: options.compactAfter ?? 500,
+        maxInFlight: Math.max(1, options.maxInFlight ?? 32),
+        ...(options.backoff ? { backoff: options.backoff } : {}),
+      },
+    )
     this.presence = new PresenceChannel(
       {
         binding: this.binding,
@@ -235,7 +145,7 @@ export class WebsocketProvider
         isSynced: () => this.synced,
         send: (payload) => this.send({ type: 'presence', docId: this.binding.docId, payload }),
         misbehaviour: (m) => this.emit('misbehaviour', [m]),
-        resync: () => this.resync(),
+        resync: () => this.sync.resync(),
       },
       options.presence,
     )
@@ -296,7 +206,7 @@ export class WebsocketProvider
   disconnect(): void {
     if (!this.shouldConnect) return
     this.shouldConnect = false
-    if (this.open && this.announced) this.presence.leave()
+    if (this.open && this.sync.announced) this.presence.leave()
     this.connection.detach(this)
     this.closed(1000)
   }
@@ -306,15 +216,12 @@ export class WebsocketProvider
    * once the relay made it durable; rejects with `rejected` (`membership-conflict`, …).
    */
   appendMembership(index: number, entry: Uint8Array): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (!this.synced) {
-        reject(new WebsocketProviderError('invalid-argument', 'not connected and synced'))
-        return
-      }
-      const ref = this.nextRef++
-      this.inflight.set(ref, { kind: 'membership', index, entry, resolve, reject })
-      this.send({ type: 'membership-append', docId: this.binding.docId, ref, index, entry })
-    })
+    if (!this.synced) {
+      return Promise.reject(
+        new WebsocketProviderError('invalid-argument', 'not connected and synced'),
+      )
+    }
+    return this.sync.appendMembership(index, entry)
   }
 
   /**
@@ -343,8 +250,7 @@ export class WebsocketProvider
     this.disconnect()
     this.destroyed = true
     this.presence.destroy()
-    if (this.resyncTimer !== undefined) clearTimeout(this.resyncTimer)
-    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer)
+    this.sync.destroy()
     this.binding.off('envelope', this.onEnvelope)
     this.binding.off('misbehaviour', this.onMisbehaviour)
     this.binding.off('unsynced', this.onUnsynced)
@@ -352,6 +258,7 @@ export class WebsocketProvider
     this.connection.off('status', this.onConnectionStatus)
     this.connection.off('error', this.onConnectionError)
     if (this.ownsConnection) this.connection.destroy()
+    this.releaseAwareness?.()
     if (this.options.awareness === undefined) this.awareness.destroy()
     super.destroy()
     if (this.owned) await this.binding.destroy()
@@ -362,7 +269,7 @@ export class WebsocketProvider
     if (!this.shouldConnect || this.destroyed) return
     this.open = true
     this.setStatus('connected')
-    this.subscribe()
+    this.sync.subscribe()
   }
 
   /** {@link DocumentChannel}: a frame for this document, handled after the ones before it. */
@@ -383,17 +290,7 @@ export class WebsocketProvider
     }
     this.open = false
     this.epoch++
-    const wasSynced = this.announced
-    this.synced = false
-    this.announced = false
-    this.compacting = false
-    this.sentCounters.clear()
-    for (const p of this.inflight.values()) {
-      if (p.kind === 'membership') {
-        p.reject(new WebsocketProviderError('closed', 'connection closed', { closeCode: code }))
-      }
-    }
-    this.inflight.clear()
+    const wasSynced = this.sync.reset(code)
     this.presence.stop()
     this.setStatus('disconnected')
     if (wasSynced) this.emit('synced', [false])
@@ -412,271 +309,18 @@ export class WebsocketProvider
     ])
   }
 
-  private subscribe(): void {
-    const b = this.binding
-    // Ask again for the newest entry known: a relay that still has the chain sends it, one
-    // that lost it (restored from a backup) cannot (see onSynced).
-    this.membershipSeen = 0
-    this.send({
-      type: 'subscribe',
-      docId: b.docId,
-      sinceSeq: b.lastSeq,
-      snapshotSeq: b.snapshotSeq,
-      membershipFrom: Math.max(0, (b.crypto.membershipLength?.() ?? 0) - 1),
-    })
-  }
-
   private async handle(f: Frame): Promise<void> {
-    const b = this.binding
-    if ('docId' in f && f.docId !== b.docId && f.type !== 'error') return
+    if ('docId' in f && f.docId !== this.binding.docId && f.type !== 'error') return
     for (const listener of this.listeners) if (listener(f)) return
-    switch (f.type) {
-      case 'membership':
-        this.membershipSeen = Math.max(this.membershipSeen, f.index + 1)
-        try {
-          await b.crypto.applyMembership?.(f.index, f.entry)
-        } catch (e) {
-          // A different entry where one was verified: the relay forked the chain.
-          if ((e as { code?: string }).code !== 'fork-detected') throw e
-          this.emit('misbehaviour', [{ kind: 'fork', message: (e as Error).message }])
-        }
-        // Held edits go out on their own: the binding listens to `DocumentCrypto.onChange`.
-        return
-      case 'snapshot':
-        if (f.confirmed) await b.receiveSnapshot(f.snapshot, f.upToSeq, this, f.confirmation)
-        else await this.review(f.snapshot, f.upToSeq)
-        return
-      case 'snapshot-confirm':
-        await b.confirmationReceived(f.upToSeq, f.confirmation)
-        return
-      case 'deliver':
-        await b.receiveUpdate(f.envelope, f.seq, this)
-        this.afterSeq()
-        return
-      case 'synced':
-        return this.onSynced(f.headSeq)
-      case 'ack':
-        return this.onAck(f.ref, f.seq)
-      case 'error':
-        return this.onReject(f.ref, f.code, f.message)
-      case 'presence':
-        await this.presence.receive(f.payload).catch(() => undefined)
-        return
-      default:
-        return
+    if (f.type === 'presence') {
+      await this.presence.receive(f.payload).catch(() => undefined)
+      return
     }
-  }
-
-  private onSynced(headSeq: number): void {
-    try {
-      this.binding.crypto.membershipSynced?.(this.membershipSeen)
-    } catch (e) {
-      // The relay's membership chain is older than the one verified: the session keeps its own
-      // and refuses membership changes; content still syncs, checked against the verified chain.
-      this.emit('misbehaviour', [{ kind: 'rollback', message: (e as Error).message }])
-    }
-    this.binding.checkHead(headSeq)
-    this.synced = true
-    // The log was read again: an envelope answered `stale` that is still queued is not in it.
-    const queued = new Set(this.binding.pending().map((e) => e.counter))
-    for (const c of this.unsure) {
-      if (queued.has(c) && !this.sentCounters.has(c)) void this.resealAndSend(c)
-    }
-    this.unsure.clear()
-    this.pump()
-    if (!this.announced) {
-      // A resync after a gap or withholding does not announce `synced` a second time.
-      this.announced = true
-      this.emit('synced', [true])
-      this.presence.start()
-    }
-    this.afterSeq()
-  }
-
-  private onAck(ref: number, seq: number): void {
-    const p = this.inflight.get(ref)
-    if (p === undefined) return
-    this.inflight.delete(ref)
-    if (p.kind === 'update') {
-      this.sentCounters.delete(p.counter)
-      this.retryBackoff.reset()
-      this.binding.acknowledge(p.counter, seq)
-      this.afterSeq()
-      this.pump()
-    } else if (p.kind === 'snapshot') {
-      // Stored; it becomes the base once confirmed (a `snapshot-confirm` frame).
-      this.compacting = false
-    } else if (p.kind === 'confirm') {
-      void this.binding.confirmationReceived(p.upToSeq, p.confirmation).catch((e) => this.fail(e))
-    } else {
-      // The relay forwards an entry to the other subscribers only; learn our own here.
-      const crypto = this.binding.crypto
-      void (crypto.applyMembership?.(p.index, p.entry) ?? Promise.resolve()).then(
-        () => p.resolve(),
-        p.reject,
-      )
-    }
-  }
-
-  private async onReject(ref: number, code: string, message: string): Promise<void> {
-    const p = this.inflight.get(ref)
-    this.inflight.delete(ref)
-    if (p?.kind === 'update') {
-      this.sentCounters.delete(p.counter)
-      if (code === 'stale') {
-        // Sent for the first time, so not stored by us: another session of this author used
-        // the counter; seal again under a fresh one.
-        if (p.first) return this.resealAndSend(p.counter)
-        // Sent before: it may be stored. Resealing it could store it twice; read the log again.
-        this.unsure.add(p.counter)
-        this.resync()
-        return
-      }
-      // Not subscribed (raced a resync): it stays queued; send again now or after `synced`.
-      if (code === 'not-subscribed') {
-        const e = this.binding.pending().find((q) => q.counter === p.counter)
-        if (e !== undefined && this.synced) this.sendEnvelope(e)
-        return
-      }
-      // The relay's storage failed (or it wants an earlier counter first): it stays queued and
-      // the whole queue is resent, in counter order, after a backoff; no reconnect needed.
-      if (code === 'storage-failed') this.retryLater()
-    } else if (p?.kind === 'snapshot') {
-      this.compacting = false
-      // Lost the compare-and-swap: the base moved. Re-subscribing serves the new base (the
-      // relay sends it to clients whose snapshotSeq is older); compaction resumes from it.
-      if (code === 'snapshot-conflict') this.resync()
-    } else if (p?.kind === 'confirm') {
-      // Another writer confirmed first, or a newer snapshot replaced it: nothing to do.
-      if (code === 'snapshot-conflict') return
-    }
-    const err = new WebsocketProviderError('rejected', `relay rejected: ${code} (${message})`, {
-      relayCode: code,
-    })
-    if (p?.kind === 'membership') p.reject(err)
-    else this.emit('error', [err])
-  }
-
-  private async resealAndSend(counter: number): Promise<void> {
-    const fresh = await this.binding.reseal(counter)
-    if (fresh !== undefined) this.sendEnvelope(fresh)
-  }
-
-  private retryLater(): void {
-    if (this.retryTimer !== undefined) return
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined
-      // Envelopes that failed were handed out, so the binding sends them as they are.
-      this.pump()
-    }, this.retryBackoff.next())
-  }
-
-  private afterSeq(): void {
-    if (!this.synced) return
-    if (this.binding.hasGap && this.resyncTimer === undefined) {
-      // Deliveries arrive in order; a hole that persists means something was skipped.
-      this.resyncTimer = setTimeout(() => {
-        this.resyncTimer = undefined
-        if (this.binding.hasGap) this.resync()
-      }, 250)
-    }
-    const last = this.binding.lastSeq
-    const tail = last - this.binding.snapshotSeq
-    if (this.compactAfter > 0 && tail >= this.compactAfter && last >= this.compactAt) {
-      if (!this.compacting && this.binding.crypto.canWrite()) void this.compact()
-    }
-  }
-
-  /** Check a pending snapshot; confirm it to the relay if it matches what it covers. */
-  private async review(sealed: Uint8Array, upToSeq: number): Promise<void> {
-    const confirmation = await this.binding.reviewSnapshot(sealed, upToSeq)
-    if (confirmation === undefined) return
-    const ref = this.nextRef++
-    this.inflight.set(ref, { kind: 'confirm', upToSeq, confirmation })
-    this.send({ type: 'snapshot-confirm', docId: this.binding.docId, ref, upToSeq, confirmation })
-  }
-
-  private async compact(): Promise<void> {
-    this.compacting = true
-    // Whatever happens, the next attempt waits for `compactAfter` more updates.
-    this.compactAt = this.binding.lastSeq + this.compactAfter
-    try {
-      const s = await this.binding.createSnapshot()
-      if (!this.synced) {
-        this.compacting = false
-        return
-      }
-      const ref = this.nextRef++
-      this.inflight.set(ref, { kind: 'snapshot', upToSeq: s.upToSeq })
-      this.send({
-        type: 'snapshot-upload',
-        docId: this.binding.docId,
-        ref,
-        prevSeq: s.prevSeq,
-        upToSeq: s.upToSeq,
-        snapshot: s.sealed,
-      })
-    } catch (e) {
-      this.compacting = false
-      // No base held (resumed from local state): it compacts after the next confirmed one.
-      if ((e as { code?: string }).code !== 'cannot-compact') this.fail(e)
-    }
-  }
-
-  /** Re-read the log from the last contiguous sequence number (after a gap or withholding). */
-  private resync(): void {
-    if (!this.synced) return
-    this.synced = false
-    this.send({ type: 'unsubscribe', docId: this.binding.docId })
-    this.subscribe()
+    return this.sync.handle(f)
   }
 
   private readonly onEnvelope = (): void => {
-    this.pump()
-  }
-
-  /**
-   * Send queued envelopes in counter order, at most `maxInFlight` unacknowledged at a time, so
-   * a long offline queue drains under the relay's rate limit instead of tripping it. Unsent
-   * envelopes beyond one are first merged into one (sealed by the binding under a fresh
-   * counter; the binding merges only envelopes never handed out, the others may be stored and
-   * go again as they are); nothing is sent while that runs, so the relay sees counters in order.
-   */
-  private pump(): void {
-    if (!this.synced || this.coalescing) return
-    const unsent = this.binding.pending().filter((e) => !this.sentCounters.has(e.counter))
-    if (unsent.length === 0) return
-    if (unsent.length > 1) {
-      this.coalescing = true
-      const epoch = this.epoch
-      this.binding
-        .coalesce(unsent.map((e) => e.counter))
-        .catch((e) => this.fail(e))
-        .finally(() => {
-          this.coalescing = false
-          if (this.epoch === epoch) this.sendUnsent()
-        })
-      return
-    }
-    this.sendUnsent()
-  }
-
-  private sendUnsent(): void {
-    // A merge in progress may drop some of the queue: it sends when it is done.
-    if (!this.synced || this.coalescing) return
-    for (const e of this.binding.pending()) {
-      if (this.sentCounters.size >= this.maxInFlight) return
-      this.sendEnvelope(e)
-    }
-  }
-
-  private sendEnvelope(e: QueuedEnvelope): void {
-    if (this.sentCounters.has(e.counter) || !this.open) return
-    const ref = this.nextRef++
-    const first = this.binding.markSent(e.counter) === 1
-    this.inflight.set(ref, { kind: 'update', counter: e.counter, sealed: e.sealed, first })
-    this.sentCounters.add(e.counter)
-    this.send({ type: 'envelope', docId: this.binding.docId, ref, envelope: e.sealed })
+    this.sync.pump()
   }
 
   private send(f: Frame): void {

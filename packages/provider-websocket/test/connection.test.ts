@@ -130,15 +130,20 @@ describe('RelayConnection', () => {
     expect(calls.get(target.docId)).toBeGreaterThan(0)
     expect([...calls.keys()]).toEqual([target.docId])
 
-    // Idle cost (reported, not asserted): a presence heads interval per document.
+    // Idle cost (reported, not asserted): alone, a document sends no presence and keeps no
+    // timer of its own; the socket pings. The timer count is asserted: it must not grow with
+    // the number of documents.
     const idleStart = process.cpuUsage()
     await new Promise((r) => setTimeout(r, 5_000))
     const idle = process.cpuUsage(idleStart)
+    const timers = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
+    expect(timers).toBeLessThan(20)
     const used = process.cpuUsage(cpu)
     console.log(
       `[figures] 200 docs: relay connections ${stack.relay.metrics.connections - 1} for Anna; ` +
         `heap per document ~${Math.round((heapAfter - heapBefore) / 200 / 1024)} KiB; ` +
         `idle CPU per document ${((idle.user + idle.system) / 200 / 5).toFixed(0)} µs/s; ` +
+        `timers while idle ${timers}; ` +
         `total CPU during delivery+idle ${Math.round((used.user + used.system) / 1000)} ms`,
     )
   }, 120_000)
