@@ -3,7 +3,7 @@ import type { Frame } from '@valv/wire'
 import type { BackoffOptions } from './backoff.js'
 import { Compactor } from './compactor.js'
 import { WebsocketProviderError } from './errors.js'
-import { Outbox } from './outbox.js'
+import { SendQueue } from './send-queue.js'
 
 /** What the sync protocol needs from its provider. */
 export interface SyncHost {
@@ -42,7 +42,7 @@ type MembershipAppend = {
  * The per-document sync protocol on one socket: subscribe from the last sequence number held,
  * apply the backlog and live deliveries, membership entries and snapshots, notice gaps and
  * re-read the log, and route the relay's acks and refusals to the request they answer (the
- * {@link Outbox} for updates, the {@link Compactor} for snapshots, membership appends here).
+ * {@link SendQueue} for updates, the {@link Compactor} for snapshots, membership appends here).
  */
 export class DocumentSync {
   /** Whether the document is caught up with the relay on the current socket. */
@@ -53,7 +53,7 @@ export class DocumentSync {
   private nextRef = 1
   private readonly appends = new Map<number, MembershipAppend>()
   private resyncTimer: ReturnType<typeof setTimeout> | undefined
-  private readonly outbox: Outbox
+  private readonly sends: SendQueue
   private readonly compactor: Compactor
 
   constructor(
@@ -68,7 +68,7 @@ export class DocumentSync {
       resync: () => this.resync(),
       fail: (e: unknown) => host.fail(e),
     }
-    this.outbox = new Outbox(
+    this.sends = new SendQueue(
       {
         ...common,
         isOpen: () => host.isOpen(),
@@ -141,7 +141,7 @@ export class DocumentSync {
 
   /** Send what the binding queued (a new local envelope, or the queue after a reconnect). */
   pump(): void {
-    this.outbox.pump()
+    this.sends.pump()
   }
 
   /**
@@ -179,7 +179,7 @@ export class DocumentSync {
     this.synced = false
     this.announcedFlag = false
     this.compactor.reset()
-    this.outbox.reset()
+    this.sends.reset()
     for (const p of this.appends.values()) {
       p.reject(new WebsocketProviderError('closed', 'connection closed', { closeCode: code }))
     }
@@ -190,7 +190,7 @@ export class DocumentSync {
   /** Stop timers. */
   destroy(): void {
     if (this.resyncTimer !== undefined) clearTimeout(this.resyncTimer)
-    this.outbox.destroy()
+    this.sends.destroy()
   }
 
   private onSynced(headSeq: number): void {
@@ -203,7 +203,7 @@ export class DocumentSync {
     }
     this.host.binding.checkHead(headSeq)
     this.synced = true
-    this.outbox.synced()
+    this.sends.synced()
     if (!this.announcedFlag) {
       // A resync after a gap or withholding does not announce `synced` a second time.
       this.announcedFlag = true
@@ -213,7 +213,7 @@ export class DocumentSync {
   }
 
   private onAck(ref: number, seq: number): void {
-    if (this.outbox.ack(ref, seq) || this.compactor.ack(ref)) return
+    if (this.sends.ack(ref, seq) || this.compactor.ack(ref)) return
     const p = this.appends.get(ref)
     if (p === undefined) return
     this.appends.delete(ref)
@@ -235,7 +235,7 @@ export class DocumentSync {
       append.reject(err)
       return
     }
-    const handled = (await this.outbox.reject(ref, code)) ?? this.compactor.reject(ref, code)
+    const handled = (await this.sends.reject(ref, code)) ?? this.compactor.reject(ref, code)
     if (handled !== true) this.host.fail(err)
   }
 

@@ -2,8 +2,8 @@ import type { EncryptedDoc, QueuedEnvelope } from '@valv/core'
 import type { Frame } from '@valv/wire'
 import { Backoff, type BackoffOptions } from './backoff.js'
 
-/** What the outbox needs from the document's sync. */
-export interface OutboxHost {
+/** What the send queue needs from the document's sync. */
+export interface SendQueueHost {
   readonly binding: EncryptedDoc
   /** Whether the document is subscribed and caught up (envelopes may go out). */
   isSynced(): boolean
@@ -33,7 +33,7 @@ type InFlight = {
  * limit instead of tripping it; the relay's answers (`ack`, or `stale`, `not-subscribed`,
  * `storage-failed`) decide what is resent, resealed or retried.
  */
-export class Outbox {
+export class SendQueue {
   private readonly inflight = new Map<number, InFlight>()
   private readonly sentCounters = new Set<number>()
   /**
@@ -49,7 +49,7 @@ export class Outbox {
   private readonly retryBackoff: Backoff
 
   constructor(
-    private readonly host: OutboxHost,
+    private readonly host: SendQueueHost,
     private readonly maxInFlight: number,
     backoff?: BackoffOptions,
   ) {
