@@ -270,12 +270,13 @@ const bench: Benchmark = async ({ quick }) => {
   await type(expected, trace.edits)
   const final = expected.getText('t').toString()
   const keystrokes = quick ? 50 : 300
+  const reopens = quick ? 3 : 5
   const rows: BenchRow[] = []
   const plain = await plainServer()
   try {
     // ---- Valv (the writer compacts: every `compactAfter` relay updates it uploads a snapshot)
-    // Members: 0 writes, 1 reads (and confirms snapshots), 2 loads cold, 3 reopens warm.
-    const h = await realRoom(4)
+    // Members: 0 writes, 1 reads (and confirms snapshots), 2 loads cold and reopens warm.
+    const h = await realRoom(3)
     const open = async (
       i: number,
       compactAfter: number,
@@ -302,28 +303,37 @@ const bench: Benchmark = async ({ quick }) => {
     if (vw.binding.snapshotSeq === 0) throw new Error('valv: the writer never compacted')
     const finalText = vw.doc.getText('t').toString()
     const valvV2 = Y.encodeStateAsUpdateV2(vw.doc).length
+    // The loading client keeps the document on its device (as a browser does in IndexedDB).
+    const device = new MemoryStorageAdapter()
     const coldTally = newTally()
     t = performance.now()
-    const cold = await open(2, 0, { WebSocketPolyfill: countingSocket(coldTally, frameKind) })
+    const cold = await open(2, 0, {
+      storage: device,
+      WebSocketPolyfill: countingSocket(coldTally, frameKind),
+    })
     const valvCold = performance.now() - t
     if (cold.doc.getText('t').toString() !== finalText) throw new Error('valv: cold load diverged')
     const valvColdBytes = coldTally.bytes
     process.stderr.write(`  valv cold load received: ${describeTally(coldTally)}\n`)
 
-    // Warm reopen: load once with local storage (untimed), close, open again on the device.
-    const device = new MemoryStorageAdapter()
-    const first = await open(3, 0, { storage: device })
-    await until(() => first.doc.getText('t').toString() === finalText)
-    await first.destroy()
-    const warmTally = newTally()
-    t = performance.now()
-    const warm = await open(3, 0, {
-      storage: device,
-      WebSocketPolyfill: countingSocket(warmTally, frameKind),
-    })
-    await until(() => warm.doc.getText('t').toString() === finalText)
-    const valvWarm = performance.now() - t
-    process.stderr.write(`  valv warm reopen received: ${describeTally(warmTally)}\n`)
+    // Warm reopen: the same member closes the document and opens it again on its device, a
+    // few times (the median: one open on this shared machine is mostly scheduling noise).
+    let last = cold
+    const warmTimes: number[] = []
+    let warmTally = newTally()
+    for (let i = 0; i < reopens; i++) {
+      await last.destroy()
+      warmTally = newTally()
+      t = performance.now()
+      last = await open(2, 0, { storage: device, WebSocketPolyfill: countingSocket(warmTally) })
+      const warm = last
+      await until(() => warm.doc.getText('t').toString() === finalText)
+      warmTimes.push(performance.now() - t)
+    }
+    const valvWarm = percentile(warmTimes, 50)
+    process.stderr.write(
+      `  valv warm reopen received ${warmTally.bytes} B; ms: ${warmTimes.map((x) => x.toFixed(1))}\n`,
+    )
 
     // ---- plain y-websocket
     const pw = await plainPeer(plain.url, 'bench-sync')
@@ -344,7 +354,18 @@ const bench: Benchmark = async ({ quick }) => {
     const plainCold = performance.now() - t
     const plainColdBytes = plainTally.bytes
     process.stderr.write(`  plain cold load received: ${describeTally(plainTally)}\n`)
-    for (const p of [pw, pr, pc]) {
+    const plainTimes = [plainCold]
+    const plainPeers = [pw, pr, pc]
+    for (let i = 1; i < reopens; i++) {
+      t = performance.now()
+      const again = await plainPeer(plain.url, 'bench-sync')
+      await until(() => again.doc.getText('t').length === pw.doc.getText('t').length)
+      plainTimes.push(performance.now() - t)
+      plainPeers.push(again)
+    }
+    const plainLoad = percentile(plainTimes, 50)
+    process.stderr.write(`  plain loads, ms: ${plainTimes.map((x) => x.toFixed(1))}\n`)
+    for (const p of plainPeers) {
       p.p.destroy()
       p.p.awareness.destroy()
     }
@@ -406,10 +427,10 @@ const bench: Benchmark = async ({ quick }) => {
         baseline: plainV2,
       },
       {
-        name: 'warm reopen of the finished document (local storage; baseline: plain cold load)',
+        name: `warm reopen of the finished document, median of ${reopens} (baseline: plain load)`,
         value: valvWarm,
         unit: 'ms',
-        baseline: plainCold,
+        baseline: plainLoad,
       },
     )
     await h.close()
