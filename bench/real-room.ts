@@ -10,10 +10,17 @@ import type {
   WebsocketProviderOptions,
 } from '../packages/provider-websocket/src/index.js'
 import { defaultVerifier, Relay } from '../packages/relay/src/index.js'
+import type { StorageAdapter } from '../packages/storage/src/index.js'
 import { MemoryStorageAdapter } from '../packages/storage-memory/src/index.js'
 
-type Extra = Partial<Pick<WebsocketProviderOptions, 'compactAfter'>> & {
+type Extra = Partial<Pick<WebsocketProviderOptions, 'compactAfter' | 'WebSocketPolyfill'>> & {
   batch?: { windowMs?: number }
+  /**
+   * The device's local storage: the provider's offline queue, state cache and checkpoint, and
+   * the session's key store (its verified chain and keys). Pass the same one again to reopen
+   * the document warm, as a browser does from IndexedDB.
+   */
+  storage?: StorageAdapter
 }
 
 /** A relay and a document shared with `members` editors; `connect(i)` opens member i. */
@@ -39,7 +46,8 @@ export async function realRoom(members: number) {
     relay,
     url,
     async connect(i: number, extra: Extra = {}): Promise<WebsocketProvider> {
-      const session = await DocumentSession.open(people[i] as Identity, admin.docId)
+      const keyStore = extra.storage === undefined ? {} : { keyStore: extra.storage }
+      const session = await DocumentSession.open(people[i] as Identity, admin.docId, keyStore)
       const p = provider(session, extra)
       await session.attach(p)
       await session.joined()

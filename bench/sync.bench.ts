@@ -9,7 +9,13 @@
  *   verifies, decrypts and applies. Bytes on the wire: everything clients sent to the server.
  *   Bytes stored: the relay's store after client-driven compaction (plain: the Yjs state).
  * - one-keystroke latency p50/p99: insert on the writer until the reader shows it.
- * - cold load of the finished document by a new client (Valv: newest snapshot + tail).
+ * - cold load of the finished document by a new client (Valv: newest snapshot + tail), and the
+ *   bytes that client downloaded (every frame its socket received: membership chain, snapshot,
+ *   tail, presence, `synced`) against the Yjs V2 state of the document; plain y-websocket's
+ *   loading client (its sync step 2 is the V1 state) against the same.
+ * - warm reopen: a client that loaded the document with local storage (state cache, checkpoint,
+ *   verified chain) closes it and opens it again on the same device, until it is synced with
+ *   the full text; baseline: plain y-websocket's cold load (it keeps nothing locally).
  * - server CPU (child process, % of one core) while N clients each send presence at 1 Hz
  *   (Valv: a real viewer's sealed presence, verified by the relay and fanned out to everyone).
  *
@@ -30,7 +36,9 @@ import { WebsocketProvider as PlainProvider } from 'y-websocket'
 import * as Y from 'yjs'
 import { type DocumentSession, Role } from '../packages/crypto/src/index.js'
 import type { WebsocketProvider } from '../packages/provider-websocket/src/index.js'
+import { MemoryStorageAdapter } from '../packages/storage-memory/src/index.js'
 import { decodeFrame, encodeFrame, WIRE_VERSION } from '../packages/wire/src/index.js'
+import { countingSocket, describeTally, newTally } from './counting-socket.js'
 import { type Benchmark, type BenchRow, loadTrace, percentile, type TraceEdit } from './harness.js'
 import { realRoom } from './real-room.js'
 
@@ -77,10 +85,23 @@ async function plainServer() {
   }
 }
 
-async function plainPeer(url: string, room: string) {
+/** A Valv frame's type, for byte tallies. */
+const frameKind = (bytes: Uint8Array): string => {
+  try {
+    return decodeFrame(bytes).type
+  } catch {
+    return 'undecodable'
+  }
+}
+
+/** A y-websocket message's kind (sync step 1/2, update, awareness), for byte tallies. */
+const plainKind = (bytes: Uint8Array): string =>
+  bytes[0] === 0 ? (['sync-step-1', 'sync-step-2', 'update'][bytes[1] ?? 3] ?? 'sync') : 'awareness'
+
+async function plainPeer(url: string, room: string, WS: typeof WebSocket = WebSocket) {
   const doc = new Y.Doc()
   const p = new PlainProvider(url, room, doc, {
-    WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+    WebSocketPolyfill: WS as unknown as typeof globalThis.WebSocket,
     disableBc: true,
   })
   await until(() => p.synced)
@@ -249,13 +270,19 @@ const bench: Benchmark = async ({ quick }) => {
   await type(expected, trace.edits)
   const final = expected.getText('t').toString()
   const keystrokes = quick ? 50 : 300
+  const reopens = quick ? 3 : 5
   const rows: BenchRow[] = []
   const plain = await plainServer()
   try {
     // ---- Valv (the writer compacts: every `compactAfter` relay updates it uploads a snapshot)
+    // Members: 0 writes, 1 reads (and confirms snapshots), 2 loads cold and reopens warm.
     const h = await realRoom(3)
-    const open = async (i: number, compactAfter: number): Promise<WebsocketProvider> => {
-      const p = await h.connect(i, { batch: {}, compactAfter })
+    const open = async (
+      i: number,
+      compactAfter: number,
+      extra: Parameters<typeof h.connect>[1] = {},
+    ): Promise<WebsocketProvider> => {
+      const p = await h.connect(i, { batch: {}, compactAfter, ...extra })
       await p.whenSynced()
       return p
     }
@@ -274,12 +301,39 @@ const bench: Benchmark = async ({ quick }) => {
     await new Promise((res) => setTimeout(res, 200))
     const valvStored = h.relay.metrics.bytesStored
     if (vw.binding.snapshotSeq === 0) throw new Error('valv: the writer never compacted')
+    const finalText = vw.doc.getText('t').toString()
+    const valvV2 = Y.encodeStateAsUpdateV2(vw.doc).length
+    // The loading client keeps the document on its device (as a browser does in IndexedDB).
+    const device = new MemoryStorageAdapter()
+    const coldTally = newTally()
     t = performance.now()
-    const cold = await open(2, 0)
+    const cold = await open(2, 0, {
+      storage: device,
+      WebSocketPolyfill: countingSocket(coldTally, frameKind),
+    })
     const valvCold = performance.now() - t
-    if (cold.doc.getText('t').toString() !== vw.doc.getText('t').toString()) {
-      throw new Error('valv: cold load diverged')
+    if (cold.doc.getText('t').toString() !== finalText) throw new Error('valv: cold load diverged')
+    const valvColdBytes = coldTally.bytes
+    process.stderr.write(`  valv cold load received: ${describeTally(coldTally)}\n`)
+
+    // Warm reopen: the same member closes the document and opens it again on its device, a
+    // few times (the median: one open on this shared machine is mostly scheduling noise).
+    let last = cold
+    const warmTimes: number[] = []
+    let warmTally = newTally()
+    for (let i = 0; i < reopens; i++) {
+      await last.destroy()
+      warmTally = newTally()
+      t = performance.now()
+      last = await open(2, 0, { storage: device, WebSocketPolyfill: countingSocket(warmTally) })
+      warmTimes.push(performance.now() - t)
+      // Synced means caught up: text missing now is missing from the local cache for good.
+      if (last.doc.getText('t').toString() !== finalText) throw new Error('valv: reopen lost text')
     }
+    const valvWarm = percentile(warmTimes, 50)
+    process.stderr.write(
+      `  valv warm reopen received ${warmTally.bytes} B; ms: ${warmTimes.map((x) => x.toFixed(1))}\n`,
+    )
 
     // ---- plain y-websocket
     const pw = await plainPeer(plain.url, 'bench-sync')
@@ -292,11 +346,26 @@ const bench: Benchmark = async ({ quick }) => {
     const plainWire = plain.counter.bytesIn - pin0
     const plainLat = await latencies(pw.doc, pr.doc, keystrokes)
     const plainStored = Y.encodeStateAsUpdate(pw.doc).length
+    const plainV2 = Y.encodeStateAsUpdateV2(pw.doc).length
+    const plainTally = newTally()
     t = performance.now()
-    const pc = await plainPeer(plain.url, 'bench-sync')
+    const pc = await plainPeer(plain.url, 'bench-sync', countingSocket(plainTally, plainKind))
     await until(() => pc.doc.getText('t').length === pw.doc.getText('t').length)
     const plainCold = performance.now() - t
-    for (const p of [pw, pr, pc]) {
+    const plainColdBytes = plainTally.bytes
+    process.stderr.write(`  plain cold load received: ${describeTally(plainTally)}\n`)
+    const plainTimes = [plainCold]
+    const plainPeers = [pw, pr, pc]
+    for (let i = 1; i < reopens; i++) {
+      t = performance.now()
+      const again = await plainPeer(plain.url, 'bench-sync')
+      await until(() => again.doc.getText('t').length === pw.doc.getText('t').length)
+      plainTimes.push(performance.now() - t)
+      plainPeers.push(again)
+    }
+    const plainLoad = percentile(plainTimes, 50)
+    process.stderr.write(`  plain loads, ms: ${plainTimes.map((x) => x.toFixed(1))}\n`)
+    for (const p of plainPeers) {
       p.p.destroy()
       p.p.awareness.destroy()
     }
@@ -344,6 +413,24 @@ const bench: Benchmark = async ({ quick }) => {
         value: valvCold,
         unit: 'ms',
         baseline: plainCold,
+      },
+      {
+        name: 'bytes a loading client downloads (baseline: Yjs V2 state)',
+        value: valvColdBytes,
+        unit: 'B',
+        baseline: valvV2,
+      },
+      {
+        name: 'plain y-websocket: bytes its loading client downloads (baseline: Yjs V2 state)',
+        value: plainColdBytes,
+        unit: 'B',
+        baseline: plainV2,
+      },
+      {
+        name: `warm reopen of the finished document, median of ${reopens} (baseline: plain load)`,
+        value: valvWarm,
+        unit: 'ms',
+        baseline: plainLoad,
       },
     )
     await h.close()

@@ -29,6 +29,14 @@ export class LocalCache {
   private chunks: string[] = []
   /** Other writers' states applied at load: the next compaction contains and drops them. */
   private states: string[] = []
+  /**
+   * Bumped when a save fails. The saves prepared before it build on what it should have
+   * written, and their checkpoints would claim it: they write nothing, and the next save
+   * rewrites the whole state. (A loading client that has not joined yet cannot seal: without
+   * this, its first save left no state while later ones appended chunks and a checkpoint, and
+   * the next open resumed from that checkpoint with the content missing.)
+   */
+  private generation = 0
 
   constructor(
     readonly store: LocalStore,
@@ -50,19 +58,22 @@ export class LocalCache {
    */
   prepare(doc: Y.Doc, checkpoint: Uint8Array): () => Promise<void> {
     const store = this.store
+    const generation = this.generation
     const compact = !this.hasState || this.chunk + 1 >= this.compactAfter
     const unsaved = this.unsaved
     this.unsaved = []
     let write: (() => Promise<void>) | undefined
+    // Decided now, with the state: only what this document already holds is dropped.
+    let covered: { chunks: string[]; states: string[] } | undefined
     if (compact) {
       const state = Y.encodeStateAsUpdateV2(doc)
       this.hasState = true
       this.chunk = -1
-      // Decided now, with the state: only what this document already holds is dropped.
-      const covered = { chunks: this.chunks, states: this.states }
+      const dropped = { chunks: this.chunks, states: this.states }
+      covered = dropped
       this.chunks = []
       this.states = []
-      write = async () => store.compact(await this.crypto.seal('state', state, 0), covered)
+      write = async () => store.compact(await this.crypto.seal('state', state, 0), dropped)
     } else if (unsaved.length > 0) {
       const n = ++this.chunk
       const merged = unsaved.length === 1 ? (unsaved[0] as Uint8Array) : Y.mergeUpdates(unsaved)
@@ -72,8 +83,32 @@ export class LocalCache {
       }
     }
     return async () => {
-      await write?.()
-      await store.write('cp', await this.crypto.seal('checkpoint', checkpoint, 0))
+      if (generation !== this.generation) {
+        this.failed(covered, false)
+        return
+      }
+      try {
+        await write?.()
+        await store.write('cp', await this.crypto.seal('checkpoint', checkpoint, 0))
+      } catch (e) {
+        this.failed(covered, true)
+        throw e
+      }
+    }
+  }
+
+  /**
+   * A save failed (`bump`) or was prepared before one that did: the next save compacts the
+   * whole state, and the next compaction drops what this one would have dropped.
+   */
+  private failed(covered: { chunks: string[]; states: string[] } | undefined, bump: boolean): void {
+    if (bump) {
+      this.generation++
+      this.hasState = false
+    }
+    if (covered !== undefined) {
+      this.chunks.push(...covered.chunks)
+      this.states.push(...covered.states)
     }
   }
 
