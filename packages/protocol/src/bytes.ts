@@ -68,5 +68,22 @@ export function domainMessage(domain: string, ...parts: Uint8Array[]): Uint8Arra
 
 /** SHA-256 of a domain message (used for chain hashes and ids). */
 export function domainHash(domain: string, ...parts: Uint8Array[]): Uint8Array {
-  return sha256(domainMessage(domain, ...parts))
+  // The bytes of domainMessage, streamed: a chain entry (kilobytes, hashed once per entry on
+  // every catch-up) goes to the hash as it is instead of being copied into one buffer first.
+  const hash = sha256.create()
+  let enc = encoding.createEncoder()
+  encoding.writeVarString(enc, `valv/v1/${domain}`)
+  for (const p of parts) {
+    encoding.writeVarUint(enc, p.length)
+    if (p.length < STREAM_FROM) {
+      encoding.writeUint8Array(enc, p)
+      continue
+    }
+    hash.update(encoding.toUint8Array(enc)).update(p)
+    enc = encoding.createEncoder()
+  }
+  return hash.update(encoding.toUint8Array(enc)).digest()
 }
+
+/** Parts at least this long are hashed in place by {@link domainHash}. */
+const STREAM_FROM = 256
