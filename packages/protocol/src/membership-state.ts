@@ -99,7 +99,7 @@ export interface AppendOptions {
  * appends: enough to keep every worker thread busy, few enough that a long chain does not hold
  * thousands of messages in memory at once.
  */
-const VERIFY_AHEAD = 256
+const VERIFY_AHEAD = 32
 
 const ZERO = new Uint8Array(32)
 const ADMIN_KINDS = new Set(['admit', 'set-role', 'rotate', 'revoke-admission'])
@@ -244,9 +244,9 @@ export class MembershipState {
   async appendAsync(bytes: Uint8Array, options: AppendOptions = {}): Promise<MembershipEntry> {
     const e = decodeEntry(bytes)
     if (options.signaturesVerified === true) return this.append(bytes, options)
-    const verdicts = await verdictsOf(this.docId, e, this.joinKey(e, new Map()))
+    const verdicts = await verdictsOf(this.docId, bytes, e, this.joinKey(e, new Map()))
     this.check(e, options, verdicts)
-    this.commit(e, bytes, options)
+    this.commit(e, bytes, options, verdicts.hash)
     return e
   }
 
@@ -281,7 +281,7 @@ export class MembershipState {
       decoded[i] = e
       if (e.body.kind === 'admit') admits.set(e.index, e.body.admissionKey)
       if (options.signaturesVerified === true) return
-      const v = verdictsOf(this.docId, e, this.joinKey(e, admits))
+      const v = verdictsOf(this.docId, entries[i] as Uint8Array, e, this.joinKey(e, admits))
       v.catch(() => undefined)
       ahead[i] = v
     }
@@ -292,12 +292,9 @@ export class MembershipState {
       const e = decoded[i] ?? decodeEntry(bytes)
       const v = ahead[i]
       ahead[i] = undefined
-      if (v === undefined) {
-        this.check(e, options)
-      } else {
-        this.check(e, options, await v)
-      }
-      this.commit(e, bytes, options)
+      const verdicts = v === undefined ? undefined : await v
+      this.check(e, options, verdicts)
+      this.commit(e, bytes, options, verdicts?.hash)
       out.push(e)
       await each?.(e, i)
     }
@@ -429,7 +426,8 @@ export class MembershipState {
     this.byKey.set(toHex(m.key), m.index)
   }
 
-  private commit(e: MembershipEntry, bytes: Uint8Array, o: AppendOptions): void {
+  /** Apply checked entry `e`; `hash` is its chain hash when already computed from `bytes`. */
+  private commit(e: MembershipEntry, bytes: Uint8Array, o: AppendOptions, hash?: Uint8Array): void {
     const b = e.body
     switch (b.kind) {
       case 'genesis':
@@ -479,7 +477,7 @@ export class MembershipState {
     this.headHash =
       o.signaturesVerified === true && o.knownHash !== undefined
         ? o.knownHash
-        : entryHash(this.docId, bytes)
+        : (hash ?? entryHash(this.docId, bytes))
     this.hashes.push(this.headHash)
   }
 }

@@ -1,4 +1,4 @@
-import { u64Bytes, utf8 } from './bytes.js'
+import { domainHashAsync, u64Bytes, utf8 } from './bytes.js'
 import type { MembershipEntry } from './membership-entry.js'
 import { verifyDomainAsync } from './signature.js'
 
@@ -15,21 +15,26 @@ export interface Verdicts {
    * checked; otherwise they verify again, so a wrong expectation costs time, never a verdict.
    */
   readonly admission?: { readonly key: Uint8Array; readonly ok: boolean }
+  /** The entry's chain hash (`entryHash` of its bytes), computed alongside the signatures. */
+  readonly hash: Uint8Array
 }
 
 /**
- * Start the signature checks of decoded entry `e` of document `docId` (native WebCrypto
+ * Start the signature checks of `bytes`, decoded as `e`, of document `docId` (native WebCrypto
  * Ed25519 where the platform has it, see `verifyDomainAsync`): its own signature and, for a
- * join, its admission signature under `admissionKey` (skipped when `undefined`). Never
- * rejects for a bad signature: a verdict is `false`.
+ * join, its admission signature under `admissionKey` (skipped when `undefined`); and its chain
+ * hash. Never rejects for a bad signature: a verdict is `false`.
  */
 export async function verdictsOf(
   docId: string,
+  bytes: Uint8Array,
   e: MembershipEntry,
   admissionKey: Uint8Array | undefined,
 ): Promise<Verdicts> {
   const doc = utf8(docId)
   const b = e.body
+  // Same bytes as `entryHash(docId, bytes)` (membership-state.ts), hashed natively.
+  const hash = domainHashAsync('membership-entry', doc, bytes)
   const [signature, admission] = await Promise.all([
     verifyDomainAsync('membership', e.signer, e.signature, doc, e.signed),
     admissionKey !== undefined && b.kind === 'join'
@@ -44,6 +49,6 @@ export async function verdictsOf(
       : undefined,
   ])
   return admissionKey === undefined || admission === undefined
-    ? { signature }
-    : { signature, admission: { key: admissionKey, ok: admission } }
+    ? { signature, hash: await hash }
+    : { signature, admission: { key: admissionKey, ok: admission }, hash: await hash }
 }
