@@ -60,10 +60,35 @@ export function fromBase64Url(s: string): Uint8Array | undefined {
  * share bytes and no signature made for one purpose verifies for another.
  */
 export function domainMessage(domain: string, ...parts: Uint8Array[]): Uint8Array {
-  const enc = encoding.createEncoder()
-  encoding.writeVarString(enc, `valv/v1/${domain}`)
-  for (const p of parts) encoding.writeVarUint8Array(enc, p)
-  return encoding.toUint8Array(enc)
+  // The bytes of lib0's writeVarString and writeVarUint8Array, written into one buffer of the
+  // exact size: every signature check of a chain entry (kilobytes) builds one.
+  const label = utf8(`valv/v1/${domain}`)
+  let length = varUintLength(label.length) + label.length
+  for (const p of parts) length += varUintLength(p.length) + p.length
+  const out = new Uint8Array(length)
+  let at = putVarUint(out, 0, label.length)
+  out.set(label, at)
+  at += label.length
+  for (const p of parts) {
+    at = putVarUint(out, at, p.length)
+    out.set(p, at)
+    at += p.length
+  }
+  return out
+}
+
+/** Bytes of `n` as a varuint (7 bits a byte, low first). */
+function varUintLength(n: number): number {
+  let bytes = 1
+  for (; n > 0x7f; n = Math.floor(n / 128)) bytes++
+  return bytes
+}
+
+/** Write `n` as a varuint at `at`; returns the position after it. */
+function putVarUint(out: Uint8Array, at: number, n: number): number {
+  for (; n > 0x7f; n = Math.floor(n / 128)) out[at++] = 0x80 | (n & 0x7f)
+  out[at++] = n
+  return at
 }
 
 /** SHA-256 of a domain message (used for chain hashes and ids). */
