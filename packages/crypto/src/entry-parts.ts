@@ -271,6 +271,11 @@ function unwrap(
   }
 }
 
+/** Whether `bytes` (an epoch-key bundle, if any) taught `ring` new keys. */
+function learnedKeys(ring: KeyRing, state: MembershipState, bytes?: Uint8Array): Outcome {
+  return bytes !== undefined && ring.addEncoded(state, bytes) ? 'learned' : 'done'
+}
+
 function absorbPart(
   ring: KeyRing,
   state: MembershipState,
@@ -278,8 +283,6 @@ function absorbPart(
   p: Part,
   reader: Reader,
 ): Outcome {
-  const keys = (bytes: Uint8Array | undefined): Outcome =>
-    bytes !== undefined && ring.addEncoded(state, bytes) ? 'learned' : 'done'
   switch (p.tag) {
     case PartTag.certificate:
       // Opened and verified when first needed (KeyRing.cert), not for every member on join.
@@ -298,14 +301,18 @@ function absorbPart(
       return 'done'
     case PartTag.selfBox:
       if (reader.myIndex === undefined) return 'retry'
-      return reader.myIndex === e.index ? keys(kemOpen(ring, reader, e, p)) : 'done'
+      return reader.myIndex === e.index
+        ? learnedKeys(ring, state, kemOpen(ring, reader, e, p))
+        : 'done'
     case PartTag.recoveryBox:
       return reader.recovery === undefined
         ? 'done'
-        : keys(kemOpen(ring, reader, e, p, reader.recovery))
+        : learnedKeys(ring, state, kemOpen(ring, reader, e, p, reader.recovery))
     case PartTag.memberBox:
       if (reader.myIndex === undefined) return 'retry'
-      return reader.myIndex === p.to ? keys(kemOpen(ring, reader, e, p)) : 'done'
+      return reader.myIndex === p.to
+        ? learnedKeys(ring, state, kemOpen(ring, reader, e, p))
+        : 'done'
     case PartTag.adminBox:
     case PartTag.inviteeBox: {
       if (p.tag === PartTag.adminBox && (reader.myIndex === undefined || reader.myIndex !== p.to)) {
@@ -324,9 +331,13 @@ function absorbPart(
       return 'learned'
     }
     case PartTag.linkWrap:
-      return ring.admissions.has(e.index) ? keys(unwrap(ring, e.index, e, p)) : 'retry'
+      return ring.admissions.has(e.index)
+        ? learnedKeys(ring, state, unwrap(ring, e.index, e, p))
+        : 'retry'
     case PartTag.admissionWrap:
-      return ring.admissions.has(p.to) ? keys(unwrap(ring, p.to, e, p)) : 'retry'
+      return ring.admissions.has(p.to)
+        ? learnedKeys(ring, state, unwrap(ring, p.to, e, p))
+        : 'retry'
     default:
       return 'done'
   }

@@ -7,6 +7,7 @@ import { type Identity, localStoreKey } from './identity.js'
 import type { ErasableKeyStore, KeyStore } from './key-store.js'
 import type { KeyRing } from './keyring.js'
 import { aeadOpen, aeadSeal, Suite } from './primitives/aead.js'
+import { equalBytes } from './primitives/bytes.js'
 
 const seqKey = (n: number) => String(n).padStart(10, '0')
 const PREFIX = 'valv-keys'
@@ -39,11 +40,22 @@ export interface ChainHead {
  * derived from the device secret, so a key store never holds a usable key.
  */
 export class LocalCopy {
+  /** The device's local-store key, derived once (see {@link sealKey}). */
+  private localKey: Uint8Array | undefined
+  /** What {@link saveSecrets} last stored: an unchanged ring is not sealed and written again. */
+  private savedSecrets: Uint8Array | undefined
+
   constructor(
     private readonly docId: string,
     private readonly store: KeyStore | undefined,
     private readonly me: Identity | undefined,
   ) {}
+
+  /** The key this device seals its local copy under (one HKDF per session, not per write). */
+  private sealKey(me: Identity): Uint8Array {
+    this.localKey ??= localStoreKey(me)
+    return this.localKey
+  }
 
   private key(...rest: string[]): string[] {
     return [PREFIX, this.docId, ...rest]
@@ -101,7 +113,7 @@ export class LocalCopy {
     if (this.store === undefined || this.me === undefined) return
     const sealed = aeadSeal(
       Suite.XChaCha20Poly1305,
-      localStoreKey(this.me),
+      this.sealKey(this.me),
       encodeCheckpoint(checkpoint),
       utf8(`${this.docId}/chain-checkpoint`),
     )
@@ -120,7 +132,7 @@ export class LocalCopy {
     try {
       const plain = aeadOpen(
         Suite.XChaCha20Poly1305,
-        localStoreKey(this.me),
+        this.sealKey(this.me),
         sealed,
         utf8(`${this.docId}/chain-checkpoint`),
       )
@@ -140,13 +152,12 @@ export class LocalCopy {
       encoding.writeVarUint(enc, index)
       encoding.writeUint8Array(enc, secret)
     }
-    const sealed = aeadSeal(
-      Suite.XChaCha20Poly1305,
-      localStoreKey(this.me),
-      encoding.toUint8Array(enc),
-      utf8(this.docId),
-    )
+    const plain = encoding.toUint8Array(enc)
+    // Most chain entries teach a reader nothing: then there is nothing new to store.
+    if (this.savedSecrets !== undefined && equalBytes(plain, this.savedSecrets)) return
+    const sealed = aeadSeal(Suite.XChaCha20Poly1305, this.sealKey(this.me), plain, utf8(this.docId))
     await this.store.put(this.key('secrets'), sealed)
+    this.savedSecrets = plain
   }
 
   /** Load what {@link saveSecrets} stored into `ring` (keys are re-checked against the chain). */
@@ -154,12 +165,7 @@ export class LocalCopy {
     if (this.store === undefined || this.me === undefined) return
     const sealed = await this.store.get(this.key('secrets'))
     if (sealed === undefined) return
-    const plain = aeadOpen(
-      Suite.XChaCha20Poly1305,
-      localStoreKey(this.me),
-      sealed,
-      utf8(this.docId),
-    )
+    const plain = aeadOpen(Suite.XChaCha20Poly1305, this.sealKey(this.me), sealed, utf8(this.docId))
     const dec = decoding.createDecoder(plain)
     ring.addEncoded(state, decoding.readVarUint8Array(dec))
     const n = decoding.readVarUint(dec)

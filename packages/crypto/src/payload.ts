@@ -53,7 +53,8 @@ export function encodeParts(parts: readonly Part[]): Uint8Array {
 /** Decode payload parts; malformed payloads decode as no parts (the chain entry stays valid). */
 export function decodeParts(bytes: Uint8Array): Part[] {
   try {
-    const dec = decoding.createDecoder(bytes.slice())
+    // Each part is copied out below; the payload itself need not be.
+    const dec = decoding.createDecoder(bytes)
     const n = decoding.readVarUint(dec)
     const out: Part[] = []
     for (let i = 0; i < n; i++) {

@@ -138,10 +138,46 @@ export class SessionChain {
 
   /** `DocumentSession.applyMembership`: apply entry `index` and remember the relay's head. */
   async applyMembership(index: number, entry: Uint8Array): Promise<void> {
-    await this.applyEntry(index, entry, true)
+    const appended = await this.applyEntry(index, entry, true)
     if (index < this.verified.length) return
-    this.verified = { length: index + 1, hash: entryHash(this.docId, entry) }
+    // An entry appended here was hashed as it was appended.
+    const hash = (appended && this.state.hashOf(index)) || entryHash(this.docId, entry)
+    this.verified = { length: index + 1, hash }
     await this.local.saveHead(this.verified)
+  }
+
+  /** `DocumentSession.applyMembershipMany`: a catch-up, signature checks started together. */
+  async applyMembershipMany(from: number, entries: readonly Uint8Array[]): Promise<void> {
+    let i = 0
+    // Entries already held, or at the verified head, are compared one by one.
+    const known = () => Math.max(this.state.length, this.verified.length)
+    for (; i < entries.length && (from + i < known() || from + i > this.state.length); i++) {
+      await this.applyMembership(from + i, entries[i] as Uint8Array)
+    }
+    if (i === entries.length) return
+    let done = i
+    let inEffects = false
+    try {
+      await this.state.appendManyAsync(entries.slice(i), {}, async (e, k) => {
+        const index = from + i + k
+        const hash = this.state.hashOf(index) as Uint8Array
+        inEffects = true
+        await this.appended(e, index, entries[i + k] as Uint8Array, true)
+        if (index >= this.verified.length) {
+          this.verified = { length: index + 1, hash }
+          await this.local.saveHead(this.verified)
+        }
+        inEffects = false
+        done = i + k + 1
+      })
+    } catch (err) {
+      // Applied meanwhile by a concurrent caller (a submit and the relay's echo): go on one by
+      // one from there, comparing, as applyEntry does.
+      if (inEffects || from + done >= this.state.length) throw err
+      for (; done < entries.length; done++) {
+        await this.applyMembership(from + done, entries[done] as Uint8Array)
+      }
+    }
   }
 
   /** `DocumentSession.membershipSynced`: compare the relay's length with the verified one. */
@@ -162,8 +198,9 @@ export class SessionChain {
   /**
    * Verify and append entry `index` (or compare it with the one held), take its parts for
    * this reader, and with `persist` store it; then tell the listeners and `afterEntry`.
+   * Resolves `true` if the entry was appended here (not held already).
    */
-  async applyEntry(index: number, entry: Uint8Array, persist: boolean): Promise<void> {
+  async applyEntry(index: number, entry: Uint8Array, persist: boolean): Promise<boolean> {
     if (index === this.verified.length - 1) {
       // The stored head outlives lost entries: the relay must show the same one again.
       if (!equalBytes(entryHash(this.docId, entry), this.verified.hash)) this.forked(index)
@@ -173,7 +210,7 @@ export class SessionChain {
       if (have !== undefined && !equalBytes(decodeEntry(entry).signature, have.signature)) {
         this.forked(index)
       }
-      return
+      return false
     }
     if (index !== this.state.length)
       throw new CryptoError('invalid-state', `membership gap before ${index}`)
@@ -185,6 +222,17 @@ export class SessionChain {
       if (index < this.state.length) return this.applyEntry(index, entry, persist)
       throw err
     }
+    await this.appended(e, index, entry, persist)
+    return true
+  }
+
+  /** What follows appending entry `index` (decoded `e`): storage, keys, listeners. */
+  private async appended(
+    e: MembershipEntry,
+    index: number,
+    entry: Uint8Array,
+    persist: boolean,
+  ): Promise<void> {
     // The checkpoint keeps the entry without its payload: what the payload holds for this
     // reader is taken now, or waits in the ring's pending parts.
     this.raw.push(stripPayload(e, entry))

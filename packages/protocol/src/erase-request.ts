@@ -1,7 +1,8 @@
 import { domainMessage, toHex, u64Bytes, utf8 } from './bytes.js'
 import { CryptoError } from './errors.js'
 import { decodeStamp, encodeStamp } from './member-stamp.js'
-import type { ChainMember, MembershipState } from './membership-state.js'
+import type { ChainMember } from './membership-records.js'
+import type { MembershipState } from './membership-state.js'
 import { Role } from './roles.js'
 import { verifyDomainAsync } from './signature.js'
 

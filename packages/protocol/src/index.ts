@@ -82,13 +82,11 @@ export {
   readableMembershipVersion,
 } from './membership-entry.js'
 export {
-  type AppendOptions,
   admissionUsable,
   type ChainAdmission,
   type ChainMember,
-  entryHash,
-  MembershipState,
-} from './membership-state.js'
+} from './membership-records.js'
+export { type AppendOptions, entryHash, MembershipState } from './membership-state.js'
 export { isRole, Role, roleName } from './roles.js'
 export { verifyDomain, verifyDomainAsync } from './signature.js'
 export {

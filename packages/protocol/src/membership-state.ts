@@ -7,67 +7,10 @@ import {
   type HistoryPolicy,
   type MembershipEntry,
 } from './membership-entry.js'
+import type { ChainAdmission, ChainMember } from './membership-records.js'
+import { type Verdicts, verdictsOf } from './membership-verdicts.js'
 import { Role } from './roles.js'
-import { verifyDomain, verifyDomainAsync } from './signature.js'
-
-/** A member as the public chain knows it: a per-document key and a role, never a name. */
-export interface ChainMember {
-  /** Chain index of the member's genesis or join entry; envelopes name the author by it. */
-  readonly index: number
-  /** The member's per-document Ed25519 public key. */
-  readonly key: Uint8Array
-  /** Current role; `Role.None` once removed. */
-  readonly role: Role
-  /** Admission the member joined through (absent for the creator). */
-  readonly admission?: number
-  /**
-   * Set when the member lost the right to write (removed or demoted): the epoch current at that
-   * moment and the highest counter the admin had seen from it. Content it sealed within both
-   * stays readable (history, recovery); anything later is refused.
-   */
-  readonly wroteUntil?: { readonly epoch: number; readonly counter: number }
-}
-
-/** An admission (invite) as recorded in the chain. */
-export interface ChainAdmission {
-  /** Chain index of the admit entry. */
-  readonly index: number
-  /** The admission's Ed25519 public key. */
-  readonly key: Uint8Array
-  /** Role granted on joining. */
-  readonly role: Role
-  /** Unix seconds after which joins are refused; 0 = never. */
-  readonly expiresAt: number
-  /** Joins allowed; 0 = unlimited. */
-  readonly maxUses: number
-  /** Joins so far. */
-  readonly uses: number
-  /** Whether an admin revoked it. */
-  readonly revoked: boolean
-}
-
-/**
- * Whether admission `a` can still be used at Unix time `at`: not revoked, uses left, and not past
- * `expiresAt`. The one rule for both sides of an admission: a join signed at `at` is accepted only
- * if it holds, and a rotation signed at `at` wraps its new epoch only for admissions for which
- * it holds. Both use the entry's signed `at`, so every member re-checks a chain to the same
- * verdict whatever its own clock says (the relay also bounds `at` by its clock).
- *
- * @example
- * ```ts
- * const state = new MembershipState(docId)
- * for (const entry of chain) state.append(entry)
- * const now = Math.floor(Date.now() / 1000)
- * const open = state.admissions.filter((a) => admissionUsable(a, now))
- * ```
- */
-export function admissionUsable(a: ChainAdmission, at: number): boolean {
-  return (
-    !a.revoked &&
-    (a.maxUses === 0 || a.uses < a.maxUses) &&
-    (a.expiresAt === 0 || at <= a.expiresAt)
-  )
-}
+import { verifyDomain } from './signature.js'
 
 /** Options for {@link MembershipState.append}. */
 export interface AppendOptions {
@@ -93,12 +36,12 @@ export interface AppendOptions {
   readonly knownHash?: Uint8Array
 }
 
-/** Signature verdicts computed ahead of the rules (by {@link MembershipState.appendAsync}). */
-interface Verdicts {
-  readonly signature: boolean
-  /** The admission key a join's admission signature was checked under, and the verdict. */
-  readonly admission?: { readonly key: Uint8Array; readonly ok: boolean }
-}
+/**
+ * Signature checks {@link MembershipState.appendManyAsync} keeps running ahead of the entry it
+ * appends: enough to keep every worker thread busy, few enough that a long chain does not hold
+ * thousands of messages in memory at once.
+ */
+const VERIFY_AHEAD = 32
 
 const ZERO = new Uint8Array(32)
 const ADMIN_KINDS = new Set(['admit', 'set-role', 'rotate', 'revoke-admission'])
@@ -120,6 +63,8 @@ export class MembershipState {
   /** The document this chain belongs to. */
   readonly docId: string
   private readonly entries: MembershipEntry[] = []
+  /** Chain hash of each entry (what the next one names as `prev`). */
+  private readonly hashes: Uint8Array[] = []
   private readonly memberList: ChainMember[] = []
   private readonly byIndex = new Map<number, ChainMember>()
   private readonly byKey = new Map<string, number>()
@@ -141,6 +86,7 @@ export class MembershipState {
   clone(): MembershipState {
     const c = new MembershipState(this.docId)
     c.entries.push(...this.entries)
+    c.hashes.push(...this.hashes)
     c.memberList.push(...this.memberList)
     for (const [k, v] of this.byIndex) c.byIndex.set(k, v)
     for (const [k, v] of this.byKey) c.byKey.set(k, v)
@@ -193,6 +139,10 @@ export class MembershipState {
     return this.entries
   }
 
+  /** Chain hash of entry `index` (as {@link entryHash} of its bytes), or undefined. */
+  hashOf(index: number): Uint8Array | undefined {
+    return this.hashes[index]
+  }
   /** Key commitment of `epoch`, or undefined. */
   commitment(epoch: number): Uint8Array | undefined {
     return this.commitments[epoch]
@@ -236,29 +186,71 @@ export class MembershipState {
   async appendAsync(bytes: Uint8Array, options: AppendOptions = {}): Promise<MembershipEntry> {
     const e = decodeEntry(bytes)
     if (options.signaturesVerified === true) return this.append(bytes, options)
-    const docId = utf8(this.docId)
-    const b = e.body
-    const key = b.kind === 'join' ? this.admissionMap.get(b.admission)?.key : undefined
-    const [signature, admission] = await Promise.all([
-      verifyDomainAsync('membership', e.signer, e.signature, docId, e.signed),
-      key !== undefined && b.kind === 'join'
-        ? verifyDomainAsync(
-            'admission',
-            key,
-            b.admissionSignature,
-            docId,
-            u64Bytes(b.admission),
-            e.signer,
-          )
-        : undefined,
-    ])
-    const verdicts: Verdicts =
-      key === undefined || admission === undefined
-        ? { signature }
-        : { signature, admission: { key, ok: admission } }
+    const verdicts = await verdictsOf(this.docId, bytes, e, this.joinKey(e, new Map()))
     this.check(e, options, verdicts)
-    this.commit(e, bytes, options)
+    this.commit(e, bytes, options, verdicts.hash)
     return e
+  }
+
+  /**
+   * {@link appendAsync} for consecutive entries, with their signature checks started together
+   * (up to {@link VERIFY_AHEAD} ahead) so native verifications run in parallel on the
+   * platform's worker threads instead of one after the other. Only signatures are checked
+   * ahead: each entry is then checked against the rules and appended in order, against the
+   * state the entries before it left, and `each` runs (and is awaited) after each append,
+   * before the next entry is checked. The verdicts and errors are those of calling
+   * {@link appendAsync} for each entry in turn: it stops at the first entry that fails, with
+   * its error, and the entries before it stay appended. Returns the decoded entries.
+   */
+  async appendManyAsync(
+    entries: readonly Uint8Array[],
+    options: AppendOptions = {},
+    each?: (e: MembershipEntry, i: number) => void | Promise<void>,
+  ): Promise<MembershipEntry[]> {
+    const out: MembershipEntry[] = []
+    // Admission keys of the admits in this batch, as the joins after them will find them.
+    const admits = new Map<number, Uint8Array>()
+    const ahead: Array<Promise<Verdicts> | undefined> = []
+    const decoded: Array<MembershipEntry | undefined> = []
+    const start = (i: number): void => {
+      let e: MembershipEntry
+      try {
+        e = decodeEntry(entries[i] as Uint8Array)
+      } catch {
+        // Decoded again, and thrown, when its turn comes: the entries before it still append.
+        return
+      }
+      decoded[i] = e
+      if (e.body.kind === 'admit') admits.set(e.index, e.body.admissionKey)
+      if (options.signaturesVerified === true) return
+      const v = verdictsOf(this.docId, entries[i] as Uint8Array, e, this.joinKey(e, admits))
+      v.catch(() => undefined)
+      ahead[i] = v
+    }
+    let started = 0
+    for (let i = 0; i < entries.length; i++) {
+      while (started < entries.length && started <= i + VERIFY_AHEAD) start(started++)
+      const bytes = entries[i] as Uint8Array
+      const e = decoded[i] ?? decodeEntry(bytes)
+      const v = ahead[i]
+      ahead[i] = undefined
+      const verdicts = v === undefined ? undefined : await v
+      this.check(e, options, verdicts)
+      this.commit(e, bytes, options, verdicts?.hash)
+      out.push(e)
+      await each?.(e, i)
+    }
+    return out
+  }
+
+  /**
+   * The key a join's admission signature is expected to verify under: its admission's, from
+   * `pending` (admits not appended yet) or the chain. `undefined` for other kinds.
+   */
+  private joinKey(e: MembershipEntry, pending: ReadonlyMap<number, Uint8Array>) {
+    const b = e.body
+    if (b.kind !== 'join') return undefined
+    return pending.get(b.admission) ?? this.admissionMap.get(b.admission)?.key
   }
 
   private requireGenesis() {
@@ -376,7 +368,8 @@ export class MembershipState {
     this.byKey.set(toHex(m.key), m.index)
   }
 
-  private commit(e: MembershipEntry, bytes: Uint8Array, o: AppendOptions): void {
+  /** Apply checked entry `e`; `hash` is its chain hash when already computed from `bytes`. */
+  private commit(e: MembershipEntry, bytes: Uint8Array, o: AppendOptions, hash?: Uint8Array): void {
     const b = e.body
     switch (b.kind) {
       case 'genesis':
@@ -426,7 +419,8 @@ export class MembershipState {
     this.headHash =
       o.signaturesVerified === true && o.knownHash !== undefined
         ? o.knownHash
-        : entryHash(this.docId, bytes)
+        : (hash ?? entryHash(this.docId, bytes))
+    this.hashes.push(this.headHash)
   }
 }
 

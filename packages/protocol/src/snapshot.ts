@@ -1,7 +1,8 @@
 import { domainHash, domainMessage, toHex, utf8 } from './bytes.js'
 import { CryptoError } from './errors.js'
 import { decodeStamp, encodeStamp } from './member-stamp.js'
-import type { ChainMember, MembershipState } from './membership-state.js'
+import type { ChainMember } from './membership-records.js'
+import type { MembershipState } from './membership-state.js'
 import { verifyDomainAsync } from './signature.js'
 
 /** Version byte of a snapshot confirmation. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { CryptoError, MembershipState, Role } from '../src/index.js'
+import { CryptoError, entryHash, MembershipState, Role } from '../src/index.js'
 import { addMember, entry, genesis, joinEntry, key, now } from './chain.js'
 
 const code = (fn: () => unknown) => {
@@ -220,6 +220,91 @@ describe('MembershipState.appendAsync (native signature checks)', () => {
       ),
       { numRuns: 150 },
     )
+  })
+})
+
+describe('MembershipState.appendManyAsync (signatures checked in parallel)', () => {
+  const codeOf = async (p: Promise<unknown>) =>
+    p.then(
+      () => 'ok',
+      (err: CryptoError) => err.code,
+    )
+
+  /** A chain with joins right after their admits, and a join under the wrong admission key. */
+  const chain = () => {
+    const c = genesis()
+    addMember(c, key(), Role.Editor)
+    addMember(c, key(), Role.Viewer)
+    const admission = key()
+    const admit = entry(c.state, c.admin, {
+      kind: 'admit',
+      admissionKey: admission.pub,
+      role: Role.Viewer,
+      expiresAt: 0,
+      maxUses: 2,
+    })
+    c.state.append(admit)
+    c.entries.push(admit)
+    const at = c.state.length - 1
+    const join = joinEntry(c.state, key(), admission, at)
+    c.state.append(join)
+    c.entries.push(join)
+    // Signed correctly by its member, but its admission signature is by another key.
+    const forged = joinEntry(c.state, key(), key(), at)
+    return { ...c, forged }
+  }
+
+  it('appends what appendAsync one by one appends, and fails where and how it fails (property)', async () => {
+    const c = chain()
+    const all = [...c.entries, c.forged]
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat({ max: all.length - 1 }),
+        fc.option(fc.tuple(fc.nat(), fc.nat(), fc.integer({ min: 0, max: 7 }), fc.boolean())),
+        async (from, damage) => {
+          const batch = all.slice(from)
+          if (damage !== null) {
+            const [which, pos, bit, truncate] = damage
+            const i = which % batch.length
+            const good = batch[i] as Uint8Array
+            batch[i] = truncate
+              ? good.slice(0, pos % good.length)
+              : good.map((x, j) => (j === pos % good.length ? x ^ (1 << bit) : x))
+          }
+          const one = new MembershipState(c.docId)
+          const many = new MembershipState(c.docId)
+          for (const e of all.slice(0, from)) {
+            one.append(e)
+            many.append(e)
+          }
+          let want = 'ok'
+          for (const e of batch) {
+            want = await codeOf(one.appendAsync(e))
+            if (want !== 'ok') break
+          }
+          const seen: number[] = []
+          const got = await codeOf(many.appendManyAsync(batch, {}, (e) => void seen.push(e.index)))
+          expect(got).toBe(want)
+          expect(many.length).toBe(one.length)
+          expect(many.head).toEqual(one.head)
+          expect(seen).toEqual(many.chain.slice(from).map((e) => e.index))
+          for (let i = 0; i < many.length; i++) {
+            expect(many.hashOf(i)).toEqual(
+              entryHash(c.docId, [...all.slice(0, from), ...batch][i]!),
+            )
+          }
+        },
+      ),
+      { numRuns: 150 },
+    )
+  })
+
+  it('refuses a join whose admission signature is by another key, as append does', async () => {
+    const c = chain()
+    const many = new MembershipState(c.docId)
+    const got = await codeOf(many.appendManyAsync([...c.entries, c.forged]))
+    expect(got).toBe('bad-signature')
+    expect(many.length).toBe(c.entries.length)
   })
 })
 

@@ -43,9 +43,8 @@ export class LocalRelay {
   async connect(session: DocumentSession): Promise<void> {
     this.offline.delete(session)
     const c = this.chain(session.docId)
-    for (let i = session.membershipLength(); i < c.entries.length; i++) {
-      await session.applyMembership(i, c.entries[i] as Uint8Array)
-    }
+    const from = session.membershipLength()
+    await session.applyMembershipMany(from, c.entries.slice(from))
     await session.attach(this.sink(session))
   }
 
