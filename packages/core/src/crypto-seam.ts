@@ -83,6 +83,12 @@ export interface DocumentCrypto {
    * is not a valid successor. Optional: handles that learn membership elsewhere omit it.
    */
   applyMembership?(index: number, entry: Uint8Array): Promise<void>
+  /**
+   * {@link applyMembership} for consecutive entries `from`, `from + 1`, … that arrived together
+   * (a relay's catch-up): same checks and effects, but free to verify them in parallel.
+   * Optional: without it a provider feeds them one by one.
+   */
+  applyMembershipMany?(from: number, entries: readonly Uint8Array[]): Promise<void>
   /** Number of membership entries already known (used to subscribe from the right index). */
   membershipLength?(): number
   /**

@@ -31,6 +31,9 @@ export interface SyncOptions {
   readonly backoff?: BackoffOptions
 }
 
+/** A `membership` frame: one chain entry from the relay. */
+export type MembershipFrame = Extract<Frame, { type: 'membership' }>
+
 type MembershipAppend = {
   readonly index: number
   readonly entry: Uint8Array
@@ -106,16 +109,7 @@ export class DocumentSync {
     const b = this.host.binding
     switch (f.type) {
       case 'membership':
-        this.membershipSeen = Math.max(this.membershipSeen, f.index + 1)
-        try {
-          await b.crypto.applyMembership?.(f.index, f.entry)
-        } catch (e) {
-          // A different entry where one was verified: the relay forked the chain.
-          if ((e as { code?: string }).code !== 'fork-detected') throw e
-          this.host.misbehaviour({ kind: 'fork', message: (e as Error).message })
-        }
-        // Held edits go out on their own: the binding listens to `DocumentCrypto.onChange`.
-        return
+        return this.membership([f])
       case 'snapshot':
         if (f.confirmed) {
           await b.receiveSnapshot(f.snapshot, f.upToSeq, this.host.origin, f.confirmation)
@@ -137,6 +131,33 @@ export class DocumentSync {
       default:
         return
     }
+  }
+
+  /**
+   * Apply membership frames that arrived together, in index order: consecutive ones in one call
+   * (`applyMembershipMany`: a first join into a long chain verifies them in parallel).
+   */
+  async membership(frames: readonly MembershipFrame[]): Promise<void> {
+    const crypto = this.host.binding.crypto
+    for (const f of frames) this.membershipSeen = Math.max(this.membershipSeen, f.index + 1)
+    const first = frames[0]
+    const consecutive = frames.every((f, i) => f.index === (first?.index ?? 0) + i)
+    try {
+      if (first === undefined) return
+      if (frames.length > 1 && consecutive && crypto.applyMembershipMany !== undefined) {
+        await crypto.applyMembershipMany(
+          first.index,
+          frames.map((f) => f.entry),
+        )
+      } else {
+        for (const f of frames) await crypto.applyMembership?.(f.index, f.entry)
+      }
+    } catch (e) {
+      // A different entry where one was verified: the relay forked the chain.
+      if ((e as { code?: string }).code !== 'fork-detected') throw e
+      this.host.misbehaviour({ kind: 'fork', message: (e as Error).message })
+    }
+    // Held edits go out on their own: the binding listens to `DocumentCrypto.onChange`.
   }
 
   /** Send what the binding queued (a new local envelope, or the queue after a reconnect). */

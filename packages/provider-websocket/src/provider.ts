@@ -5,7 +5,7 @@ import { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import { adoptAwareness } from './awareness-clock.js'
 import { type ConnectionStatus, type DocumentChannel, RelayConnection } from './connection.js'
-import { DocumentSync } from './document-sync.js'
+import { DocumentSync, type MembershipFrame } from './document-sync.js'
 import { WebsocketProviderError } from './errors.js'
 import { PresenceChannel } from './presence-channel.js'
 import type { WebsocketProviderEvents, WebsocketProviderOptions } from './provider-options.js'
@@ -275,11 +275,44 @@ export class WebsocketProvider
   /** {@link DocumentChannel}: a frame for this document, handled after the ones before it. */
   receive(frame: Frame): void {
     const epoch = this.epoch
+    if (frame.type === 'membership') {
+      // A catch-up arrives as a run of membership frames: those that queue up together are
+      // applied in one call, so their signatures are checked in parallel.
+      const batch = this.membershipBatch
+      const last = batch?.at(-1)
+      if (batch !== undefined && last !== undefined && frame.index === last.index + 1) {
+        batch.push(frame)
+        return
+      }
+      const frames: MembershipFrame[] = [frame]
+      this.membershipBatch = frames
+      this.enqueue(epoch, () => {
+        if (this.membershipBatch === frames) this.membershipBatch = undefined
+        return this.handleMembership(frames)
+      })
+      return
+    }
+    this.membershipBatch = undefined
+    this.enqueue(epoch, () => this.handle(frame))
+  }
+
+  /** Membership frames received but not yet handled, which a next consecutive one may join. */
+  private membershipBatch: MembershipFrame[] | undefined
+
+  private enqueue(epoch: number, run: () => Promise<void>): void {
     // Frames queue behind slow ones (decryption); a frame of a socket that was replaced
     // meanwhile must not act on the new one (an old `synced` would send before subscribing).
     this.inbound = this.inbound
-      .then(() => (this.epoch === epoch && this.open ? this.handle(frame) : undefined))
+      .then(() => (this.epoch === epoch && this.open ? run() : undefined))
       .catch((e) => this.fail(e))
+  }
+
+  private handleMembership(frames: MembershipFrame[]): Promise<void> {
+    // Listeners see each frame, as they see every other; what they take is not applied here.
+    const left = frames.filter(
+      (f) => f.docId === this.binding.docId && ![...this.listeners].some((listener) => listener(f)),
+    )
+    return this.sync.membership(left)
   }
 
   /** {@link DocumentChannel}: the socket closed with `code`. */
@@ -290,6 +323,7 @@ export class WebsocketProvider
     }
     this.open = false
     this.epoch++
+    this.membershipBatch = undefined
     const wasSynced = this.sync.reset(code)
     this.presence.stop()
     this.setStatus('disconnected')
