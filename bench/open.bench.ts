@@ -7,6 +7,8 @@
  *   verifies it and completes its join (until `joined()` resolves).
  * - warm reopen: the same device opens the document again from its key store (median of 5,
  *   after one warm-up open).
+ * - first join over the relay: the same, through the real relay and a `WebsocketProvider`
+ *   (the relay's catch-up arrives as membership frames; `bench/real-room.ts`).
  *
  * Nothing in plain Yjs compares (it has no membership), so the rows carry no baseline.
  */
@@ -21,6 +23,7 @@ import {
 } from '../packages/crypto/src/index.js'
 import type { Benchmark } from './harness.js'
 import { medianMs } from './harness.js'
+import { realRoom } from './real-room.js'
 
 const bench: Benchmark = async ({ quick }) => {
   const members = quick ? 100 : 500
@@ -48,7 +51,23 @@ const bench: Benchmark = async ({ quick }) => {
     const s = await DocumentSession.open(newcomer, admin.docId, { keyStore: store })
     if (s.membershipLength() !== entries) throw new Error('chain not restored')
   })
+  const room = await realRoom(members - 1)
+  let overRelay: number
+  try {
+    const t = performance.now()
+    const p = await room.connect(members - 2)
+    overRelay = performance.now() - t
+    if (p.binding.crypto.membershipLength?.() !== entries) throw new Error('relay chain differs')
+  } finally {
+    await room.close()
+  }
   return [
+    {
+      name: `first join into a ${members}-member document over the relay (WebSocket)`,
+      value: overRelay,
+      unit: 'ms',
+      baseline: null,
+    },
     {
       name: `first join into a ${members}-member document (${entries} entries)`,
       value: firstJoin,
