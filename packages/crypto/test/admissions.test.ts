@@ -2,7 +2,6 @@ import { admissionUsable, decodeEntry, MembershipState } from '@valv/protocol'
 import { LocalRelay } from '@valv/test-utils'
 import { describe, expect, it } from 'vitest'
 import {
-  CryptoError,
   DocumentSession,
   Identity,
   type KeyStore,
@@ -11,20 +10,11 @@ import {
   Role,
 } from '../src/index.js'
 import { decodeParts, PartTag } from '../src/payload.js'
+import { codeOf } from './code-of.js'
 
 const text = (s: string) => new TextEncoder().encode(s)
 const str = (b: Uint8Array) => new TextDecoder().decode(b)
 const nowSeconds = () => Math.floor(Date.now() / 1000)
-
-async function codeOf(p: Promise<unknown> | (() => unknown)): Promise<string> {
-  try {
-    await (typeof p === 'function' ? p() : p)
-  } catch (err) {
-    expect(err).toBeInstanceOf(CryptoError)
-    return (err as CryptoError).code
-  }
-  throw new Error('did not reject')
-}
 
 async function team(options: Parameters<typeof DocumentSession.create>[1] = {}) {
   const relay = new LocalRelay()

@@ -12,19 +12,10 @@ import {
   RecoveryKey,
   Role,
 } from '../src/index.js'
+import { codeOf } from './code-of.js'
 
 const text = (s: string) => new TextEncoder().encode(s)
 const str = (b: Uint8Array) => new TextDecoder().decode(b)
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p
-  } catch (err) {
-    expect(err).toBeInstanceOf(CryptoError)
-    return (err as CryptoError).code
-  }
-  throw new Error('did not reject')
-}
 
 async function team(options: Parameters<typeof DocumentSession.create>[1] = {}) {
   const relay = new LocalRelay()

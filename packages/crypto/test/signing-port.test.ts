@@ -4,7 +4,6 @@ import { LocalRelay } from '@valv/test-utils'
 import { describe, expect, it } from 'vitest'
 import { documentSigningSecret } from '../src/identity.js'
 import {
-  CryptoError,
   DocumentSession,
   documentAuditSigner,
   Identity,
@@ -13,16 +12,7 @@ import {
   Role,
   signEraseRequest,
 } from '../src/index.js'
-
-async function codeOf(p: Promise<unknown> | (() => unknown)): Promise<string> {
-  try {
-    await (typeof p === 'function' ? p() : p)
-  } catch (err) {
-    expect(err).toBeInstanceOf(CryptoError)
-    return (err as CryptoError).code
-  }
-  throw new Error('did not throw')
-}
+import { codeOf } from './code-of.js'
 
 async function team() {
   const relay = new LocalRelay()
