@@ -194,7 +194,7 @@ export class MembershipState {
 
   /**
    * {@link appendAsync} for consecutive entries, with their signature checks started together
-   * (up to {@link VERIFY_AHEAD} ahead) so native verifications run in parallel on the
+   * (up to 32 entries ahead) so native verifications run in parallel on the
    * platform's worker threads instead of one after the other. Only signatures are checked
    * ahead: each entry is then checked against the rules and appended in order, against the
    * state the entries before it left, and `each` runs (and is awaited) after each append,
