@@ -150,6 +150,33 @@ describe('scale-out outages', () => {
     expect(watcher.frames.filter((f) => f.type === 'deliver' && f.seq === seq)).toHaveLength(1)
   }, 60_000)
 
+  it('a membership entry whose announcement never comes still reaches subscribers on the other node', async () => {
+    const env = await shared()
+    const args = (id: string) => [
+      '--storage',
+      `${env.pg}?schema=${env.schema}`,
+      '--redis',
+      REDIS,
+      '--redis-prefix',
+      `${env.prefix}${id}:`,
+      '--node-id',
+      id,
+      '--cluster-poll-ms',
+      '1000',
+    ]
+    const [a, b] = await Promise.all([startRelayProcess(args('a')), startRelayProcess(args('b'))])
+    const anna = await DocumentSession.create(await Identity.create({ displayName: 'Anna' }))
+    const p = await connect(a.url, anna)
+    const watcher = await rawOn(b.url, anna.docId)
+    const bo = await Identity.create({ displayName: 'Bo' })
+    await anna.share(PublicCard.parse(bo.card.toString()), Role.Editor)
+    const index = anna.membershipLength() - 1
+    // Only the quiet-room poll can tell B: its store check must see the new entry.
+    const got = await watcher.next((f) => f.type === 'membership' && f.index === index, 20_000)
+    expect(got.type === 'membership' && got.index).toBe(index)
+    await p.destroy()
+  }, 60_000)
+
   it('Redis restarted mid-run: no acknowledged edit lost, fan-out recovers by itself', async () => {
     const PORT = 6391
     const redis = await ownRedis(PORT)

@@ -92,9 +92,8 @@ export class DocLog {
         return true
       }
       if (((await this.store.latestClaim(this.docId))?.seq ?? 0) > claim) return true
-      let n = 0
-      for await (const _ of this.store.readMembers(this.docId)) n++
-      return n > members
+      // The chain is append-only and gap-free: more than `members` entries iff entry `members`.
+      return await this.store.hasMember(this.docId, members)
     } catch (err) {
       throw storageFailed(err)
     }

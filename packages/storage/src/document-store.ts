@@ -125,6 +125,11 @@ export class DocumentStore {
     await this.#createOnce([...memberPrefix(docId), seqSegment(index)], bytes, `member ${index}`)
   }
 
+  /** Whether the membership chain holds entry `index`: one key read, nothing listed. */
+  async hasMember(docId: string, index: number): Promise<boolean> {
+    return (await this.adapter.get([...memberPrefix(docId), seqSegment(index)])) !== undefined
+  }
+
   /** The membership chain's entries in index order. */
   async *readMembers(docId: string): AsyncIterable<LogEntry> {
     for await (const entry of this.adapter.list({ prefix: memberPrefix(docId) })) {

@@ -252,3 +252,19 @@ describe('DocumentStore', () => {
     expect((await allKeys(adapter)).some((k) => k.startsWith('docs/b/'))).toBe(false)
   })
 })
+
+describe('DocumentStore.hasMember', () => {
+  it('answers for exactly the membership entries appended, per document', async () => {
+    const store = new DocumentStore(new MemoryStorageAdapter())
+    expect(await store.hasMember('d', 0)).toBe(false)
+    await store.appendMember('d', 0, bytes(1))
+    await store.appendMember('d', 1, bytes(2))
+    expect(await store.hasMember('d', 0)).toBe(true)
+    expect(await store.hasMember('d', 1)).toBe(true)
+    expect(await store.hasMember('d', 2)).toBe(false)
+    expect(await store.hasMember('e', 0)).toBe(false)
+    // A log entry at the same position is not a membership entry.
+    await store.appendLog('e', 1, bytes(3))
+    expect(await store.hasMember('e', 1)).toBe(false)
+  })
+})
