@@ -2,9 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { defaultVerifier, Relay, silentLogger } from '@valv/relay'
-import { MemoryStorageAdapter } from '@valv/storage-memory'
 import { launchChromium } from '@valv/test-utils/chromium'
+import { cleanup, startStack } from '@valv/test-utils/stack'
 import type { Browser, BrowserContext } from 'playwright-core'
 import { build, createServer, type PreviewServer, preview, type ViteDevServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -17,7 +16,6 @@ import { createDoc, newUser, type Stack } from './portal.js'
 const portal = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const configFile = join(portal, 'vite.config.ts')
 
-let relay: Relay
 let relayUrl = ''
 let browser: Browser
 let outDir = ''
@@ -25,12 +23,7 @@ let server: PreviewServer | undefined
 let dev: ViteDevServer | undefined
 
 beforeAll(async () => {
-  relay = new Relay({
-    storage: new MemoryStorageAdapter(),
-    verifier: defaultVerifier(),
-    logger: silentLogger,
-  })
-  relayUrl = `ws://127.0.0.1:${(await relay.listen(0, '127.0.0.1')).port}`
+  relayUrl = (await startStack()).url
   // What a deployment sets: the portal connects there, and the CSP allows only there. (This
   // test file runs in its own process, so the variable reaches no other test.)
   process.env.VITE_VALV_RELAY_URL = relayUrl
@@ -41,7 +34,7 @@ afterAll(async () => {
   await browser?.close()
   await server?.close()
   await dev?.close()
-  await relay?.close()
+  await cleanup()
   if (outDir) rmSync(outDir, { recursive: true, force: true })
 })
 

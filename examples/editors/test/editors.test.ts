@@ -2,9 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { defaultVerifier, Relay, silentLogger } from '@valv/relay'
-import { MemoryStorageAdapter } from '@valv/storage-memory'
 import { launchChromium } from '@valv/test-utils/chromium'
+import { cleanup, startStack } from '@valv/test-utils/stack'
 import type { Browser, Page } from 'playwright-core'
 import { build, type PreviewServer, preview } from 'vite'
 import { afterAll, beforeAll, describe, it } from 'vitest'
@@ -24,7 +23,6 @@ interface PageState {
 }
 declare const window: { valv: PageState }
 
-let relay: Relay
 let relayUrl = ''
 let server: PreviewServer
 let browser: Browser
@@ -32,12 +30,7 @@ let url = ''
 let outDir = ''
 
 beforeAll(async () => {
-  relay = new Relay({
-    storage: new MemoryStorageAdapter(),
-    verifier: defaultVerifier(),
-    logger: silentLogger,
-  })
-  relayUrl = `ws://127.0.0.1:${(await relay.listen(0, '127.0.0.1')).port}`
+  relayUrl = (await startStack()).url
   outDir = mkdtempSync(join(tmpdir(), 'valv-editors-'))
   const configFile = join(here, 'vite.config.ts')
   await build({ configFile, logLevel: 'error', build: { outDir } })
@@ -55,7 +48,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close()
   await server?.close()
-  await relay?.close()
+  await cleanup()
   if (outDir) rmSync(outDir, { recursive: true, force: true })
 })
 

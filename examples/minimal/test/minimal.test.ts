@@ -2,21 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { defaultVerifier, Relay, silentLogger } from '@valv/relay'
-import { MemoryStorageAdapter } from '@valv/storage-memory'
 import { launchChromium } from '@valv/test-utils/chromium'
+import { cleanup, startStack } from '@valv/test-utils/stack'
 import { build, preview } from 'vite'
 import { expect, it } from 'vitest'
 
 const here = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
 it('the 30-line example shares an encrypted textarea between two browsers', async () => {
-  const relay = new Relay({
-    storage: new MemoryStorageAdapter(),
-    verifier: defaultVerifier(),
-    logger: silentLogger,
-  })
-  const { port: relayPort } = await relay.listen(0, '127.0.0.1')
+  const relayUrl = (await startStack()).url
   const outDir = mkdtempSync(join(tmpdir(), 'valv-minimal-'))
   const configFile = join(here, 'vite.config.ts')
   await build({ configFile, logLevel: 'error', build: { outDir, target: 'es2022' } })
@@ -48,7 +42,7 @@ it('the 30-line example shares an encrypted textarea between two browsers', asyn
       return context
     }
     const a = await (await watched()).newPage()
-    const csp = (await a.goto(`${url}?relay=ws://127.0.0.1:${relayPort}`))?.headers()
+    const csp = (await a.goto(`${url}?relay=${relayUrl}`))?.headers()
     expect(csp?.['content-security-policy']).toContain("script-src 'self';")
     await expect
       .poll(() => a.locator('#link').textContent(), { timeout: 20_000 })
@@ -73,7 +67,7 @@ it('the 30-line example shares an encrypted textarea between two browsers', asyn
   } finally {
     await browser.close()
     await server.close()
-    await relay.close()
+    await cleanup()
     rmSync(outDir, { recursive: true, force: true })
   }
 }, 90_000)

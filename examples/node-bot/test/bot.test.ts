@@ -1,29 +1,15 @@
 import { DocumentSession, Identity, Role } from '@valv/crypto'
 import { Chat } from '@valv/models/chat'
 import { WebsocketProvider } from '@valv/provider-websocket'
-import { defaultVerifier, Relay, silentLogger } from '@valv/relay'
 import { MemoryStorageAdapter } from '@valv/storage-memory'
+import { cleanup, startStack, until } from '@valv/test-utils/stack'
 import { expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import * as Y from 'yjs'
 import { startBot } from '../src/bot.js'
 
-const until = async (cond: () => boolean, ms = 10_000) => {
-  const end = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out')
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
-
 it('joins a Chat through an invite link with its own identity and answers there', async () => {
-  const relay = new Relay({
-    storage: new MemoryStorageAdapter(),
-    verifier: defaultVerifier(),
-    logger: silentLogger,
-  })
-  const { port } = await relay.listen(0, '127.0.0.1')
-  const relayUrl = `ws://127.0.0.1:${port}`
+  const relayUrl = (await startStack()).url
   const anna = await Identity.create({ displayName: 'Anna' })
   const session = await DocumentSession.create(anna)
   const doc = new Y.Doc()
@@ -73,6 +59,6 @@ it('joins a Chat through an invite link with its own identity and answers there'
   } finally {
     await bot.stop()
     await provider.destroy()
-    await relay.close()
+    await cleanup()
   }
 })
