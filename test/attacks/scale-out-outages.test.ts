@@ -77,6 +77,27 @@ async function ownRedis(port: number) {
   return redis
 }
 
+/**
+ * Two relay processes on one store, each on its own bus prefix: nothing one publishes reaches
+ * the other (as when a node dies between committing and publishing), so only the quiet-room
+ * poll (every second here) can carry a write across.
+ */
+function unannouncedPair(env: Awaited<ReturnType<typeof shared>>) {
+  const args = (id: string) => [
+    '--storage',
+    `${env.pg}?schema=${env.schema}`,
+    '--redis',
+    REDIS,
+    '--redis-prefix',
+    `${env.prefix}${id}:`,
+    '--node-id',
+    id,
+    '--cluster-poll-ms',
+    '1000',
+  ]
+  return Promise.all([startRelayProcess(args('a')), startRelayProcess(args('b'))])
+}
+
 describe('scale-out outages', () => {
   it('three relay processes, clients on each, typing at once: all converge on one log', async () => {
     const env = await shared()
@@ -115,21 +136,7 @@ describe('scale-out outages', () => {
 
   it('a write whose announcement never comes (its node died before publishing) still reaches the others', async () => {
     const env = await shared()
-    // Each node on its own channel prefix: nothing node A publishes reaches node B, exactly as
-    // when A dies between committing and publishing. Then A is SIGKILLed for good measure.
-    const args = (id: string) => [
-      '--storage',
-      `${env.pg}?schema=${env.schema}`,
-      '--redis',
-      REDIS,
-      '--redis-prefix',
-      `${env.prefix}${id}:`,
-      '--node-id',
-      id,
-      '--cluster-poll-ms',
-      '1000',
-    ]
-    const [a, b] = await Promise.all([startRelayProcess(args('a')), startRelayProcess(args('b'))])
+    const [a, b] = await unannouncedPair(env) // A is SIGKILLed below for good measure
     const anna = await DocumentSession.create(await Identity.create({ displayName: 'Anna' }))
     const p = await connect(a.url, anna)
     await p.destroy()
@@ -152,19 +159,7 @@ describe('scale-out outages', () => {
 
   it('a membership entry whose announcement never comes still reaches subscribers on the other node', async () => {
     const env = await shared()
-    const args = (id: string) => [
-      '--storage',
-      `${env.pg}?schema=${env.schema}`,
-      '--redis',
-      REDIS,
-      '--redis-prefix',
-      `${env.prefix}${id}:`,
-      '--node-id',
-      id,
-      '--cluster-poll-ms',
-      '1000',
-    ]
-    const [a, b] = await Promise.all([startRelayProcess(args('a')), startRelayProcess(args('b'))])
+    const [a, b] = await unannouncedPair(env)
     const anna = await DocumentSession.create(await Identity.create({ displayName: 'Anna' }))
     const p = await connect(a.url, anna)
     const watcher = await rawOn(b.url, anna.docId)
